@@ -116,3 +116,67 @@ export function decodeHeaderWords(value: string): string {
   flush();
   return out + value.slice(last);
 }
+
+/** Splits an address header on the commas between its mailboxes: not those in a quoted name or in angle brackets. */
+function splitMailboxes(value: string): string[] | null {
+  const parts: string[] = [];
+  let current = '';
+  let inQuotes = false;
+  let inAngle = false;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (inQuotes && ch === '\\' && i + 1 < value.length) {
+      current += ch + value[++i]!;
+      continue;
+    }
+    if (ch === '"' && !inAngle) inQuotes = !inQuotes;
+    else if (ch === '<' && !inQuotes) inAngle = true;
+    else if (ch === '>' && !inQuotes) inAngle = false;
+    if (ch === ',' && !inQuotes && !inAngle) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  if (inQuotes || inAngle) return null;
+  parts.push(current);
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+/** A display name shown as it must be written to mean one mailbox: quoted when it holds a comma, a quote, `<`… */
+function shownName(name: string): string {
+  return /^[^"(),:;<>@[\]\\]*$/.test(name) && name === name.trim() ? name : `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * An address header (From, To, Cc, Reply-To, Bcc) decoded for a person to read, each mailbox as it would be written:
+ * a display name decoded from encoded words is quoted again when it holds a comma, a quote or an angle bracket, so
+ * `=?UTF-8?Q?=D0=98=D0=B2=D0=B0=D0=BD=2C_=22=D0=92=D0=B0=D0=BD=D1=8F=22?= <ivan@example.com>` reads
+ * `"Иван, \"Ваня\"" <ivan@example.com>` — one recipient — and not `Иван, "Ваня" <ivan@example.com>`, which reads as
+ * two. A header of another form (a group, a comment) is decoded as text.
+ */
+export function decodeAddressHeader(value: string): string {
+  const parts = splitMailboxes(value);
+  if (!parts) return decodeHeaderWords(value);
+  const shown: string[] = [];
+  for (const part of parts) {
+    if (!part.endsWith('>')) {
+      if (/[\s"<>(]/.test(part)) return decodeHeaderWords(value);
+      shown.push(part);
+      continue;
+    }
+    let open = -1;
+    let inQuotes = false;
+    for (let i = 0; i < part.length - 1; i++) {
+      const ch = part[i]!;
+      if (inQuotes && ch === '\\') i++;
+      else if (ch === '"') inQuotes = !inQuotes;
+      else if (ch === '<' && !inQuotes) open = i;
+    }
+    if (open < 0) return decodeHeaderWords(value);
+    const rawName = part.slice(0, open).trim();
+    const address = part.slice(open + 1, -1).trim();
+    const name = /^".*"$/s.test(rawName) ? decodeHeaderWords(rawName.slice(1, -1).replace(/\\(.)/g, '$1')) : decodeHeaderWords(rawName);
+    shown.push(name ? `${shownName(name)} <${address}>` : `<${address}>`);
+  }
+  return shown.join(', ');
+}

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
-import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
+import { decodeAddressHeader, decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import { listOutbox, listOutboxPage, readOutboxEntry, type OutboxEntry } from '../../adapters/mail/outbox.adapter.js';
 import { readLetter, type LetterBodies } from '../../server/console/eml-reader.js';
 import { existingDataDir, storeSettings, UsageError } from '../config.js';
@@ -87,6 +87,13 @@ function decodedHeader(raw: string): string {
   return decodeHeaderWords(Buffer.from(raw, 'latin1').toString('utf8'));
 }
 
+/** Headers of mailboxes: a decoded display name is quoted again where it needs it (see decodeAddressHeader). */
+const ADDRESS_HEADERS = ['from', 'reply-to', 'to', 'cc', 'bcc'];
+
+function decodedAddresses(raw: string): string {
+  return decodeAddressHeader(Buffer.from(raw, 'latin1').toString('utf8'));
+}
+
 /**
  * Finds a letter: a path to a file, else in the outbox a file name (with or without `.eml`), a unique beginning of
  * one, a Message-ID (with or without the angle brackets), or `last` for the newest.
@@ -120,7 +127,7 @@ async function listOutboxProblem(file: string, dir: string): Promise<string | un
 export async function showLetter(file: string): Promise<ShownLetter> {
   const letter = await readLetter(file);
   const headers: Record<string, string> = {};
-  for (const [name, value] of letter.headers) if (SHOWN_HEADERS.includes(name)) headers[name] = decodedHeader(value);
+  for (const [name, value] of letter.headers) if (SHOWN_HEADERS.includes(name)) headers[name] = ADDRESS_HEADERS.includes(name) ? decodedAddresses(value) : decodedHeader(value);
   return {
     file,
     headers,

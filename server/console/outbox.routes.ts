@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import type { Router } from 'express';
 import { listOutboxPage, outboxDir, readOutboxEntry, type OutboxEntry } from '../../adapters/mail/index.js';
-import { decodeHeaderWords } from '../../adapters/mail/header-reader.js';
+import { decodeAddressHeader, decodeHeaderWords } from '../../adapters/mail/header-reader.js';
 import type { ConsoleContext } from './console.router.js';
 import { consoleBase, timeFormatter } from './console-views.js';
 import { readLetterIn } from './eml-reader.js';
@@ -69,11 +69,13 @@ export function outboxRoutes(router: Router, ctx: ConsoleContext): void {
       if (entry.problem) return unreadable(res, entry);
       const letter = await readLetterIn(dir, nameOf(entry));
       const header = (n: string) => decodeHeaderWords(letter.headers.find(([k]) => k === n)?.[1] ?? '');
+      // A sender's or Bcc's display name holding a comma or a quote is quoted again, so it reads as one mailbox.
+      const addresses = (n: string) => decodeAddressHeader(letter.headers.find(([k]) => k === n)?.[1] ?? '');
       ctx.render(res, 'letter.njk', {
         title: entry.subject || 'Letter',
         nav: 'outbox',
         sentBy: sentByOf(header('x-oktell-reference')),
-        letter: { name: nameOf(entry), time: time(entry.time), from: header('from'), to: entry.to.join(', '), cc: entry.cc.join(', '), bcc: header('bcc'), subject: entry.subject, messageId: entry.messageId, text: letter.text, hasHtml: letter.html !== undefined },
+        letter: { name: nameOf(entry), time: time(entry.time), from: addresses('from'), to: entry.to.join(', '), cc: entry.cc.join(', '), bcc: addresses('bcc'), subject: entry.subject, messageId: entry.messageId, text: letter.text, hasHtml: letter.html !== undefined },
       });
     } catch (e) {
       if (e instanceof RefusedLinkError) return refused(res, e);
