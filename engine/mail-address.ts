@@ -25,7 +25,7 @@ function addressProblem(address: string): string | null {
   const labels = domain.split('.');
   if (labels.length < 2 && domain.toLowerCase() !== 'localhost') return 'has a domain without a dot';
   for (const label of labels) {
-    if (label.length === 0 || label.length > 63 || !DOMAIN_LABEL.test(label)) return `has an invalid domain "${domain}"`;
+    if (label.length === 0 || label.length > 63 || !DOMAIN_LABEL.test(label)) return `has an invalid domain ${shown(domain)}`;
   }
   return null;
 }
@@ -100,6 +100,29 @@ export function formatAddress(name: string, address: string): string {
   return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}" <${address}>`;
 }
 
+/**
+ * Characters a copy from a web page or a spreadsheet leaves around an address without anyone seeing them: spaces
+ * (no-break ones too, which `trim` takes) and the zero-width space, joiners and word joiner (which it does not).
+ */
+const INVISIBLE_EDGES = /^[\s\u200b-\u200d\u2060]+|[\s\u200b-\u200d\u2060]+$/g;
+
+function trimInvisible(text: string): string {
+  return text.replace(INVISIBLE_EDGES, '');
+}
+
+/**
+ * A text quoted for an error message with what cannot be seen written out: control characters (as JSON does),
+ * format characters (a zero-width space U+200B, a bidirectional mark or override) and spaces other than the plain one
+ * (a no-break space U+00A0) as `\uXXXX`, so that `address "ivan@exam\u200bple.com"` shows why it is refused.
+ */
+function shown(text: string): string {
+  return JSON.stringify(text).replace(/[\p{Cf}\p{Zs}\p{Zl}\p{Zp}]/gu, (c) => {
+    const cp = c.codePointAt(0)!;
+    if (c === ' ') return c;
+    return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Takes the bare address out of `Name <address>` or returns the text as is. */
 export function bareAddress(mailbox: string): string {
   const m = /<([^<>]*)>\s*$/.exec(mailbox);
@@ -116,26 +139,26 @@ export function bareAddress(mailbox: string): string {
  */
 export function parseAddressList(text: string): { ok: true; addresses: string[] } | { ok: false; error: string } {
   if (FORBIDDEN_CHARS.test(text)) {
-    return { ok: false, error: `address list ${JSON.stringify(text)} contains a line break or NUL character` };
+    return { ok: false, error: `address list ${shown(text)} contains a line break or NUL character` };
   }
   const addresses: string[] = [];
   for (const item of splitList(text)) {
-    const entry = item.trim();
+    const entry = trimInvisible(item);
     if (entry === '') continue;
     let name = '';
     let address = entry;
     const angle = angleAddress(entry);
     if (angle) {
       name = unquoteName(angle.name);
-      address = angle.address.trim();
+      address = trimInvisible(angle.address);
     } else if (/[<>"\s]/.test(entry)) {
-      return { ok: false, error: `${JSON.stringify(entry)} is not an e-mail address (expected name@domain or Name <name@domain>)` };
+      return { ok: false, error: `${shown(entry)} is not an e-mail address (expected name@domain or Name <name@domain>)` };
     }
     if (/[\x00-\x1f\x7f-\x9f]/.test(name)) {
-      return { ok: false, error: `the display name in ${JSON.stringify(entry)} contains a control character` };
+      return { ok: false, error: `the display name in ${shown(entry)} contains a control character` };
     }
     const problem = addressProblem(address);
-    if (problem) return { ok: false, error: `address ${JSON.stringify(address)} ${problem}` };
+    if (problem) return { ok: false, error: `address ${shown(address)} ${problem}` };
     addresses.push(formatAddress(name, address));
   }
   return { ok: true, addresses };

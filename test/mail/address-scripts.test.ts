@@ -13,6 +13,9 @@ describe('recipients in other scripts', () => {
     ['"a \\" <b>" <x@example.com>', ['"a \\" <b>" <x@example.com>']],
     ['محمد أبو علي <m@مثال.com>', ['"محمد أبو علي" <m@مثال.com>']],
     ['王小明 👨‍👩‍👧‍👦 <wang@пример.рф>', ['"王小明 👨‍👩‍👧‍👦" <wang@пример.рф>']],
+    // What a copy from a web page leaves at the edges, unseen: a zero-width space, a no-break space, a BOM.
+    ['ivan@example.com\u200b', ['ivan@example.com']],
+    ['\ufeff"Иван" <\u200bivan@example.com\u00a0>; \u2060petr@example.org\u200d', ['"Иван" <ivan@example.com>', 'petr@example.org']],
     // A quote left open is part of the name, as before.
     ['"Ivan <ivan@example.com>', ['"\\"Ivan" <ivan@example.com>']],
   ];
@@ -28,6 +31,10 @@ describe('recipients in other scripts', () => {
     ['用户@example.com', /needs SMTPUTF8/],
     ['boss@@example.com', /address "boss@@example.com" has characters not allowed before @$/],
     ['Ivan <CEO> <ivan@example.com>', /is not an e-mail address/],
+    // An invisible character inside an address is refused, and the reason shows it.
+    ['ivan@exam\u200bple.com', /^address "ivan@exam\\u200bple\.com" has an invalid domain "exam\\u200bple\.com"$/],
+    ['iv\u00a0an@example.com', /^"iv\\u00a0an@example\.com" is not an e-mail address/],
+    ['"x\u202e" <ivan@example.com\u202egro>', /^address "ivan@example\.com\\u202egro" has an invalid domain "example\.com\\u202egro"$/],
     ['"x" <a<b@example.com>', /is not an e-mail address/],
     ['"Иван\r\nBcc: evil@example.com" <ivan@example.com>', /contains a line break or NUL character/],
   ];
