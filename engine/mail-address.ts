@@ -1,4 +1,5 @@
 // E-mail address lists: splitting and validating what a scenario or a webhook gives as recipients.
+import { domainToASCII } from 'node:url';
 
 const LOCAL_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
 const LOCAL_PART = new RegExp(`^${LOCAL_ATOM}(?:\\.${LOCAL_ATOM})*$`);
@@ -26,6 +27,16 @@ function addressProblem(address: string): string | null {
   if (labels.length < 2 && domain.toLowerCase() !== 'localhost') return 'has a domain without a dot';
   for (const label of labels) {
     if (label.length === 0 || label.length > 63 || !DOMAIN_LABEL.test(label)) return `has an invalid domain ${shown(domain)}`;
+  }
+  if (/[^\x00-\x7f]/.test(domain)) {
+    // An internationalised domain travels as punycode (see asciiAddress in adapters/mail/mime.ts), which is longer
+    // than the text: a label can pass 63 characters only then, and a mail server would take the letter and bounce
+    // it later, unseen by the run.
+    const ascii = domainToASCII(domain);
+    if (!ascii) return `has a domain ${shown(domain)} that cannot be written in ASCII (punycode), as mail servers need it`;
+    const long = ascii.split('.').find((l) => l.length > 63);
+    if (long) return `has a domain ${shown(domain)} with a part longer than 63 characters once written in punycode, as mail servers need it ("${long}"): no such domain can exist`;
+    if (local.length + 1 + ascii.length > 254) return `is longer than 254 characters once its domain is written in punycode (${ascii})`;
   }
   return null;
 }
