@@ -243,6 +243,9 @@ export function basicAuth(
     if (user === undefined) {
       closeUnreadBody(req, res);
       res.status(401).set(BASIC_CHALLENGE_HEADER, basicChallenge(realm));
+      // The page or the text is chosen by the Accept header: a cache (a proxy's, the browser's) must not give a script
+      // the page or a browser the text it stored for the other.
+      if (page401) res.vary('Accept');
       if (page401?.wanted(req)) page401.send(res);
       else res.type('text/plain').send(UNAUTHORIZED_TEXT);
       return;

@@ -1,0 +1,39 @@
+// The Lows the phone trial left (operator trial 59): an accidental tap cancelled a queued job (Cancel and Replay now
+// ask first, with a page that names the job), the other links of a row and the header's "How to sign out" were 15-21 px
+// high on a touch screen, a button's name read out a whole 26-character job id, the 401 page chosen by the Accept
+// header did not say it varies with it, and a 256 KB dry-run field was shown whole on a phone. Debian's Chromium
+// through playwright-core with a phone's viewport and touch, and at 1280×800 with a mouse; real HTTP for the 401.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumMissing, csrfToken, dryRunWebhook, get, readUserJob, useConsoleBrowser, USER } from './console-helpers.js';
+
+const TOMORROW = () => Date.now() + 86_400_000;
+
+/** A phone as Playwright's device list describes one: 390×844 CSS px, pixel ratio 3, mobile, touch. */
+function phone(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ httpCredentials: { username: USER.login, password: USER.password }, viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+}
+
+/** A desktop browser with a mouse at 1280×800. */
+function desktop(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ httpCredentials: { username: USER.login, password: USER.password }, viewport: { width: 1280, height: 800 } });
+}
+
+/** The id and text of the focused element. */
+const focused = (page: Page) => page.evaluate('[document.activeElement.id, document.activeElement.textContent]') as Promise<[string, string]>;
+
+describe("the phone trial's Lows", () => {
+  const s = useConsoleBrowser({});
+
+  // The console's 401 is a page for a browser (Accept: text/html) and text for a script: a cache must keep them apart.
+  it('the 401, page or text, says it varies with Accept', { timeout: 30_000 }, async () => {
+    for (const [accept, type] of [['text/html,application/xhtml+xml,*/*;q=0.8', /^text\/html/], ['*/*', /^text\/plain/]] as const) {
+      const res = await get(`${s.t.base}/runs`, { accept });
+      await res.text();
+      assert.equal(res.status, 401);
+      assert.match(res.headers.get('content-type') ?? '', type);
+      assert.ok((res.headers.get('vary') ?? '').split(/\s*,\s*/).some((v) => v.toLowerCase() === 'accept'), `${accept}: Vary is "${res.headers.get('vary')}"`);
+    }
+  });
+});
