@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { toText } from '../../engine/index.js';
+import { clipWhole } from '../../engine/cut-text.js';
 import { addWholeCharacterFilters } from '../../adapters/mail/template-support.js';
 import { bpiumCallNote, httpCallNote } from './call-notes.js';
 
@@ -74,6 +75,24 @@ export function showValue(v: unknown, timeZone: string): string {
   return JSON.stringify(v, null, typeof v === 'object' && v !== null && JSON.stringify(v).length > 80 ? 2 : undefined) ?? String(v);
 }
 
+/**
+ * The characters of a value (a parameter, a return value) a page shows before it is cut: a 256 KB webhook body was
+ * shown whole on a phone, hundreds of screens long. The rest is behind a "Show all" the reader opens.
+ */
+export const VALUE_SHOWN_CHARS = 5000;
+
+/**
+ * A value's text cut for display (never inside an emoji or an accented letter) with how much of it is shown, or
+ * undefined when it is shown whole. Characters are counted as the form's limits count them (UTF-16 code units).
+ *
+ * @example cutForDisplay('x'.repeat(6000)) // { text: 'xxx…' (5000), shown: 5000, total: 6000 }
+ */
+export function cutForDisplay(text: string, max = VALUE_SHOWN_CHARS): { text: string; shown: number; total: number } | undefined {
+  if (text.length <= max) return undefined;
+  const cut = clipWhole(text, max);
+  return { text: cut, shown: cut.length, total: text.length };
+}
+
 /** Like `showValue`, but JSON text (a webhook body) is indented to be read. */
 export function prettyValue(v: unknown, timeZone: string): string {
   if (typeof v === 'string' && v.length <= 65_536 && /^\s*[[{]/.test(v)) {
@@ -113,6 +132,8 @@ export function createViews(timeZone: string): nunjucks.Environment {
   env.addFilter('duration', formatDuration);
   env.addFilter('value', (v: unknown) => showValue(v, timeZone));
   env.addFilter('pretty', (v: unknown) => prettyValue(v, timeZone));
+  env.addFilter('cutForDisplay', (v: unknown) => cutForDisplay(String(v ?? '')));
+  env.addFilter('count', (n: unknown) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n)));
   env.addFilter('httpNote', httpCallNote);
   env.addFilter('bpiumNote', bpiumCallNote);
   env.addFilter('json', (v: unknown) => JSON.stringify(v, null, 2) ?? '');
