@@ -76,6 +76,17 @@ export function showValue(v: unknown, timeZone: string): string {
 }
 
 /**
+ * A job id short enough for a list row or a button's name, told apart from the other jobs of the list: its last 6
+ * characters, the random end of a sortable id (jobs queued in the same second share its first 8). Ids of 8 or fewer
+ * stay whole.
+ *
+ * @example shortJobId('01kbx3k8qd4x7m2n5p8r1t3v6w') // '…1t3v6w'
+ */
+export function shortJobId(id: string): string {
+  return id.length <= 8 ? id : `…${id.slice(-6)}`;
+}
+
+/**
  * The characters of a value (a parameter, a return value) a page shows before it is cut: a 256 KB webhook body was
  * shown whole on a phone, hundreds of screens long. The rest is behind a "Show all" the reader opens.
  */
@@ -134,6 +145,7 @@ export function createViews(timeZone: string): nunjucks.Environment {
   env.addFilter('pretty', (v: unknown) => prettyValue(v, timeZone));
   env.addFilter('cutForDisplay', (v: unknown) => cutForDisplay(String(v ?? '')));
   env.addFilter('count', (n: unknown) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n)));
+  env.addFilter('shortJob', (id: unknown) => shortJobId(String(id ?? '')));
   env.addFilter('httpNote', httpCallNote);
   env.addFilter('bpiumNote', bpiumCallNote);
   env.addFilter('json', (v: unknown) => JSON.stringify(v, null, 2) ?? '');

@@ -12,7 +12,7 @@ import { runOutcomeText, type RunOutcomeSource } from '../run-outcome.js';
 import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, wasCancelled, whenCancellable, CLAIMED_STATE, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
-import { consoleBase, formatDuration, timeFormatter } from './console-views.js';
+import { consoleBase, formatDuration, shortJobId, timeFormatter } from './console-views.js';
 import { errorLocation, ID_PATTERN, runView } from './run-view.js';
 import { problemFiles } from './scenario-pages.js';
 import { dbCallsOf } from './db-calls.js';
@@ -119,16 +119,6 @@ function errorOf(v: unknown, scenariosDir?: string): { code: string; message: st
     ...(typeof e.retryable === 'boolean' ? { retryable: e.retryable } : {}),
     ...(scenariosDir && errorLocation(e, scenariosDir) ? { location: errorLocation(e, scenariosDir) } : {}),
   };
-}
-
-/**
- * A job id short enough for a list row, told apart from the other jobs of the list: its last 6 characters, the
- * random end of a sortable id (jobs queued in the same second share its first 8). Ids of 8 or fewer stay whole.
- *
- * @example shortJobId('01kbx3k8qd4x7m2n5p8r1t3v6w') // '…1t3v6w'
- */
-function shortJobId(id: string): string {
-  return id.length <= 8 ? id : `…${id.slice(-6)}`;
 }
 
 function filterQuery(f: RunFilters, extra: Record<string, string> = {}): string {
@@ -321,7 +311,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       const run = ID_PATTERN.test(id) ? await ctx.d.store.getRun(id) : undefined;
       if (!run) return ctx.notFound(res, 'There is no such run.');
       if (!run.jobId) return ctx.render(res, 'error.njk', { title: 'Cannot replay', message: 'This run answered a request directly (it is not a queued job), so there is nothing to replay; send the request again instead.', nav: 'runs' }, 409);
-      await replay(ctx, res, run.jobId);
+      await replay(ctx, res, run.jobId, confirmStep(req, res, `/runs/${encodeURIComponent(id)}/replay`, `/runs/${encodeURIComponent(id)}`));
     } catch (e) {
       next(e);
     }
@@ -355,7 +345,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     try {
       const id = String(req.params.id);
       if (!ID_PATTERN.test(id)) return ctx.notFound(res, 'There is no such job.');
-      await replay(ctx, res, id);
+      await replay(ctx, res, id, confirmStep(req, res, `/jobs/${id}/replay`));
     } catch (e) {
       next(e);
     }
@@ -365,7 +355,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     try {
       const id = String(req.params.id);
       if (!ID_PATTERN.test(id)) return ctx.notFound(res, 'There is no such job.');
-      await cancel(ctx, res, id);
+      await cancel(ctx, res, id, confirmStep(req, res, `/jobs/${id}/cancel`));
     } catch (e) {
       next(e);
     }
@@ -446,8 +436,47 @@ export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'n
   }
 }
 
+/**
+ * Where a Replay or Cancel of the console stands. The button of a list or a run page asks (its POST carries the form
+ * token, no `confirm`): the answer is a page that names the job and the action with a form to confirm it, so that a
+ * stray tap on a phone changes nothing. That form's POST (`confirm=1`, the token again) does it. Only the console's
+ * HTML forms post here; the Web-API and the CLI have routes and commands of their own, which ask nothing.
+ */
+interface ConfirmStep {
+  confirmed: boolean;
+  /** Where the confirming form posts: the address the button posted to. */
+  action: string;
+  /** The page the button was on, for "No": a run's page, or the tasks page. */
+  back?: string;
+}
+
+/**
+ * The confirm step of a console action posted to `action` (inside the console). `back`: the page to go back to; else
+ * the form's `back` field says it (a run id, or `tasks`), else the caller's default.
+ */
+function confirmStep(req: Request, res: Response, action: string, back?: string): ConfirmStep {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const from = typeof body.back === 'string' ? body.back : '';
+  const backPath = back ?? (ID_PATTERN.test(from) ? `/runs/${from}` : from === 'tasks' ? '/tasks' : undefined);
+  return { confirmed: body.confirm === '1', action: `${consoleBase(res)}${action}`, ...(backPath ? { back: `${consoleBase(res)}${backPath}` } : {}) };
+}
+
+/** The page that asks to confirm a Replay or a Cancel of `job` (200: nothing is done until its form is sent). */
+function askToConfirm(ctx: ConsoleContext, res: Response, job: JobRecord, what: 'replay' | 'cancel', step: ConfirmStep): void {
+  const time = timeFormatter(ctx.d.config.timeZone);
+  const base = consoleBase(res);
+  ctx.render(res, 'confirm.njk', {
+    title: `${what === 'cancel' ? 'Cancel' : 'Replay'} job ${shortJobId(job.id)}?`,
+    nav: step.back?.startsWith(`${base}/runs/`) ? 'runs' : step.back === `${base}/tasks` ? 'tasks' : 'jobs',
+    what,
+    action: step.action,
+    back: step.back ?? `${base}/jobs?${new URLSearchParams({ status: job.status })}`,
+    job: jobRow(job, time),
+  });
+}
+
 /** Sends a failed or dead job back to the queue and shows its runs, where the new attempt appears. */
-async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promise<void> {
+async function replay(ctx: ConsoleContext, res: Response, jobId: string, step: ConfirmStep): Promise<void> {
   const time = timeFormatter(ctx.d.config.timeZone);
   const job = await ctx.d.store.getJob(jobId);
   if (!job) return ctx.notFound(res, 'There is no such job.');
@@ -462,6 +491,7 @@ async function replay(ctx: ConsoleContext, res: Response, jobId: string): Promis
       nav: 'jobs',
     }, 409);
   }
+  if (!step.confirmed) return askToConfirm(ctx, res, job, 'replay', step);
   const ids = await ctx.d.store.requeue({ ids: [jobId] });
   if (ids.length) {
     ctx.d.workers.wake();
@@ -496,7 +526,7 @@ async function cancelledNotice(store: Store, id: unknown): Promise<string | unde
  * Takes a queued job out of the queue as `oktell-emu cancel` does: a dead letter with R_CANCELLED, which Replay brings
  * back. Only while it is still queued (one conditional update): a job a worker claimed since the page was drawn runs.
  */
-async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promise<void> {
+async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: ConfirmStep): Promise<void> {
   const job = await ctx.d.store.getJob(jobId);
   if (!job) return ctx.notFound(res, 'There is no such job.');
   const refused = (message: string) =>
@@ -513,6 +543,7 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string): Promis
     return `The job ${notCancellable(j)}.${j.status === 'running' ? ` ${running}` : ''}${typeof by === 'string' && by ? ` It was ${by}.` : ''}`;
   };
   if (job.status !== 'queued') return refused(why(job));
+  if (!step.confirmed) return askToConfirm(ctx, res, job, 'cancel', step);
   const user = String(res.locals.user ?? '');
   const done = await ctx.d.store.cancelJobs({ ids: [jobId] }, cancelledError(`the console, login ${user}`));
   if (!done.length) {
@@ -572,6 +603,7 @@ export function jobRow(j: JobRecord, time: (ms: unknown) => string) {
     error: clipText(errorOf(j.lastError)?.message ?? '', 200),
     // A job that succeeded after failing keeps its last error as history, not as its state.
     errorIsPast: j.status === 'succeeded' && j.lastError != null,
+    short: shortJobId(j.id),
     replayable: REPLAYABLE.has(j.status),
     cancellable: j.status === 'queued',
   };

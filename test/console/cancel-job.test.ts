@@ -12,13 +12,16 @@ import { AUTH, csrfToken, get, readUserJob, startConsoleServer, USER, waitFor } 
 
 type Server = Awaited<ReturnType<typeof startConsoleServer>>;
 
-/** A console form POST as the console's own page sends it: same origin, with the login's form token. */
-async function postForm(t: Server, path: string, withToken = true): Promise<Response> {
+/**
+ * A console form POST as the console's own page sends it: same origin, with the login's form token. `confirm`: as the
+ * page that asks to confirm a Cancel or a Replay sends it (the button of a list only asks).
+ */
+async function postForm(t: Server, path: string, withToken = true, confirm = true): Promise<Response> {
   return fetch(`${t.base}${path}`, {
     method: 'POST',
     redirect: 'manual',
     headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: t.server.url, 'sec-fetch-site': 'same-origin' },
-    body: new URLSearchParams(withToken ? { csrf: await csrfToken(t.base) } : {}).toString(),
+    body: new URLSearchParams({ ...(withToken ? { csrf: await csrfToken(t.base) } : {}), ...(confirm ? { confirm: '1' } : {}) }).toString(),
   });
 }
 
@@ -46,7 +49,17 @@ describe('cancelling a queued job from the console', () => {
     const [id] = await t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() }]);
     const page = await (await get(`${t.base}/jobs?status=queued`)).text();
     assert.match(page, new RegExp(`<form method="post" action="/-/console/jobs/${id}/cancel" class="inline">`));
-    assert.match(page, new RegExp(`aria-label="Cancel job ${id} \\(ReadUser\\): take it out of the queue">Cancel</button>`));
+    assert.match(page, new RegExp(`aria-describedby="job-${id}">Cancel<span class="sr-only"> job …${id!.slice(-6)}</span></button>`));
+
+    // The list's button only asks: a page naming the job and the action, whose own form cancels it.
+    const ask = await postForm(t, `/jobs/${id}/cancel`, true, false);
+    assert.equal(ask.status, 200);
+    const asked = await ask.text();
+    assert.match(asked, new RegExp(`<h1>Cancel job …${id!.slice(-6)}\\?</h1>`));
+    assert.match(asked, new RegExp(`Take job <code>${id}</code> of ReadUser out of the queue\\?`));
+    assert.match(asked, new RegExp(`<form method="post" action="/-/console/jobs/${id}/cancel" class="confirm-form">\\s*<input type="hidden" name="csrf" value="[^"]+">\\s*<input type="hidden" name="confirm" value="1">`));
+    assert.match(asked, /<a class="button" id="keep" href="\/-\/console\/jobs\?status=queued">No, keep it queued<\/a>/);
+    assert.equal((await t.server.store.getJob(id!))!.status, 'queued', 'asking changes nothing');
 
     const res = await postForm(t, `/jobs/${id}/cancel`);
     assert.equal(res.status, 303, await res.text());
@@ -62,8 +75,8 @@ describe('cancelling a queued job from the console', () => {
     assert.match(dead, new RegExp(`Job ${id} is out of the queue: it is a dead letter now \\(R_CANCELLED\\)`));
     const row = dead.slice(dead.indexOf(`<tr data-id="${id}">`));
     assert.match(row.slice(0, row.indexOf('</tr>')), /cancelled by an operator \(the console, login /);
-    assert.match(row.slice(0, row.indexOf('</tr>')), />Replay<\/button>/);
-    assert.doesNotMatch(row.slice(0, row.indexOf('</tr>')), />Cancel<\/button>/, 'a dead letter is not offered Cancel');
+    assert.match(row.slice(0, row.indexOf('</tr>')), />Replay<span class="sr-only"> job …[0-9a-z]{6}<\/span><\/button>/);
+    assert.doesNotMatch(row.slice(0, row.indexOf('</tr>')), />Cancel<span/, 'a dead letter is not offered Cancel');
 
     const again = await postForm(t, `/jobs/${id}/replay`);
     assert.equal(again.status, 303);
@@ -84,11 +97,16 @@ describe('cancelling a queued job from the console', () => {
     assert.match(html, /The job failed for good: nothing to cancel \(only queued jobs are cancelled\)\./);
     assert.match(html, new RegExp(`href="/-/console/runs\\?job=${failed.jobId}"`));
     assert.deepEqual(await t.server.store.getJob(failed.jobId), before);
+    // A stale list's button is refused at once, not asked to confirm first.
+    const asked = await postForm(t, `/jobs/${failed.jobId}/cancel`, true, false);
+    assert.equal(asked.status, 409);
+    assert.match(await asked.text(), /<h1>Cannot cancel<\/h1>/);
   });
 
   it('without the form token, or for no such job, nothing is cancelled', { timeout: 30_000 }, async () => {
     const [id] = await t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() }]);
     assert.equal((await postForm(t, `/jobs/${id}/cancel`, false)).status, 403);
+    assert.equal((await postForm(t, `/jobs/${id}/cancel`, false, false)).status, 403, 'nor asked to confirm');
     assert.equal((await t.server.store.getJob(id!))!.status, 'queued');
     assert.equal((await postForm(t, '/jobs/01J00000000000000000000000/cancel')).status, 404);
     assert.equal((await postForm(t, '/jobs/..%2Fx/cancel')).status, 404);

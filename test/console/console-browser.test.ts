@@ -78,6 +78,11 @@ describe('web console in a browser', () => {
     });
     assert.equal(((await created.json()) as { id: string }).id, '5');
     await page.click('#replay');
+    // Replay asks first, naming the job; "No" leads back to this run.
+    await page.waitForURL(new RegExp(`/runs/${failed.runId}/replay$`));
+    assert.equal(await page.locator('h1').textContent(), `Replay job …${failed.jobId.slice(-6)}?`);
+    assert.equal(await page.locator('#keep').getAttribute('href'), `/-/console/runs/${failed.runId}`);
+    await page.click('#confirm');
     await page.waitForURL(new RegExp(`/runs\\?job=${failed.jobId}&replayed=1$`));
     // The list updates itself: the new attempt appears without a reload.
     await page.locator('tr[data-status="completed"]').waitFor({ timeout: 15_000 });

@@ -13,7 +13,7 @@ function replayOn(t: ConsoleServer, jobId: string, csrf: string): Promise<Respon
   return fetch(`${t.base}/jobs/${jobId}/replay`, {
     method: 'POST',
     headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
-    body: new URLSearchParams({ csrf }).toString(),
+    body: new URLSearchParams({ csrf, confirm: '1' }).toString(),
     redirect: 'manual',
   });
 }

@@ -94,7 +94,11 @@ describe('the console on a phone, with a long Cyrillic scenario name', () => {
       await stale.goto(`${s.t.base}/jobs?status=queued`);
       const cancel = page.locator(`tr[data-id="${queued}"] button`, { hasText: 'Cancel' });
       await big('Cancel', cancel);
-      await Promise.all([page.waitForURL(/cancelled=/), cancel.tap()]);
+      // The tap asks first; the page that asks has its own 44 px Yes and No.
+      await Promise.all([page.waitForURL(/\/cancel$/), cancel.tap()]);
+      await big('Yes', page.locator('#confirm'));
+      await big('No', page.locator('#keep'));
+      await Promise.all([page.waitForURL(/cancelled=/), page.locator('#confirm').tap()]);
       assert.match((await page.locator('.notice.ok').textContent()) ?? '', new RegExp(`Job ${queued} is out of the queue`));
       assert.equal((await s.t.server.store.getJob(queued!))!.status, 'dead');
 
@@ -123,14 +127,16 @@ describe('the console on a phone, with a long Cyrillic scenario name', () => {
       const page = await ctx.newPage();
       const focused = () => page.evaluate('[document.activeElement.getAttribute("role"), document.activeElement.textContent]') as Promise<[string | null, string]>;
       await page.goto(`${s.t.base}/jobs?status=queued`);
-      await Promise.all([page.waitForURL(/cancelled=/), page.locator(`tr[data-id="${queued}"] button`, { hasText: 'Cancel' }).tap()]);
+      await Promise.all([page.waitForURL(/\/cancel$/), page.locator(`tr[data-id="${queued}"] button`, { hasText: 'Cancel' }).tap()]);
+      await Promise.all([page.waitForURL(/cancelled=/), page.locator('#confirm').tap()]);
       assert.match(await page.title(), /^Job cancelled · Dead letters · /);
       const [role, text] = await focused();
       assert.equal(role, 'status');
       assert.match(text, new RegExp(`^Job ${queued} is out of the queue`));
 
       await page.goto(`${s.t.base}/jobs?status=failed`);
-      await Promise.all([page.waitForURL(/replayed=1/), page.locator(`tr[data-id="${jobId}"] button`, { hasText: 'Replay' }).tap()]);
+      await Promise.all([page.waitForURL(/\/replay$/), page.locator(`tr[data-id="${jobId}"] button`, { hasText: 'Replay' }).tap()]);
+      await Promise.all([page.waitForURL(/replayed=1/), page.locator('#confirm').tap()]);
       assert.match(await page.title(), /^Job back in the queue · /);
       const [role2, text2] = await focused();
       assert.equal(role2, 'status');

@@ -32,9 +32,10 @@ interface TestData {
 }
 
 const ACTIONS: ActionRoute[] = [
-  { pattern: '/jobs/:id/cancel', path: (d) => `/jobs/${d.queuedJobId}/cancel`, adminStatus: 303 },
-  { pattern: '/runs/:id/replay', path: (d) => `/runs/${d.failedRunId}/replay`, adminStatus: 303 },
-  { pattern: '/jobs/:id/replay', path: (d) => `/jobs/${d.failedJobId}/replay`, adminStatus: 303 },
+  // As the page that asks to confirm them posts them (the button of a list or a run page only asks).
+  { pattern: '/jobs/:id/cancel', path: (d) => `/jobs/${d.queuedJobId}/cancel`, form: { confirm: '1' }, adminStatus: 303 },
+  { pattern: '/runs/:id/replay', path: (d) => `/runs/${d.failedRunId}/replay`, form: { confirm: '1' }, adminStatus: 303 },
+  { pattern: '/jobs/:id/replay', path: (d) => `/jobs/${d.failedJobId}/replay`, form: { confirm: '1' }, adminStatus: 303 },
   { pattern: '/tasks/:name/run', path: () => '/tasks/morning-report/run', adminStatus: 303 },
   { pattern: '/dry-run', path: () => '/dry-run', form: { scenario: 'ReadUser', mode: 'params', p1: '1' }, adminStatus: 303 },
 ];

@@ -57,7 +57,7 @@ describe('console review leftovers (U19)', () => {
         const row = new RegExp(`<tr data-id="${failed.jobId}">[\\s\\S]*?</tr>`).exec(html)?.[0] ?? '';
         assert.match(row, new RegExp(`<a class="to-run" href="/-/console/runs/${failed.runId}">ReadUser</a>`), `jobs${status}`);
         assert.match(row, /<a class="def small" href="\/-\/console\/scenarios\/ReadUser" aria-label="definition of ReadUser">definition<\/a>/);
-        assert.match(row, new RegExp(`<a href="/-/console/runs\\?job=${failed.jobId}" aria-label="all runs of job ${failed.jobId}">all runs</a>`));
+        assert.match(row, new RegExp(`<a href="/-/console/runs\\?job=${failed.jobId}" aria-describedby="job-${failed.jobId}">all runs<span class="sr-only"> of job …${failed.jobId.slice(-6)}</span></a>`));
       }
     } finally {
       await t.cleanup();

@@ -40,7 +40,8 @@ async function form(i: Instance, path: string): Promise<{ status: number; locati
     method: 'POST',
     redirect: 'manual',
     headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: i.url, 'sec-fetch-site': 'same-origin' },
-    body: new URLSearchParams({ csrf: tokens.get(i)! }).toString(),
+    // As the console's page that asks to confirm a Cancel or a Replay posts it.
+    body: new URLSearchParams({ csrf: tokens.get(i)!, confirm: '1' }).toString(),
   });
   return { status: res.status, location: res.headers.get('location'), text: await res.text() };
 }

@@ -45,8 +45,10 @@ describe('console Tasks page: a dead or failed last run', () => {
     assert.match(row, /<span class="badge st-dead">dead<\/span>/);
     const text = textOf(row);
     assert.match(text, new RegExp(`dead after 1/1 attempts last error ${dead.lastErrorCode} WebRequest "call": GET http://127\\.0\\.0\\.1:1/x: ECONNREFUSED`));
-    assert.ok(text.includes(`job ${dead.jobId}: nothing retries it (Dead letters). Replay it Replay or with npx oktell-emu replay ${dead.jobId} --data-dir ${t.dataDir}`), text);
-    assert.match(row, new RegExp(`<code class="job-id">${dead.jobId}</code>`));
+    assert.ok(text.includes(`job ${dead.jobId}: nothing retries it (Dead letters). Replay it Replay job …${dead.jobId.slice(-6)} or with npx oktell-emu replay ${dead.jobId} --data-dir ${t.dataDir}`), text);
+    // The button's name is short (the end of the id, said as "Replay job …"); the whole id, shown before it, describes it.
+    assert.match(row, new RegExp(`<code class="job-id" id="task-job-${dead.jobId}">${dead.jobId}</code>`));
+    assert.match(row, new RegExp(`<button type="submit" class="small" aria-describedby="task-job-${dead.jobId}">Replay<span class="sr-only"> job …${dead.jobId.slice(-6)}</span></button>`));
     assert.match(row, new RegExp(`<form method="post" action="/-/console/jobs/${dead.jobId}/replay" class="inline"><input type="hidden" name="csrf" value="[^"]+">`));
     // The link leads to the dead letters, where the job is.
     const link = /<a href="([^"]+)">Dead letters<\/a>/.exec(row)?.[1];
@@ -61,7 +63,7 @@ describe('console Tasks page: a dead or failed last run', () => {
     assert.ok(row.includes('cannot convert text &quot;&lt;img src=x onerror=alert(1)&gt;&quot; to a number'), row);
     const text = textOf(row);
     assert.match(text, new RegExp(`failed, not retryable \\(attempt 1/1\\) last error ${failed.lastErrorCode} `));
-    assert.ok(text.includes(`job ${failed.jobId}: not retried (failed jobs). Replay it once fixed Replay or with npx oktell-emu replay ${failed.jobId}`), text);
+    assert.ok(text.includes(`job ${failed.jobId}: not retried (failed jobs). Replay it once fixed Replay job …${failed.jobId.slice(-6)} or with npx oktell-emu replay ${failed.jobId}`), text);
     assert.match(row, /<a href="\/-\/console\/jobs\?status=failed">failed jobs<\/a>/);
   });
 
