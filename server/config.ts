@@ -17,6 +17,7 @@ import { defaultBodyBudget } from './body-budget.js';
 import { formCharset, isUtf8Label } from './request-body.js';
 import { DEFAULT_LOGIN_FAILURE_LIMIT } from './login-throttle.js';
 import { DEFAULT_RUN_RECORD_BYTES, MIN_RUN_RECORD_BYTES, RUN_RECORD_BUDGET_SETTING } from './run-budget.js';
+import { TRACE_SETTING, type TraceKept } from './trace-setting.js';
 import type { BackoffPolicy } from './store/backoff.js';
 import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
@@ -92,6 +93,8 @@ const fileSchema = z.strictObject({
   bodyBudgetPerLogin: z.union([z.string(), z.number()]).optional(),
   /** Bytes one stored run record may take (trace, calls, letters, values); past it the middle is left out. */
   runRecordBudget: z.union([z.string(), z.number()]).optional(),
+  /** Which runs' records keep their trace: `all` (default) or `failed` (a completed run's steps are not stored). */
+  trace: z.enum(['all', 'failed']).optional(),
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
   trustProxy: z.union([z.boolean(), z.string(), z.number()]).optional(),
   workers: z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), maxAttempts: z.number().int().min(1).max(100).optional(), baseDelayMs: z.number().int().min(1).max(MAX_RETRY_DELAY_MS).optional(), maxDelayMs: z.number().int().min(1).max(MAX_RETRY_DELAY_MS).optional(), leaseMs: z.number().int().min(MIN_LEASE_MS).optional(), thread: z.boolean().optional() }).optional(),
@@ -157,6 +160,8 @@ export interface ServerConfig {
   bodyBudgetPerLoginBytes?: number;
   /** Bytes one stored run record may take; past it its trace, calls and letters keep their head and tail. */
   runRecordBytes: number;
+  /** Which runs' records keep their trace (OKTELL_TRACE): `all`, or `failed` (completed runs are stored without their steps). */
+  traceKept: TraceKept;
   tls?: { cert: string; key: string };
   trustProxy: boolean | string | number;
   /** `leaseMs`: how long a job stays taken by an instance that stops renewing it (it died) before another takes it. */
@@ -510,6 +515,7 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
     bodyLimitBytes: bodyLimit(envSetting(env, 'OKTELL_BODY_LIMIT'), fc.bodyLimit, at('bodyLimit')),
     ...bodyBudgets(env, fc, at),
     runRecordBytes: runRecordBudget(envSetting(env, 'OKTELL_RUN_RECORD_BUDGET'), fc.runRecordBudget, at('runRecordBudget')),
+    traceKept: traceKept(env) ?? fc.trace ?? 'all',
     ...(tlsCert && tlsKey ? { tls: { cert: base(tlsCert), key: base(tlsKey) } } : {}),
     trustProxy: trust,
     workers: {
@@ -802,6 +808,12 @@ const hookHead = (env: Env): HookHead | undefined =>
   envChoice(env, 'OKTELL_HOOK_HEAD', [
     ['refuse', 'the default: a HEAD gets 405 and the hook scenario does not run'],
     ['run', 'the hook scenario runs for a HEAD as for any method'],
+  ]);
+
+const traceKept = (env: Env): TraceKept | undefined =>
+  envChoice(env, TRACE_SETTING, [
+    ['all', 'the default: every run keeps its trace'],
+    ['failed', 'a completed run is stored without its trace steps; a failed run keeps them'],
   ]);
 
 const heapSetting = (env: Env): HeapSetting | undefined =>

@@ -7,6 +7,7 @@ import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
 import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, fromSender, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, unknownCharset, type HookAddress, type HookHeaders } from './hook-request.js';
 import { runWrite } from './run-record.js';
+import { untraced } from './trace-setting.js';
 import { loggedTarget } from './log-target.js';
 import { collectingStarter } from './starters.js';
 import { StoreUnavailableError } from './store/store.errors.js';
@@ -193,7 +194,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   try {
     stored = await d.store.recordRequest({
       inbox: { ...inbox, dedupKey: key, response: { status: response.status, body: clipText(response.body, 4096) } },
-      run: runWrite(withCharsetNote(storedResult(result, headers, address), charset, d.config.hook.params.body), { trigger: 'http', params: storedParams(params, d.config.hook.params, headers, address), budgetBytes: d.config.runRecordBytes }),
+      run: runWrite(withCharsetNote(storedResult(untraced(result, d.config.traceKept), headers, address), charset, d.config.hook.params.body), { trigger: 'http', params: storedParams(params, d.config.hook.params, headers, address), budgetBytes: d.config.runRecordBytes, traceKept: d.config.traceKept }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
     });

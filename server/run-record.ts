@@ -8,6 +8,7 @@ import { taskNameOf } from './tasks/scheduler.js';
 import { jobSecretCarriers, maskCarriers } from './starters.js';
 import { dateKeys, type DateTags } from './stored-values.js';
 import { DEFAULT_RUN_RECORD_BYTES, fitRunRecord } from './run-budget.js';
+import { untraced, type TraceKept } from './trace-setting.js';
 
 /** Characters of a text kept in a run record (trace values, parameters); the rest is counted, not stored. */
 export const STORED_TEXT_CHARS = TRACE_TEXT_CHARS;
@@ -75,14 +76,16 @@ function cutError(error: RunError | undefined): RunError | null {
 
 export function runWrite(
   result: RunResult,
-  extra: { trigger: RunTrigger; params: unknown; jobId?: string | null; inboxId?: number | null; parentRunId?: string | null; attempt?: number; workerId?: string | null; budgetBytes?: number },
+  extra: { trigger: RunTrigger; params: unknown; jobId?: string | null; inboxId?: number | null; parentRunId?: string | null; attempt?: number; workerId?: string | null; budgetBytes?: number; traceKept?: TraceKept },
 ): RunWrite {
   const startedAt = Date.parse(result.startedAt);
   const params = extra.params && typeof extra.params === 'object' ? cutRecord(extra.params as Record<string, unknown>, STORED_PARAM_CHARS) : cutValue(extra.params, STORED_PARAM_CHARS);
   const returnValues = cutRecord(result.returnValues, STORED_PARAM_CHARS);
   const error = cutError(result.error);
+  // A completed run under OKTELL_TRACE=failed: its steps are not cut, copied or serialised at all (trace-setting.ts).
+  const { trace } = untraced(result, extra.traceKept);
   // The whole record within its budget: a run looping over calls or letters keeps their head and tail (run-budget.ts).
-  const lists = fitRunRecord({ trace: cutTrace(result.trace), bpiumCalls: result.bpiumCalls, mails: cutMails(result.mails) }, [params, returnValues, error], extra.budgetBytes ?? DEFAULT_RUN_RECORD_BYTES, result.runId, result.scenario);
+  const lists = fitRunRecord({ trace: cutTrace(trace), bpiumCalls: result.bpiumCalls, mails: cutMails(result.mails) }, [params, returnValues, error], extra.budgetBytes ?? DEFAULT_RUN_RECORD_BYTES, result.runId, result.scenario);
   return {
     id: result.runId,
     scenario: result.scenario,

@@ -334,7 +334,7 @@ async function recordLiveRun(result: RunResult, params: Record<string, Value>, d
     if (!postgres) makePrivateFolder(folder);
     return await withStore({ dataDir: dir, config }, async (store) => {
       const write = async (r: RunResult, trigger: 'cli' | 'async', p: Record<string, Value>, parentRunId: string | null): Promise<void> => {
-        await store.recordRun(runWrite(r, { trigger, params: p, parentRunId, budgetBytes: settings.runRecordBytes }));
+        await store.recordRun(runWrite(r, { trigger, params: p, parentRunId, budgetBytes: settings.runRecordBytes, traceKept: settings.traceKept }));
         for (const a of r.asyncStarted) if (a.result) await write(a.result, 'async', a.params, r.runId);
       };
       await write(result, 'cli', params, null);

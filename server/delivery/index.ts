@@ -47,6 +47,7 @@ export function createDelivery(s: DeliverySettings): Delivery {
     timeZone: config.timeZone,
     maxEffects: config.maxEffectsPerRun,
     runRecordBytes: config.runRecordBytes,
+    traceKept: config.traceKept,
     // Jobs still running at the end of a stop's grace period go back to the queue, their attempts fenced first: for
     // the next start (SQLite), or for another instance at once (PostgreSQL) instead of when their leases expire.
     releaseOnStop: true,

@@ -16,6 +16,7 @@ import { repeatingFailureLog } from './failure-log.js';
 import { taskFailureLog } from './task-failures.js';
 import { leaseClock, leaseFence, type LeaseClock, type LeaseHold } from './lease-fence.js';
 import { within } from '../within.js';
+import type { TraceKept } from '../trace-setting.js';
 
 /** Jobs the pool keeps running during a burst of requests: enough to make progress, few enough to stay out of the way. */
 const BURST_JOBS = 2;
@@ -58,6 +59,8 @@ export interface WorkerPoolOptions {
   maxEffects?: number;
   /** Bytes one stored run record may take (run-budget.ts); the default when absent. */
   runRecordBytes?: number;
+  /** Which runs' records keep their trace (OKTELL_TRACE; trace-setting.ts); absent: all. */
+  traceKept?: TraceKept;
   leaseMs?: number;
   /** The clock lease ages are measured on (lease-fence.ts); tests move it forward. */
   leaseClock?: LeaseClock;
@@ -426,7 +429,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         },
       });
     }
-    const run = runWrite(result, { trigger, params: maskCarriers(params, carriesSecret?.params), jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}) });
+    const run = runWrite(result, { trigger, params: maskCarriers(params, carriesSecret?.params), jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}), ...(opts.traceKept ? { traceKept: opts.traceKept } : {}) });
     const effects = journal.take();
     // The answers of reads ride along for a retry, but they are no effect that could repeat.
     const made = effects.filter((e) => !journal.readKeys.has(e.stepKey));

@@ -5,6 +5,7 @@ import type { BpiumSource, WebRequestSettings } from '../../adapters/ports.js';
 import type { DeliveryCall } from './store-link.js';
 import type { RunTally } from '../metrics.js';
 import type { UnrecordedEnd } from './pool.js';
+import type { TraceKept } from '../trace-setting.js';
 
 /** What the delivery thread is started with (structured-cloned into the thread). */
 export interface DeliveryInit {
@@ -14,6 +15,8 @@ export interface DeliveryInit {
   timeZone: string;
   maxEffects: number;
   runRecordBytes: number;
+  /** OKTELL_TRACE (trace-setting.ts); absent: all. */
+  traceKept?: TraceKept;
   concurrency: number;
   leaseMs: number;
   pollMs?: number;

@@ -110,6 +110,7 @@ const pool = createWorkerPool({
   timeZone: init.timeZone,
   maxEffects: init.maxEffects,
   runRecordBytes: init.runRecordBytes,
+  traceKept: init.traceKept,
   logger,
   ...(outages ? { outages } : {}),
   ...(init.pollMs ? { pollMs: init.pollMs } : {}),
