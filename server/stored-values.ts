@@ -39,7 +39,10 @@ export function storedChanged(step: { changed?: Record<string, unknown> } & Date
 export function storedReturnValues(returnValues: unknown, trace: unknown): Record<string, unknown> {
   if (!returnValues || typeof returnValues !== 'object' || Array.isArray(returnValues)) return {};
   const dates = new Map<string, boolean>();
-  for (const step of Array.isArray(trace) ? (trace as Array<{ changed?: Record<string, unknown> } & DateTags>) : []) {
+  for (const step of Array.isArray(trace) ? (trace as Array<{ changed?: Record<string, unknown>; effect?: { traceNotKept?: { returnDates?: unknown } } } & DateTags>) : []) {
+    // A record stored without its steps (OKTELL_TRACE=failed, trace-setting.ts): its marker names the dates.
+    const notKept = step?.effect?.traceNotKept?.returnDates;
+    if (Array.isArray(notKept)) for (const n of notKept) dates.set(String(n), true);
     for (const k of Object.keys(step?.changed ?? {})) {
       const n = RETURN_KEY.exec(k)?.[1];
       if (n !== undefined) dates.set(n, step.dates?.includes(k) ?? false);

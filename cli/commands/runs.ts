@@ -16,6 +16,7 @@ import { effectsInOrder } from '../../server/console/effect-order.js';
 import { bpiumCallNote } from '../../server/console/call-notes.js';
 import { dbCallLine, httpCallLine, printNote, printWarning, shownValue, terminalText } from '../format.js';
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
+import { isTraceNotKeptStep, traceNotKeptOf, traceNotKeptText } from '../../server/trace-setting.js';
 import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
 import { runOutcomeText } from '../../server/run-outcome.js';
 
@@ -323,7 +324,11 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, dead: b
   if (params) w(`  params ${params}`);
   for (const [n, why] of Object.entries(r.task?.paramErrors ?? {})) w(`  ${pc.yellow('parameter')} ${n} failed, passed empty: ${terminalText(String(why))}`);
   const trace = (Array.isArray(r.trace) ? r.trace : []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; dates?: string[]; notes?: string[]; error?: string }>;
+  // A record stored without its steps (OKTELL_TRACE=failed) says so in their place; the steps it kept are printed.
+  const notKept = traceNotKeptOf(trace);
+  if (notKept) w(`  ${pc.yellow(terminalText(traceNotKeptText(notKept)))}`);
   for (const s of trace) {
+    if (isTraceNotKeptStep(s)) continue;
     const changed = storedChanged(s);
     w(`  ${String(s.step).padStart(3)} ${terminalText(String(s.block))} ${pc.dim(s.kind)} → ${s.exit}${changed ? ` ${values(changed)}` : ''}${s.error ? ' ' + pc.red(terminalText(String(s.error))) : ''}`);
     for (const n of s.notes ?? []) w(`      ${pc.yellow('note')} ${terminalText(String(n))}`);

@@ -11,6 +11,7 @@ import { describeSource, RUN_ERROR_CODES as R, type JsonValue, sqlWrites, type S
 import { migrationFiles } from '../../adapters/db/settings.js';
 import { cutTextParts } from '../../server/run-record.js';
 import { isRecordCutStep, recordCutOf, type RecordCut } from '../../server/run-budget.js';
+import { TRACE_SETTING, traceNotKeptOf } from '../../server/trace-setting.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
@@ -75,6 +76,15 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const ran: RecordedCase['ran'] = [];
 
   const describe = async (run: RunRecord): Promise<Observed> => {
+    // Without its steps the case would expect no path and lack the answers its Bpium reads got: a wrong test.
+    const notKept = traceNotKeptOf(run.trace);
+    if (notKept) {
+      const which = run === root ? `run ${run.id}` : `run ${run.id} (${run.scenario}, started by run ${root.id})`;
+      throw new RecordedRunError(
+        `${which} was stored without its trace (${notKept.setting}: a completed run keeps no steps), so no test can be made from it: ` +
+          `the steps give the case its path and the answers its Bpium reads got. Set ${TRACE_SETTING}=all (the default) on the server, run the scenario again, and make the test from that run.`,
+      );
+    }
     if (!ran.some((r) => r.scenario === run.scenario && r.version === run.version)) ran.push({ scenario: run.scenario, version: run.version });
     collectBpium(run, fixture, unrecorded);
     collectHttp(run, http);

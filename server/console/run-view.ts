@@ -4,6 +4,7 @@ import { runErrorLocation, SECRET_MASK, type Scenario } from '../../engine/index
 import { fileInFolder } from '../scenario-host.js';
 import { diagramOf, markDiagram, pathMarks, type MarkedDiagram } from './scenario-graph.js';
 import { readBack, storedChanged } from '../stored-values.js';
+import { isTraceNotKeptStep, traceNotKeptOf, traceNotKeptText } from '../trace-setting.js';
 
 /** The trace of a run as stored (JSON) or as returned by the engine. */
 export interface TraceLike {
@@ -38,6 +39,8 @@ export interface RunView {
   /** Set when the diagram is of another version than the one that ran. */
   diagramNote?: string;
   finalVariables: Array<[string, unknown]>;
+  /** Set when the record was stored without its steps (OKTELL_TRACE=failed): what the page says in their place. */
+  traceNotKept?: string;
 }
 
 /** Traces longer than this show only the first steps. */
@@ -57,7 +60,9 @@ function asTrace(trace: unknown): TraceLike[] {
  * presets variables (a job's copied variables) over the declared initial values.
  */
 export function runView(input: { scenarioName: string; trace: unknown; scenario: Scenario | undefined; versionRan: string; failedBlock?: string; initial?: unknown }): RunView {
-  const trace = asTrace(input.trace);
+  // A run stored without its steps (OKTELL_TRACE=failed) says so; the steps it kept (web requests, statements) are shown.
+  const notKept = traceNotKeptOf(input.trace);
+  const trace = asTrace(input.trace).filter((t) => !isTraceNotKeptStep(t));
   const s = input.scenario;
   const state = new Map<string, unknown>();
   // A secret variable's value (from the environment, a file or the YAML) is not for the readers of run pages.
@@ -86,9 +91,10 @@ export function runView(input: { scenarioName: string; trace: unknown; scenario:
       ...(steps.length < FULL_STATE_STEPS ? { state: [...state] } : {}),
     });
   }
-  const view: RunView = { steps, hiddenSteps: trace.length - steps.length, finalVariables: [...state] };
+  const view: RunView = { steps, hiddenSteps: trace.length - steps.length, finalVariables: [...state], ...(notKept ? { traceNotKept: traceNotKeptText(notKept) } : {}) };
   if (s) {
-    view.diagram = markDiagram(diagramOf(s), pathMarks(input.scenarioName, trace, input.failedBlock));
+    // Without its steps the run's path is not known: the diagram is drawn unmarked, not marked by the few steps kept.
+    view.diagram = markDiagram(diagramOf(s), pathMarks(input.scenarioName, notKept ? [] : trace, input.failedBlock));
     if (s.version !== input.versionRan) view.diagramNote = `The run used version ${input.versionRan}, which this process has not loaded; the diagram shows the current version ${s.version}.`;
   }
   return view;
