@@ -1,4 +1,4 @@
-// `node dist/bench/pair-ack.js <before> <after> [--rounds N] [--webhooks N] [--warm-up N]`: is one build's acknowledgement dearer or
+// `node dist/bench/pair-ack.js <before> <after> [--rounds N] [--webhooks N] [--warm-up N] [--before-env K=V] [--after-env K=V]`: is one build's acknowledgement dearer or
 // cheaper than another's by a few per cent? The benchmark's own figures move by more than that between runs, so this
 // compares two builds at the same moment: one server of each, alive together, loaded together, so the machine's
 // swings hit both alike. Each server is the acknowledgement alone (its one worker waits on a Bpium that never answers,
@@ -6,6 +6,9 @@
 // acknowledgements is the measure. The rounds are made twice, the second time with the servers started in the other
 // order. Give the same folder twice for a control: its spread is the noise that a difference must beat.
 // Each folder is a checkout of this repository with `dist/` built (`npx tsc -p tsconfig.json`).
+// `--before-env K=V` and `--after-env K=V` (each may be given several times) set an environment variable for that
+// side's server only, over the common ones: the same build twice with `--after-env OKTELL_TRACE=failed` measures what
+// a setting saves. A setting given to neither side is the same on both.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,7 +32,7 @@ async function supportOf(folder: string): Promise<Support> {
   return (await import(pathToFileURL(file).href)) as Support;
 }
 
-export async function pairAck(o: { before: string; after: string; rounds: number; webhooks: number; warmUp?: number; connections?: number; log?: (s: string) => void }): Promise<PairResult> {
+export async function pairAck(o: { before: string; after: string; rounds: number; webhooks: number; warmUp?: number; connections?: number; log?: (s: string) => void; env?: Partial<Record<'before' | 'after', Record<string, string>>> }): Promise<PairResult> {
   const connections = o.connections ?? 16;
   const log = o.log ?? (() => undefined);
   const builds = { before: await supportOf(o.before), after: await supportOf(o.after) };
@@ -45,7 +48,7 @@ export async function pairAck(o: { before: string; after: string; rounds: number
         for (const side of order) {
           const ws = builds[side].benchWorkspace(`oktell-pair-${side}-`);
           workspaces.push(ws);
-          servers[side] = await builds[side].startOktellChild(ws, env);
+          servers[side] = await builds[side].startOktellChild(ws, { ...env, ...o.env?.[side] });
         }
         const [b, a] = [servers.before!, servers.after!];
         await Promise.all([b, a].map((s) => fireWebhooks(s.url, { amount: o.warmUp ?? 8000, connections })));
@@ -94,12 +97,25 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} takes a whole number above 0`);
     return v;
   };
+  /** Every `--<name> K=V` taken out of the arguments, as variables. */
+  const envOption = (name: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (let i = args.indexOf(`--${name}`); i >= 0; i = args.indexOf(`--${name}`)) {
+      const pair = args.splice(i, 2)[1];
+      const eq = pair?.indexOf('=') ?? -1;
+      if (!pair || eq < 1) throw new Error(`--${name} takes NAME=value (e.g. --${name} OKTELL_TRACE=failed), not ${pair === undefined ? 'nothing' : `"${pair}"`}`);
+      out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    return out;
+  };
   try {
+    const env = { before: envOption('before-env'), after: envOption('after-env') };
+    for (const side of ['before', 'after'] as const) if (Object.keys(env[side]).length) console.log(`${side}: ${Object.entries(env[side]).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const rounds = option('rounds', 6);
     const webhooks = option('webhooks', 15000);
     const warmUp = option('warm-up', 8000);
-    if (args.length !== 2) throw new Error('usage: node dist/bench/pair-ack.js <before-checkout> <after-checkout> [--rounds N] [--webhooks N] [--warm-up N]');
-    const r = await pairAck({ before: resolve(args[0]!), after: resolve(args[1]!), rounds, webhooks, warmUp, log: (s) => console.log(s) });
+    if (args.length !== 2) throw new Error('usage: node dist/bench/pair-ack.js <before-checkout> <after-checkout> [--rounds N] [--webhooks N] [--warm-up N] [--before-env K=V] [--after-env K=V]');
+    const r = await pairAck({ before: resolve(args[0]!), after: resolve(args[1]!), rounds, webhooks, warmUp, env, log: (s) => console.log(s) });
     console.log(summary(r));
   } catch (e) {
     console.error(e instanceof Error ? e.message : e);
