@@ -32,6 +32,7 @@ const DEFAULTS: [string, (c: Loaded, cwd: string) => string | number][] = [
   ['OKTELL_HOOK_HEAD', (c) => c.hook.head],
   ['OKTELL_BODY_LIMIT', (c) => c.bodyLimitBytes],
   ['OKTELL_RUN_RECORD_BUDGET', (c) => c.runRecordBytes],
+  ['OKTELL_TRACE', (c) => c.traceKept],
   ['OKTELL_REQUEST_TIMEOUT_MS', (c) => c.requestTimeoutMs],
   ['OKTELL_KEEP_ALIVE_TIMEOUT_MS', (c) => c.keepAliveTimeoutMs],
   ['OKTELL_TRUST_PROXY', (c) => String(c.trustProxy)],

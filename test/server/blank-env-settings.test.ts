@@ -190,6 +190,7 @@ const READERS: Reader[] = [
   { vars: ['OKTELL_BODY_BUDGET'], value: '128mb', file: 'bodyBudget: 64mb\n', read: (e, cwd) => config(e, cwd).bodyBudgetBytes },
   { vars: ['OKTELL_BODY_BUDGET_PER_LOGIN'], value: '20mb', file: 'bodyBudgetPerLogin: 10mb\n', read: (e, cwd) => config(e, cwd).bodyBudgetPerLoginBytes },
   { vars: ['OKTELL_RUN_RECORD_BUDGET'], value: '128kb', file: 'runRecordBudget: 32kb\n', read: (e, cwd) => config(e, cwd).runRecordBytes },
+  { vars: ['OKTELL_TRACE'], value: 'all', file: 'trace: failed\n', read: (e, cwd) => config(e, cwd).traceKept },
   { vars: ['OKTELL_WORKERS'], value: '8', file: 'workers:\n  concurrency: 4\n', read: (e, cwd) => config(e, cwd).workers.concurrency },
   { vars: ['OKTELL_MAX_ATTEMPTS'], value: '5', file: 'workers:\n  maxAttempts: 3\n', read: (e, cwd) => config(e, cwd).workers.maxAttempts },
   { vars: ['OKTELL_RETRY_BASE_DELAY_MS'], value: '3000', file: 'workers:\n  baseDelayMs: 2000\n', read: (e, cwd) => config(e, cwd).workers.baseDelayMs },
