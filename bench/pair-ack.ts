@@ -77,6 +77,18 @@ export async function pairAck(o: { before: string; after: string; rounds: number
   return result;
 }
 
+/** Every `--<name> NAME=value` taken out of `args`, as variables (a later one of the same name wins). */
+export function envOption(args: string[], name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = args.indexOf(`--${name}`); i >= 0; i = args.indexOf(`--${name}`)) {
+    const pair = args.splice(i, 2)[1];
+    const eq = pair?.indexOf('=') ?? -1;
+    if (!pair || eq < 1) throw new Error(`--${name} takes NAME=value (e.g. --${name} OKTELL_TRACE=failed), not ${pair === undefined ? 'nothing' : `"${pair}"`}`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
 /** The summary line: medians, the median ratio, and in how many pairs the after build cost less. */
 export function summary(r: PairResult): string {
   const lower = r.ratios.filter((x) => x < 1).length;
@@ -97,19 +109,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} takes a whole number above 0`);
     return v;
   };
-  /** Every `--<name> K=V` taken out of the arguments, as variables. */
-  const envOption = (name: string): Record<string, string> => {
-    const out: Record<string, string> = {};
-    for (let i = args.indexOf(`--${name}`); i >= 0; i = args.indexOf(`--${name}`)) {
-      const pair = args.splice(i, 2)[1];
-      const eq = pair?.indexOf('=') ?? -1;
-      if (!pair || eq < 1) throw new Error(`--${name} takes NAME=value (e.g. --${name} OKTELL_TRACE=failed), not ${pair === undefined ? 'nothing' : `"${pair}"`}`);
-      out[pair.slice(0, eq)] = pair.slice(eq + 1);
-    }
-    return out;
-  };
   try {
-    const env = { before: envOption('before-env'), after: envOption('after-env') };
+    const env = { before: envOption(args, 'before-env'), after: envOption(args, 'after-env') };
     for (const side of ['before', 'after'] as const) if (Object.keys(env[side]).length) console.log(`${side}: ${Object.entries(env[side]).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const rounds = option('rounds', 6);
     const webhooks = option('webhooks', 15000);
