@@ -1,4 +1,4 @@
-// A real server with OKTELL_TRACE=failed, on SQLite and on PostgreSQL alike: a webhook's HTTP404 run and the
+// A real server with OKTELL_TRACE=failed, on SQLite and on PostgreSQL alike, its jobs on the delivery thread or not: a webhook's HTTP404 run and the
 // letter-sending run it starts both complete and are stored without their steps (their Bpium calls, letters and
 // return values kept); a failing run keeps its whole trace. The console's run page and `show` say the trace was not
 // kept, and `test --from-run` (and the console's download) refuse such a run, naming the setting and the fix.
@@ -31,8 +31,9 @@ const REFUSAL = /was stored without its trace \(OKTELL_TRACE=failed: a completed
 
 const pg = await testPostgres();
 
-for (const kind of ['sqlite', 'postgres'] as const) {
-  describe(`OKTELL_TRACE=failed on a real server (${kind})`, () => {
+// The jobs run in the server's thread, or on the delivery thread (which gets the setting with its start).
+for (const [kind, thread] of [['sqlite', 'off'], ['postgres', 'off'], ['sqlite', 'on']] as const) {
+  describe(`OKTELL_TRACE=failed on a real server (${kind}, delivery thread ${thread})`, () => {
     const skip = kind === 'postgres' ? pg.skip : undefined;
     let t: TestServer;
     let schema: string | undefined;
@@ -41,7 +42,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       if (skip !== undefined) return;
-      const env: Record<string, string> = { OKTELL_TRACE: 'failed' };
+      const env: Record<string, string> = { OKTELL_TRACE: 'failed', OKTELL_DELIVERY_THREAD: thread };
       if (kind === 'postgres') env.OKTELL_STORE = urlWithSchema(pg.url!, (schema = randomSchemaName('trace')));
       t = await startTestServer({ extraScenarios: { 'Broken.yaml': BROKEN }, env });
       const res = await postWebhook(t.server.url, taskWebhook({ name: 'Без трассы', responsible: ['2'] }), t.secret);
