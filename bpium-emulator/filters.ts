@@ -58,6 +58,12 @@ export function parseNestedQuery(search: string): JsonObject {
 
 export interface FilterContext {
   currentUserId: string;
+  /**
+   * The field of an id the catalog does not list, for a catalog whose structure is not known (a catalog of the fake
+   * Bpium's fixture given without `fields:`, adapters/fixtures): without it, such an id is refused with 400 as the
+   * emulator refuses it (its catalogs always list their fields).
+   */
+  unlistedField?: (fieldId: string) => FieldDef;
 }
 
 type Predicate = (record: StoredRecord) => boolean;
@@ -134,7 +140,7 @@ function fieldMatches(field: FieldDef, cond: JsonValue, stored: JsonValue | unde
 }
 
 function fieldPredicate(catalog: CatalogDef, fieldId: string, cond: JsonValue, ctx: FilterContext): Predicate {
-  const field = catalog.fields.find((f) => f.id === fieldId);
+  const field = catalog.fields.find((f) => f.id === fieldId) ?? ctx.unlistedField?.(fieldId);
   if (!field || field.type === 'group') throw new BadValueError(`filter on unknown field "${fieldId}"`);
   return (record) => fieldMatches(field, cond, record.values[field.id], ctx);
 }
@@ -208,10 +214,16 @@ function sortKey(field: FieldDef, value: JsonValue | undefined): number | string
 }
 
 /** Sorts by a field (empty values last), or by numeric id when no field is given. `sortType` -1 reverses. */
-export function sortRecords(catalog: CatalogDef, records: StoredRecord[], sortField: string | undefined, sortType: 1 | -1): StoredRecord[] {
+export function sortRecords(
+  catalog: CatalogDef,
+  records: StoredRecord[],
+  sortField: string | undefined,
+  sortType: 1 | -1,
+  unlistedField?: FilterContext['unlistedField'],
+): StoredRecord[] {
   const byId = (a: StoredRecord, b: StoredRecord) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id);
   if (sortField === undefined) return [...records].sort((a, b) => sortType * byId(a, b));
-  const field = catalog.fields.find((f) => f.id === sortField);
+  const field = catalog.fields.find((f) => f.id === sortField) ?? unlistedField?.(sortField);
   if (!field) throw new BadValueError(`sortField "${sortField}" is not a field of catalog ${catalog.id}`);
   return [...records].sort((a, b) => {
     const ka = sortKey(field, a.values[field.id]);
@@ -220,4 +232,18 @@ export function sortRecords(catalog: CatalogDef, records: StoredRecord[], sortFi
     const cmp = typeof ka === 'number' && typeof kb === 'number' ? ka - kb : String(ka).localeCompare(String(kb), 'ru');
     return cmp === 0 ? byId(a, b) : sortType * cmp;
   });
+}
+
+/**
+ * The records of a records-list query `q` (its parameters as parseNestedQuery reads them) that match its `filters`
+ * and `searchText`, in the order of its `sortField`/`sortType`; paging (`limit`, `offset`) is the caller's. The
+ * emulator's `GET /catalogs/:id/records` and the fake Bpium of scenario tests and dry runs (which reads the query the
+ * real client builds, adapters/fixtures) both select records with it. Throws BadValueError (→ 400) when unreadable.
+ */
+export function listRecords(catalog: CatalogDef, records: StoredRecord[], q: JsonObject, ctx: FilterContext): StoredRecord[] {
+  const matches = compileFilters(catalog, q.filters, ctx);
+  const search = typeof q.searchText === 'string' && q.searchText !== '' ? searchPredicate(catalog, q.searchText) : () => true;
+  const sortType = q.sortType === undefined ? 1 : Number(q.sortType) === -1 ? -1 : 1;
+  const sortField = typeof q.sortField === 'string' && q.sortField !== '' ? q.sortField : undefined;
+  return sortRecords(catalog, records.filter((r) => matches(r) && search(r)), sortField, sortType, ctx.unlistedField);
 }

@@ -4,7 +4,7 @@ import type { JsonValue } from '../engine/values.js';
 import type { LoggerPort } from '../engine/ports.js';
 import { SESSION_COOKIE, type EmulatorAuth } from './auth.js';
 import { resourceMethods } from './methods.js';
-import { compileFilters, parseNestedQuery, searchPredicate, sortRecords } from './filters.js';
+import { listRecords, parseNestedQuery } from './filters.js';
 import type { BpiumFault, CatalogDef, EmulatorRequest, JsonObject, StoredRecord, WebhookSubscription } from './model.js';
 import type { EmulatorStore } from './store.js';
 import { publicSubscription, readNewSubscription, readSubscriptionChange } from './subscriptions.js';
@@ -170,14 +170,11 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
     const q = query(req);
     const limit = wholeNumber(q.limit, 'limit', 100, 1);
     const offset = wholeNumber(q.offset, 'offset', 0, 0);
-    const sortType = q.sortType === undefined ? 1 : Number(q.sortType) === -1 ? -1 : 1;
     const only = readFieldList(q.fields);
-    const matches = compileFilters(catalog, q.filters, { currentUserId: currentUser(ctx).id });
     const ids = q.id === undefined ? undefined : (Array.isArray(q.id) ? q.id : [q.id]).map(String);
-    const search = typeof q.searchText === 'string' && q.searchText !== '' ? searchPredicate(catalog, q.searchText) : () => true;
     // viewId is accepted and ignored: the emulator has no views.
-    const found = ctx.store.records(catalog.id).filter((r) => (ids === undefined || ids.includes(r.id)) && matches(r) && search(r));
-    const sorted = sortRecords(catalog, found, typeof q.sortField === 'string' && q.sortField !== '' ? q.sortField : undefined, sortType);
+    const named = ctx.store.records(catalog.id).filter((r) => ids === undefined || ids.includes(r.id));
+    const sorted = listRecords(catalog, named, q, { currentUserId: currentUser(ctx).id });
     res.json(sorted.slice(offset, offset + limit).map((r) => recordJson(catalog, r, lookup, only)));
   });
 
