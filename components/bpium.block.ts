@@ -7,6 +7,7 @@ import {
   jsonKind,
   jsonText,
   JsonTooDeepError,
+  notJsonReason,
   parseJsonWithinDepth,
   toNumber,
   toText,
@@ -416,7 +417,7 @@ function buildFilters(c: Config, rt: BlockRuntime): BpiumFindQuery['filters'] | 
     const parsed = parseJsonText(toText(rt.evaluate(c.filtersJson), rt.timeZone), 'filtersJson');
     if (Array.isArray(parsed)) return parsed as Array<{ fieldId: string; value: JsonValue }>;
     if (parsed && typeof parsed === 'object') return parsed;
-    throw new EffectError('permanent', 'filtersJson must be a JSON array or object', { code: 'BPIUM_BAD_FILTER' });
+    throw new EffectError('permanent', `filtersJson is ${jsonKind(parsed)}, not a JSON array of {fieldId, value} or an object of field id → value`, { code: 'BPIUM_BAD_FILTER' });
   }
   if (!c.filters) return undefined;
   const out: Record<string, JsonValue> = {};
@@ -466,7 +467,7 @@ function parseJsonText(text: string, what: string): JsonValue {
     return parseJsonWithinDepth(text) as JsonValue;
   } catch (e) {
     if (e instanceof JsonTooDeepError) throw new EffectError('permanent', `${what} ${e.message}`, { code: 'BPIUM_BAD_JSON' });
-    throw new EffectError('permanent', `${what} is not valid JSON: ${(e as Error).message}`, { code: 'BPIUM_BAD_JSON' });
+    throw new EffectError('permanent', `${what} is not valid JSON: ${notJsonReason(e)}`, { code: 'BPIUM_BAD_JSON' });
   }
 }
 

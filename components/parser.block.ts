@@ -9,6 +9,7 @@ import {
   toNumber,
   jsonText,
   JsonTooDeepError,
+  notJsonReason,
   parseJsonWithinDepth,
   toText,
   type BlockDefinition,
@@ -140,7 +141,7 @@ export const parserBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
       } catch (e) {
         // Too deep is the sender's doing like bad JSON: the error exit, with the limit in the reason.
         if (e instanceof JsonTooDeepError) return fail(config, rt, `the document ${e.message}`);
-        return fail(config, rt, `the document is not valid JSON: ${(e as Error).message}`);
+        return fail(config, rt, `the document is not valid JSON: ${notJsonReason(e)}`);
       }
     }
     for (const x of config.extractions) {

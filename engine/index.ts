@@ -6,7 +6,7 @@ export type * from './model.js';
 export { parseExpression, ExpressionRuntimeError, listFunctions, numberSource } from './expr/index.js';
 export type { CompiledExpression, EvalContext, ExpressionSyntaxError } from './expr/index.js';
 export { checkJsonPath, queryJsonPath } from './jsonpath.js';
-export { jsonKind, jsonText, isStackOverflow } from './json-text.js';
+export { jsonKind, jsonText, isStackOverflow, notJsonReason } from './json-text.js';
 export { MAX_JSON_DEPTH, JsonTooDeepError, jsonTooDeepAt, parseJsonWithinDepth } from './json-depth.js';
 export { clipText, cutText, cutTextParts, TRACE_TEXT_CHARS, truncateWords } from './cut-text.js';
 export { loadScenarioText, scenarioTextsLoaded, scenarioNameOf, scenarioVersion, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';

@@ -2,6 +2,7 @@
 // deep, but JSON.stringify recurses and overflows the stack on it; a webhook is free to contain such a part. So a part
 // that is too deep for JSON.stringify is written out by an explicit stack instead, and a scenario can still read
 // (and pass on) any part of the document, deep or not.
+import { oneLine } from './expr/runtime-error.js';
 import type { JsonValue } from './values.js';
 
 /** `JSON.stringify(v)` for a parsed JSON value, also when it nests deeper than the call stack allows. */
@@ -76,4 +77,13 @@ export function jsonKind(v: JsonValue): string {
   if (typeof v === 'string') return `the JSON text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   if (typeof v === 'number') return `the number ${v}`;
   return String(v);
+}
+
+/**
+ * Why JSON.parse refused a text, on one line: V8's message quotes the stretch of the text around the mistake
+ * (`Unexpected token 'a', "ab<line break>cd" is not valid JSON`) with its line breaks, which a block's error variable,
+ * the trace and the log would show broken in two; they are written as escapes (oneLine), as JsonGet's error shows them.
+ */
+export function notJsonReason(e: unknown): string {
+  return oneLine(e instanceof Error ? e.message : String(e));
 }

@@ -1,4 +1,5 @@
 // Our small path language for JsonGet/JsonCount: dot-separated keys and [n] / ["key"] steps. Not JSONPath.
+import { oneLine } from './runtime-error.js';
 import { quotedText } from './syntax-error.js';
 import type { JsonValue } from '../values.js';
 
@@ -66,7 +67,9 @@ function parse(path: string): PathParse {
     while (j < path.length && !NAME_STOP.has(path[j]!)) j++;
     const name = path.slice(i, j);
     if (name === '') return fail(i, c === '.' ? 'empty key between dots' : `unexpected "${c}" in path`);
-    if (/\s/.test(name)) return fail(i, `key "${name}" holds spaces`, `write such a key in brackets: ["${name.trim()}"]`);
+    // A line break in the key is shown escaped (oneLine), in the message and in the key the hint writes: a message or
+    // hint is one line in the log, the console and `validate`'s output.
+    if (/\s/.test(name)) return fail(i, `key "${oneLine(name)}" holds spaces`, `write such a key in brackets: ["${oneLine(name.trim())}"]`);
     steps.push({ key: name, index: INTEGER.test(name) ? Number(name) : undefined });
     i = j;
     expectName = false;

@@ -5,7 +5,7 @@ import { jsonText } from '../../json-text.js';
 import type { JsonValue, Value } from '../../values.js';
 import type { EvalContext } from '../context.js';
 import { followPath, JSON_PATH_HINT, parseJsonPath } from '../json-path.js';
-import { ExpressionRuntimeError, quoteForMessage } from '../runtime-error.js';
+import { ExpressionRuntimeError, oneLine, quoteForMessage } from '../runtime-error.js';
 import { defineFunction, literal, text, type ArgProblem, type FunctionDef } from './function-def.js';
 import type { Node } from '../ast.js';
 
@@ -58,7 +58,7 @@ function pathProblem(args: readonly Node[], fn: string): ArgProblem | undefined 
   const p = literal(args[1]);
   if (typeof p !== 'string') return undefined;
   const parsed = parseJsonPath(p);
-  return parsed.ok ? undefined : { arg: 1, message: `${fn}: bad path ${quotedText(p)}: ${parsed.message} (at position ${parsed.offset})`, hint: parsed.hint };
+  return parsed.ok ? undefined : { arg: 1, message: `${fn}: bad path ${quotedText(oneLine(p))}: ${parsed.message} (at position ${parsed.offset})`, hint: parsed.hint };
 }
 
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
