@@ -53,7 +53,10 @@ export function buildFindParams(query: BpiumFindQuery, page: { limit: number; of
   const { filters } = query;
   if (Array.isArray(filters)) {
     filters.forEach((filter, i) => {
-      params.append(`filters[${i}][fieldId]`, assertBpiumId('field', filter.fieldId));
+      const fieldId = assertBpiumId('field', filter.fieldId);
+      params.append(`filters[${i}][fieldId]`, fieldId);
+      // Without a value, appendBracketParams would write the text "undefined" and Bpium would search for it.
+      if (filter.value === undefined) throw invalidQuery(`filters[${i}] (field ${fieldId}) has no value: each array-form filter is {"fieldId": …, "value": …}`);
       appendBracketParams(params, `filters[${i}][value]`, filter.value);
     });
   } else if (filters !== undefined && filters !== null) {

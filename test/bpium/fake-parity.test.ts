@@ -91,6 +91,7 @@ describe('the fake Bpium selects, orders and refuses as the emulator with the re
     // What the real client refuses before anything is sent.
     ['Find', '3', '[{"fieldId":"2 2","value":"x"}]', 0, 'none BPIUM_INVALID_ID'],
     ['Find', '3', '[{"fieldId":"2?x=1","value":"x"}]', 0, 'none BPIUM_INVALID_ID'],
+    ['Find', '3', '[{"fieldId":"2"}]', 0, 'none BPIUM_INVALID_QUERY'],
     ['FindByNameDesc', '3', '[]', 0, 'found 4'],
     ['FindByNameDesc', '3', '[{"fieldId":"2","value":"example.com"}]', 1, 'found 2'],
     ['FindSortUnknown', '3', '[]', 0, 'none 400'],
@@ -105,7 +106,7 @@ describe('the fake Bpium selects, orders and refuses as the emulator with the re
       assert.equal(live.returnValues['1'], outcome, 'the emulator');
       assert.equal(fake.returnValues['1'], outcome, 'the fake');
       const [liveError, fakeError] = [live.bpiumCalls[0]?.error, fake.bpiumCalls[0]?.error];
-      if (outcome.endsWith('BPIUM_INVALID_ID')) assert.equal(fakeError, liveError, 'the same error');
+      if (/BPIUM_INVALID_(ID|QUERY)$/.test(outcome)) assert.equal(fakeError, liveError, 'the same error');
       // The fake names what the emulator's answer says.
       if (outcome.endsWith('400')) assert.ok(fakeError?.endsWith(String(liveError).replace(/^.*HTTP 400: /, '')), `${fakeError} / ${liveError}`);
     });
@@ -120,6 +121,8 @@ describe('the fake Bpium selects, orders and refuses as the emulator with the re
       { limit: 0 },
       { offset: -1 },
       { filters: [{ fieldId: '', value: 'x' }] },
+      // An array-form filter without its value went out as the text "undefined", searched for.
+      { filters: [{ fieldId: '2' }] as Array<{ fieldId: string; value: never }> },
       { filters: 5 as unknown as Record<string, never> },
     ];
     for (const extra of refused) {
