@@ -19,7 +19,7 @@ import { CaseSetupError, runCase, type CaseDefaults } from '../testing/run-case.
 import { libraryProblems, loadTestText, unknownScenarios, type TestFile } from '../testing/test-file.js';
 import { testFileText } from '../testing/write-case.js';
 import { parseSince } from './runs.js';
-import { caseDefaults, folderProblems, recordingStore, relativeOrSelf, scenarioFile, serverFolder, type TestOpts } from './test.js';
+import { caseDefaults, folderProblems, inParallel, recordingStore, relativeOrSelf, scenarioFile, serverFolder, type TestOpts } from './test.js';
 
 /** Runs replayed when --limit is not given: enough for yesterday's webhooks, quick enough to run before each deploy. */
 export const DEFAULT_RUN_LIMIT = 100;
@@ -287,17 +287,4 @@ function runLine(r: ReplayedRun, zone: string): string | undefined {
   if (r.edited?.length) lines.push(`    ${pc.dim(`edited since the run: ${r.edited.join(', ')}`)}`);
   for (const n of r.notReplayed ?? []) lines.push(`    ${pc.yellow('!')} ${pc.dim(`may come from what cannot be replayed: ${terminalText(n)}`)}`);
   return `${lines.join('\n')}\n`;
-}
-
-async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

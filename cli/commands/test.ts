@@ -545,7 +545,8 @@ export function defaultScenariosFor(testFile: string, folder: string): string {
   return at > 0 ? parts.slice(0, at).join(sep) || sep : folder;
 }
 
-async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** `fn` over `items`, at most `limit` at a time; the results in the items' order. */
+export async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
