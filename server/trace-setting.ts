@@ -85,6 +85,17 @@ export function traceNotKeptOf(trace: unknown): TraceNotKept | undefined {
   return m && typeof m === 'object' && typeof m.setting === 'string' ? m : undefined;
 }
 
+/**
+ * Notes the server put on the first step of a run after its trace was reduced (the hook's note of a body in an unknown
+ * charset, hook.ts withCharsetNote): they land on the marker, which the readers do not list as a step, so they are
+ * read from it here; the marker's own note is not among them.
+ */
+export function traceNotKeptNotes(trace: unknown): string[] {
+  if (!Array.isArray(trace) || !isTraceNotKeptStep(trace[0])) return [];
+  const notes = (trace[0] as { notes?: unknown }).notes;
+  return Array.isArray(notes) ? notes.filter((n): n is string => typeof n === 'string' && !n.startsWith('trace not kept (')) : [];
+}
+
 /** Whether a stored trace step is the marker of a trace whose steps were not kept. */
 export function isTraceNotKeptStep(s: unknown): boolean {
   return !!s && typeof s === 'object' && (s as { kind?: unknown }).kind === TRACE_NOT_KEPT_KIND && (s as { block?: unknown }).block === TRACE_NOT_KEPT_BLOCK;

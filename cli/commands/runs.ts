@@ -16,7 +16,7 @@ import { effectsInOrder } from '../../server/console/effect-order.js';
 import { bpiumCallNote } from '../../server/console/call-notes.js';
 import { dbCallLine, httpCallLine, printNote, printWarning, shownValue, terminalText } from '../format.js';
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
-import { isTraceNotKeptStep, traceNotKeptOf, traceNotKeptText } from '../../server/trace-setting.js';
+import { isTraceNotKeptStep, traceNotKeptNotes, traceNotKeptOf, traceNotKeptText } from '../../server/trace-setting.js';
 import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
 import { runOutcomeText } from '../../server/run-outcome.js';
 
@@ -327,6 +327,7 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, dead: b
   // A record stored without its steps (OKTELL_TRACE=failed) says so in their place; the steps it kept are printed.
   const notKept = traceNotKeptOf(trace);
   if (notKept) w(`  ${pc.yellow(terminalText(traceNotKeptText(notKept)))}`);
+  if (notKept) for (const n of traceNotKeptNotes(trace)) w(`  ${pc.yellow('note')} ${terminalText(n)}`);
   for (const s of trace) {
     if (isTraceNotKeptStep(s)) continue;
     const changed = storedChanged(s);

@@ -4,7 +4,7 @@ import { runErrorLocation, SECRET_MASK, type Scenario } from '../../engine/index
 import { fileInFolder } from '../scenario-host.js';
 import { diagramOf, markDiagram, pathMarks, type MarkedDiagram } from './scenario-graph.js';
 import { readBack, storedChanged } from '../stored-values.js';
-import { isTraceNotKeptStep, traceNotKeptOf, traceNotKeptText } from '../trace-setting.js';
+import { isTraceNotKeptStep, traceNotKeptNotes, traceNotKeptOf, traceNotKeptText } from '../trace-setting.js';
 
 /** The trace of a run as stored (JSON) or as returned by the engine. */
 export interface TraceLike {
@@ -41,6 +41,8 @@ export interface RunView {
   finalVariables: Array<[string, unknown]>;
   /** Set when the record was stored without its steps (OKTELL_TRACE=failed): what the page says in their place. */
   traceNotKept?: string;
+  /** Notes the server put on such a record's first step (it is the marker): shown with those words. */
+  traceNotKeptNotes?: string[];
 }
 
 /** Traces longer than this show only the first steps. */
@@ -91,7 +93,7 @@ export function runView(input: { scenarioName: string; trace: unknown; scenario:
       ...(steps.length < FULL_STATE_STEPS ? { state: [...state] } : {}),
     });
   }
-  const view: RunView = { steps, hiddenSteps: trace.length - steps.length, finalVariables: [...state], ...(notKept ? { traceNotKept: traceNotKeptText(notKept) } : {}) };
+  const view: RunView = { steps, hiddenSteps: trace.length - steps.length, finalVariables: [...state], ...(notKept ? { traceNotKept: traceNotKeptText(notKept), traceNotKeptNotes: traceNotKeptNotes(input.trace) } : {}) };
   if (s) {
     // Without its steps the run's path is not known: the diagram is drawn unmarked, not marked by the few steps kept.
     view.diagram = markDiagram(diagramOf(s), pathMarks(input.scenarioName, notKept ? [] : trace, input.failedBlock));
