@@ -13,7 +13,8 @@ import { dataDirArg, loadLibrary, oneOf, shellWord, UsageError } from '../config
 import { terminalText } from '../format.js';
 import { reachable } from '../scenario-reach.js';
 import { withStore } from '../store.js';
-import { caseFromRun, caseToWrite, inlineParams, RecordedRunError, type RecordedCase } from '../testing/from-run.js';
+import { caseFromRun, caseToWrite, inlineParams, RecordedRunError, TraceNotKeptRunError, type RecordedCase } from '../testing/from-run.js';
+import { TRACE_SETTING } from '../../server/trace-setting.js';
 import { caseReport, type CaseReport } from '../testing/report.js';
 import { CaseSetupError, runCase, type CaseDefaults } from '../testing/run-case.js';
 import { libraryProblems, loadTestText, unknownScenarios, type TestFile } from '../testing/test-file.js';
@@ -191,6 +192,12 @@ async function prepare(ctx: Context, store: Store, run: RunSummary): Promise<Pre
   try {
     recorded = await caseFromRun(store, run.id, { timeZone: ctx.timeZone, runsCommand: ctx.runsCommand });
   } catch (e) {
+    // A run stored without its steps (the server's OKTELL_TRACE=failed): said as a run this cannot replay, with what
+    // would make later runs replayable; from-run's wording is of a test to make from another run.
+    if (e instanceof TraceNotKeptRunError) {
+      const reason = `${e.which} was stored without its trace (${e.setting}: a completed run keeps no steps), so it cannot be replayed: the steps give the replay its path and the answers its Bpium reads got. Runs the server records with ${TRACE_SETTING}=all (the default) can be.`;
+      return { run, edited: [], notReplayed: [], reason };
+    }
     if (e instanceof RecordedRunError) return { run, edited: [], notReplayed: [], reason: e.message };
     throw e;
   }

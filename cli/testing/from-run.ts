@@ -21,9 +21,9 @@ import { expectationOf, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
 import { insertedRow, rowsAsData, type InsertedRow, type RecordedRead } from './recorded-rows.js';
-import { blockable, RecordedRunError } from './write-case.js';
+import { blockable, RecordedRunError, TraceNotKeptRunError } from './write-case.js';
 
-export { RecordedRunError };
+export { RecordedRunError, TraceNotKeptRunError };
 import { isStoredRedactedHeader } from '../../server/hook-request.js';
 import { jobSecretCarriers, maskCarriers } from '../../server/starters.js';
 
@@ -80,9 +80,11 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     const notKept = traceNotKeptOf(run.trace);
     if (notKept) {
       const which = run === root ? `run ${run.id}` : `run ${run.id} (${run.scenario}, started by run ${root.id})`;
-      throw new RecordedRunError(
+      throw new TraceNotKeptRunError(
         `${which} was stored without its trace (${notKept.setting}: a completed run keeps no steps), so no test can be made from it: ` +
           `the steps give the case its path and the answers its Bpium reads got. Set ${TRACE_SETTING}=all (the default) on the server, run the scenario again, and make the test from that run.`,
+        which,
+        notKept.setting,
       );
     }
     if (!ran.some((r) => r.scenario === run.scenario && r.version === run.version)) ran.push({ scenario: run.scenario, version: run.version });

@@ -10,6 +10,17 @@ export class RecordedRunError extends Error {
   override name = 'RecordedRunError';
 }
 
+/**
+ * A run (or one it started) stored without its trace (OKTELL_TRACE=failed, server/trace-setting.ts): no case can be
+ * made of it. `test --against-runs` words it as a run it cannot replay, not as a test to make from another run.
+ */
+export class TraceNotKeptRunError extends RecordedRunError {
+  override name = 'TraceNotKeptRunError';
+  constructor(message: string, readonly which: string, readonly setting: string) {
+    super(message);
+  }
+}
+
 export function appendCase(file: string, testCase: Record<string, unknown>, comment?: string): void {
   let doc: Document;
   if (existsSync(file)) {
