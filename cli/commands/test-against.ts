@@ -1,5 +1,6 @@
 // `oktell-emu test --against-runs`: the runs the server recorded, replayed against the scenarios as they are now — each
-// made into the case `--from-run` would write (caseFromRun + caseToWrite, its parameters inline), checked and run in
+// made into the case `--from-run` would write (caseFromRun + caseToWrite, its parameters inline; with the letters' text
+// and HTML and the web requests' bodies expected too, which a written case leaves out), checked and run in
 // memory (runCase: a dry run with the recorded answers as fixtures, letters rendered and never sent, fresh SQLite
 // databases), nothing written. A run whose case fails would go otherwise now: its first difference is listed, in the
 // words of `test`. Exit 0 when every replayed run goes as recorded, 1 when one differs, 2 on bad input.
@@ -190,7 +191,7 @@ async function prepare(ctx: Context, store: Store, run: RunSummary): Promise<Pre
   const { folder, library } = ctx;
   let recorded: RecordedCase;
   try {
-    recorded = await caseFromRun(store, run.id, { timeZone: ctx.timeZone, runsCommand: ctx.runsCommand });
+    recorded = await caseFromRun(store, run.id, { timeZone: ctx.timeZone, runsCommand: ctx.runsCommand, bodies: true });
   } catch (e) {
     // A run stored without its steps (the server's OKTELL_TRACE=failed): said as a run this cannot replay, with what
     // would make later runs replayable; from-run's wording is of a test to make from another run.

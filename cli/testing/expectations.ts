@@ -61,7 +61,7 @@ export function observe(r: RunResult): Observed {
  * last (its step numbers jump where the middle was left out): the bodies before the jump go to the block's first
  * calls, those after it to its last calls, and the calls in between get none.
  */
-function withBodies(calls: Array<Record<string, unknown>>, trace: RunResult['trace']): Array<Record<string, unknown>> {
+export function withBodies(calls: Array<Record<string, unknown>>, trace: RunResult['trace']): Array<Record<string, unknown>> {
   if (!calls.length) return calls;
   const jump = trace.findIndex((s, i) => i > 0 && s.step !== trace[i - 1]!.step + 1);
   const bodies = new Map<string, { head: Array<string | undefined>; tail: Array<string | undefined> }>();
@@ -456,17 +456,21 @@ function failureExpected(e: Record<string, unknown>, o: Observed): boolean {
  * the outcome, return values, letters (addresses and subject), Bpium calls, web requests, the path, and each started
  * child.
  */
-export function expectationOf(o: Observed): Record<string, unknown> {
+export function expectationOf(o: Observed, opts: { bodies?: boolean } = {}): Record<string, unknown> {
+  // With `bodies` (test --against-runs, which writes no file): a letter's text and HTML and a web request's body too,
+  // so that an edit of a template or of what a request sends is a difference, not only one of an address or a URL.
+  const mailKeys = opts.bodies ? ['text', 'html'] : [];
+  const httpKeys = opts.bodies ? ['method', 'url', 'body', 'status', 'outcome'] : ['method', 'url', 'status', 'outcome'];
   return {
     status: o.status,
     returnValues: o.returnValues,
     ...(o.error ? { error: { code: o.error.code, ...(o.error.block !== undefined ? { block: o.error.block } : {}) } } : {}),
-    mails: keptList(o.mails.map((m) => ({ to: m.to, ...(Array.isArray(m.cc) && m.cc.length ? { cc: m.cc } : {}), subject: m.subject })), o.kept?.mails),
+    mails: keptList(o.mails.map((m) => ({ to: m.to, ...(Array.isArray(m.cc) && m.cc.length ? { cc: m.cc } : {}), subject: m.subject, ...pick(m, mailKeys) })), o.kept?.mails),
     bpiumCalls: keptList(o.bpiumCalls.map((c) => pick(c, ['method', 'catalogId', 'recordId', 'status'])), o.kept?.bpiumCalls),
     ...(o.dbCalls?.length ? { dbCalls: o.dbCalls.map((c) => pick(c, ['connection', 'statement', 'status', 'rowCount'])) } : {}),
-    ...(o.httpCalls?.length ? { httpCalls: o.httpCalls.map((c) => pick(c, ['method', 'url', 'status', 'outcome'])) } : {}),
+    ...(o.httpCalls?.length ? { httpCalls: o.httpCalls.map((c) => pick(c, httpKeys)) } : {}),
     ...(o.asyncStarted.length
-      ? { asyncStarted: o.asyncStarted.map((a) => ({ scenario: a.scenario, ...(a.result ? { result: expectationOf(a.result) } : {}) })) }
+      ? { asyncStarted: o.asyncStarted.map((a) => ({ scenario: a.scenario, ...(a.result ? { result: expectationOf(a.result, opts) } : {}) })) }
       : {}),
     path: keptList(o.path, o.kept?.path),
   };

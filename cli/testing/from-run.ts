@@ -17,7 +17,7 @@ import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
 import { recipientKey, type MailFixture } from '../../adapters/fixtures/mail-fixtures.adapter.js';
-import { expectationOf, type Observed } from './expectations.js';
+import { expectationOf, withBodies, type Observed } from './expectations.js';
 import { dbCallsOf } from '../../server/console/db-calls.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
 import { insertedRow, rowsAsData, type InsertedRow, type RecordedRead } from './recorded-rows.js';
@@ -58,7 +58,11 @@ const isSecretHeaderLine = (line: string): boolean => {
 };
 
 /** `runsCommand`: the command that lists the store's runs, as the user should type it (`oktell-emu runs --data-dir /srv/var`). */
-export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string; runsCommand?: string }): Promise<RecordedCase> {
+/**
+ * `bodies`: the case also expects each letter's text and HTML and each web request's body as recorded (`test
+ * --against-runs`, whose case is never written: a file would get every letter whole).
+ */
+export async function caseFromRun(store: Store, runId: string, opts: { name?: string; timeZone: string; runsCommand?: string; bodies?: boolean }): Promise<RecordedCase> {
   const root = await store.getRun(runId);
   if (!root) throw new RecordedRunError(`no run ${runId} in the store (see \`${opts.runsCommand ?? 'oktell-emu runs'}\`; runs older than the retention are pruned)`);
   if (root.status === 'running') throw new RecordedRunError(`run ${runId} is still running; make a test of it when it has ended`);
@@ -105,11 +109,17 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
         Object.entries((run.returnValues ?? {}) as Record<string, unknown>).map(([n, v]) => [n, expectedOfStored(v, `return value ${n} of ${run.scenario}`, cutValues)]),
       ),
       ...(run.error && typeof run.error === 'object' ? { error: run.error as Record<string, unknown> } : {}),
-      mails: asList(run.mails).map((m, i) => ({ ...m, subject: expectedOfStored(m.subject, `the subject of letter ${i + 1} of ${run.scenario}`, cutValues) })),
+      mails: asList(run.mails).map((m, i) => ({
+        ...m,
+        subject: expectedOfStored(m.subject, `the subject of letter ${i + 1} of ${run.scenario}`, cutValues),
+        ...(opts.bodies
+          ? Object.fromEntries((['text', 'html'] as const).filter((k) => typeof m[k] === 'string').map((k) => [k, expectedOfStored(m[k], `the ${k === 'text' ? 'text' : 'HTML'} of letter ${i + 1} of ${run.scenario}`, cutValues)]))
+          : {}),
+      })),
       // A test runs dry: a write the server made is recorded there as "dry-run", and a call a retry replayed from its
       // job's journal is made afresh (a read answered by the fixture, "ok").
       bpiumCalls: asList(run.bpiumCalls).map((c) => (c.status === 'ok' || c.status === 'replayed' ? { ...c, status: WRITES.has(String(c.method)) ? 'dry-run' : 'ok' } : c)),
-      ...recordedEffects(run),
+      ...recordedEffects(run, opts.bodies === true),
       asyncStarted: await Promise.all(kids.map(async (k) => ({ scenario: k.scenario, params: await jobParams(store, k), result: await describe(k) }))),
       path: asList(run.trace).filter((s) => !isRecordCutStep(s)).map((s) => String(s.block)),
       variables: {},
@@ -131,7 +141,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       clock: clockOf(root, notReplayed),
       timeZone: opts.timeZone,
       ...(maxEffects !== undefined ? { maxEffects } : {}),
-      expect: expectationOf(observed),
+      expect: expectationOf(observed, { bodies: opts.bodies === true }),
     },
     unrecorded,
     dbUnrecorded,
@@ -151,10 +161,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * expected: the outcome when it was a success (a failure's wording differs between a live and a fixture answer), and a
  * statement's status and row count when it ran (a timeout or an outage of the server's database is not replayed).
  */
-function recordedEffects(run: RunRecord): Pick<Observed, 'httpCalls' | 'dbCalls'> {
+function recordedEffects(run: RunRecord, bodies: boolean): Pick<Observed, 'httpCalls' | 'dbCalls'> {
   const trace = asList(run.trace);
-  const http = httpCallsOf(run, trace).map((c) => ({
+  const calls = httpCallsOf(run, trace);
+  // The body each request sent, as its step's trace kept it (a case's run's trace keeps it the same way).
+  const sent = bodies ? withBodies(calls as unknown as Array<Record<string, unknown>>, trace as never) : [];
+  const http = calls.map((c, i) => ({
     method: c.method,
+    ...(typeof sent[i]?.body === 'string' ? { body: sent[i]!.body } : {}),
     url: c.url,
     ...(c.status !== undefined ? { status: c.status } : {}),
     ...(c.outcome === 'ok' || c.outcome === 'dry-run' ? { outcome: SAFE_METHODS.has(c.method) ? c.outcome : 'dry-run' } : {}),

@@ -3,6 +3,8 @@
 // listed with their first difference, the others counted as the same; the selection options and their mistakes.
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
@@ -77,6 +79,28 @@ describe('test --against-runs', { timeout: 120_000 }, () => {
     assert.equal(e.code, 1, e.stdout + e.stderr);
     assert.match(e.stdout, new RegExp(`✗ ${hooks[0]} HTTP404 \\(.*\\): returnValues\\.2: expected 200 got nothing \\(and 2 more difference\\(s\\)\\)\\n    edited since the run: HTTP404\\n`));
     assert.match(e.stdout, /: 1 same, 2 differ, 0 not replayable\n$/);
+  });
+
+  it('an edit of a letter\'s text or HTML only (its template): the runs that send it differ there, not "same"', () => {
+    const text = join(tmp.dir, 'text');
+    cpSync(t.scenariosDir, text, { recursive: true });
+    const tpl = join(text, 'templates', 'bpium-new-task.text.njk');
+    writeFileSync(tpl, `${readFileSync(tpl, 'utf8')}Новая строка\n`);
+    const e = against([], text);
+    assert.equal(e.code, 1, e.stdout + e.stderr);
+    assert.match(e.stdout, new RegExp(`^✗ ${hooks[0]} HTTP404 \\(.*\\): asyncStarted\\[0\\]\\.result\\.mails\\[0\\]\\.text: expected a text of \\d+ line\\(s\\) got one that differs at line \\d+`, 'm'));
+    assert.match(e.stdout, /^ +\+ +\d+ "Новая строка"$/m);
+    assert.match(e.stdout, new RegExp(`3 recorded run\\(s\\) against ${text}: 1 same, 2 differ, 0 not replayable\\n$`));
+
+    const html = join(tmp.dir, 'html');
+    cpSync(t.scenariosDir, html, { recursive: true });
+    const page = join(html, 'templates', 'bpium-new-task.html.njk');
+    writeFileSync(page, readFileSync(page, 'utf8').replace('<body', '<body data-edited="1"'));
+    const h = against(['--json'], html);
+    assert.equal(h.code, 1, h.stdout + h.stderr);
+    const report = JSON.parse(h.stdout) as { same: number; differ: number; runs: Array<{ runId: string; mismatches?: Array<{ place: string }> }> };
+    assert.deepEqual([report.same, report.differ], [1, 2]);
+    assert.equal(report.runs.find((x) => x.runId === hooks[0])!.mismatches![0]!.place, 'asyncStarted[0].result.mails[0].html');
   });
 
   it('--limit takes the newest runs; --since and --scenario select; --status completed', () => {
@@ -211,6 +235,42 @@ describe('test --against-runs: runs that cannot be replayed', () => {
       assert.deepEqual(json.runs.map((x) => [x.runId, x.result]), [[replayable, 'same'], ['01old', 'not-replayable'], ['01hook', 'not-replayable']]);
     } finally {
       tmp.cleanup();
+    }
+  });
+});
+
+describe('test --against-runs: what a web request sends', () => {
+  it('an edit of the body a request sends differs at its body; unedited, the same; the gateway gets no request of the replays', { timeout: 60_000 }, async () => {
+    let requests = 0;
+    const gateway = createServer((req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    });
+    await new Promise<void>((done) => gateway.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/api/messages`;
+    const shipped = readFileSync(repoPath('scenarios', 'BpiumTaskChat.yaml'), 'utf8');
+    const configured = shipped.replace(/chatUrl: \{ type: string, initial: ""/, `chatUrl: { type: string, initial: "${url}"`);
+    assert.notEqual(configured, shipped);
+    const t = await startTestServer({ extraScenarios: { 'BpiumTaskChat.yaml': configured } });
+    try {
+      assert.equal((await postWebhook(t.server.url, taskWebhook({ name: 'Перезвонить', responsible: ['2'] }), t.secret, '/Bpium/TaskChat')).status, 200);
+      await waitFor('the chat job to succeed', async () => ((await t.server.store.listJobs({ status: 'succeeded' })).items.length === 1 ? true : undefined), 20_000);
+      assert.equal(requests, 1);
+      const same = runCli(['test', '--against-runs', '--scenarios', t.scenariosDir, '--data-dir', t.dataDir]);
+      assert.equal(same.code, 0, same.stdout + same.stderr);
+      assert.match(same.stdout, /: 1 same, 0 differ, 0 not replayable\n$/);
+
+      const edited = join(t.dataDir, '..', 'edited');
+      cpSync(t.scenariosDir, edited, { recursive: true });
+      writeFileSync(join(edited, 'BpiumTaskChat.yaml'), configured.replace('"Новая задача №"', '"Задача №"'));
+      const r = runCli(['test', '--against-runs', '--scenarios', edited, '--data-dir', t.dataDir]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^✗ \S+ HTTP404 \(.*\): asyncStarted\[0\]\.result\.httpCalls\[0\]\.body: expected "\{\\"chat\\":\\"tasks\\",\\"text\\":\\"Новая задача №\d+: Перезвонить\\"\}" got "\{\\"chat\\":\\"tasks\\",\\"text\\":\\"Задача №\d+: Перезвонить\\"\}"$/m);
+      assert.equal(requests, 1);
+    } finally {
+      await t.cleanup();
+      await new Promise((done) => gateway.close(done));
     }
   });
 });
