@@ -236,6 +236,10 @@ async function unendedStart(store: Store, runId: string, depth = 0): Promise<str
     if (!effect || typeof effect.started !== 'string' || typeof effect.runId !== 'string') continue;
     const job = await store.getJob(effect.runId);
     if (!job) continue;
+    // Taken out of the queue before it ran (`cancel`): it runs only if someone replays it, so waiting does not help.
+    if (!job.lastRunId && job.status === 'dead') {
+      return `the job it started (${effect.started}, job ${job.id}) never ran: it was taken out of the queue (dead${errorCode(job.lastError)}); it becomes replayable only if the job is replayed (\`oktell-emu replay ${job.id}\`) and has run`;
+    }
     if (job.status === 'running' || !job.lastRunId) {
       return `the job it started (${effect.started}, job ${job.id}) has not ${job.status === 'running' ? 'ended its attempt' : 'run'} yet (${job.status}): replay it once the job has run`;
     }
@@ -243,6 +247,12 @@ async function unendedStart(store: Store, runId: string, depth = 0): Promise<str
     if (deeper) return deeper;
   }
   return undefined;
+}
+
+/** `, R_CANCELLED`: the code of a job's last error, when it has one. */
+function errorCode(error: unknown): string {
+  const code = error && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `, ${code}` : '';
 }
 
 /** A problem of the run's case in words, without the place in a test file that was never written. */

@@ -218,6 +218,16 @@ describe('test --against-runs: runs that cannot be replayed', () => {
           trace: [{ block: 'startProcessing', kind: 'AsyncScenario', effect: { started: 'BpiumNewTask', runId: '01waiting' } }],
         });
         await store.enqueueJobs([{ id: '01waiting', scenario: 'BpiumNewTask', params: { 1: articleBody }, parentRunId: '01hook', runAt: Date.UTC(2100, 0, 1) }]);
+        // A webhook whose started job was cancelled before it ran: waiting will not make it replayable.
+        const earlier = Date.UTC(2026, 10, 27, 7, 0);
+        await store.recordRun({
+          id: '01gone', scenario: 'HTTP404', version: 'unknown', trigger: 'http', status: 'completed', startedAt: earlier, finishedAt: earlier + 1, durationMs: 1,
+          params: { 1: '/Bpium/NewTask', 4: articleBody },
+          returnValues: { 2: 200 },
+          trace: [{ block: 'startProcessing', kind: 'AsyncScenario', effect: { started: 'BpiumNewTask', runId: '01cancelled' } }],
+        });
+        await store.enqueueJobs([{ id: '01cancelled', scenario: 'BpiumNewTask', params: { 1: articleBody }, parentRunId: '01gone', runAt: Date.UTC(2100, 0, 1) }]);
+        assert.deepEqual(await store.cancelJobs({ ids: ['01cancelled'] }, { code: 'R_CANCELLED', message: 'cancelled' }), ['01cancelled']);
       } finally {
         await store.close();
       }
@@ -228,11 +238,12 @@ describe('test --against-runs: runs that cannot be replayed', () => {
       assert.equal(r.stdout, [
         '- 01old BpiumNewTask (2026-11-29 10:00): not replayable: not all it read was recorded: getRecord catalog 3 record 2 (block getUser of BpiumNewTask)',
         '- 01hook HTTP404 (2026-11-28 10:00): not replayable: the job it started (BpiumNewTask, job 01waiting) has not run yet (queued): replay it once the job has run',
-        `3 recorded run(s) against ${scenarios}: 1 same, 0 differ, 2 not replayable`,
+        '- 01gone HTTP404 (2026-11-27 10:00): not replayable: the job it started (BpiumNewTask, job 01cancelled) never ran: it was taken out of the queue (dead, R_CANCELLED); it becomes replayable only if the job is replayed (`oktell-emu replay 01cancelled`) and has run',
+        `4 recorded run(s) against ${scenarios}: 1 same, 0 differ, 3 not replayable`,
         '',
       ].join('\n'));
       const json = JSON.parse(runCli(['test', '--against-runs', '--json', '--scenarios', scenarios, '--data-dir', data]).stdout) as { runs: Array<{ runId: string; result: string; reason?: string }> };
-      assert.deepEqual(json.runs.map((x) => [x.runId, x.result]), [[replayable, 'same'], ['01old', 'not-replayable'], ['01hook', 'not-replayable']]);
+      assert.deepEqual(json.runs.map((x) => [x.runId, x.result]), [[replayable, 'same'], ['01old', 'not-replayable'], ['01hook', 'not-replayable'], ['01gone', 'not-replayable']]);
     } finally {
       tmp.cleanup();
     }
