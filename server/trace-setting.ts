@@ -73,7 +73,7 @@ export function untraced<R extends Pick<RunResult, 'trace' | 'scenario' | 'retur
 
 /** The words shown in the place of the steps of a run stored without them. */
 export function traceNotKeptText(m: Pick<TraceNotKept, 'setting' | 'steps'>): string {
-  return `trace not kept (${m.setting}): the ${m.steps} step(s) of this completed run were not stored; its parameters, return values, Bpium calls, letters, web requests and statements were. ${TRACE_SETTING}=all (the default) keeps the steps of later runs.`;
+  return `trace not kept (${m.setting}): the ${m.steps} step(s) of this completed run were not stored; its parameters, return values, Bpium calls, letters, web requests and statements were, though not the order they were made in (listed by kind). ${TRACE_SETTING}=all (the default) keeps the steps of later runs.`;
 }
 
 /** The marker of a stored trace whose steps were not kept, if it is one. */
