@@ -1,11 +1,13 @@
 // E-mail address lists: splitting and validating what a scenario or a webhook gives as recipients.
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 const LOCAL_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
 const LOCAL_PART = new RegExp(`^${LOCAL_ATOM}(?:\\.${LOCAL_ATOM})*$`);
 // A label of letters (any script, so IDN domains pass) and digits, hyphens inside only.
 const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?$/u;
 const FORBIDDEN_CHARS = /[\r\n\0]/;
+/** A domain's label as it is sent: letters, digits and hyphens inside (punycode's `xn--` included). */
+const ASCII_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
 /** Checks one bare address such as `ivan@example.com` or `иван@пример.рф`'s domain part. Returns a reason or null. */
 function addressProblem(address: string): string | null {
@@ -34,7 +36,15 @@ function addressProblem(address: string): string | null {
     // it later, unseen by the run.
     const ascii = domainToASCII(domain);
     if (!ascii) return `has a domain ${shown(domain)} that cannot be written in ASCII (punycode), as mail servers need it`;
-    const long = ascii.split('.').find((l) => l.length > 63);
+    // The mapping browsers use (UTS #46) writes some letters and digits as ASCII punctuation: U+1F102 🄂 as `1,` and
+    // U+2474 ⑴ as `(1)`. Sent so, `ivan@a🄂b.com` is `ivan@a1,b.com` in To, which a mail client reads as two recipients,
+    // and `ivan@a⑴b.com` is `ivan@a(1)b.com`, read as `ivan@ab.com` with a comment, while RCPT TO names another.
+    const asciiLabels = ascii.split('.');
+    if (asciiLabels.length !== labels.length || !asciiLabels.every((l) => ASCII_LABEL.test(l))) {
+      const odd = [...domain].filter((c) => /[^\x00-\x7f]/.test(c) && /[^A-Za-z0-9.-]/.test(domainToUnicode(c).replace(/[^\x00-\x7f]/g, '')));
+      return `has a domain ${shown(domain)} that is written ${JSON.stringify(ascii)} in ASCII (punycode), as mail servers need it, which is not a domain name${odd.length ? ` (${odd.map((c) => `${shown(c)} becomes ${JSON.stringify(domainToUnicode(c))}`).join(', ')})` : ''}`;
+    }
+    const long = asciiLabels.find((l) => l.length > 63);
     if (long) return `has a domain ${shown(domain)} with a part longer than 63 characters once written in punycode, as mail servers need it ("${long}"): no such domain can exist`;
     if (local.length + 1 + ascii.length > 254) return `is longer than 254 characters once its domain is written in punycode (${ascii})`;
   }
@@ -115,10 +125,19 @@ export function formatAddress(name: string, address: string): string {
  * Characters a copy from a web page or a spreadsheet leaves around an address without anyone seeing them: spaces
  * (no-break ones too, which `trim` takes) and the zero-width space, joiners and word joiner (which it does not).
  */
-const INVISIBLE_EDGES = /^[\s\u200b-\u200d\u2060]+|[\s\u200b-\u200d\u2060]+$/g;
+const INVISIBLE = /[\s\u200b-\u200d\u2060]/;
 
+/**
+ * The text without invisible characters at its ends. A loop, not `/^[…]+|[…]+$/`: that pattern tries the second
+ * branch from every character of a run of spaces inside the text, and an entry with 40,000 spaces in its name took
+ * seconds (a megabyte of them, from a webhook, hours).
+ */
 function trimInvisible(text: string): string {
-  return text.replace(INVISIBLE_EDGES, '');
+  let start = 0;
+  let end = text.length;
+  while (start < end && INVISIBLE.test(text[start]!)) start++;
+  while (end > start && INVISIBLE.test(text[end - 1]!)) end--;
+  return text.slice(start, end);
 }
 
 /**
