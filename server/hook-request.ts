@@ -3,8 +3,7 @@ import { createHash } from 'node:crypto';
 import { cutTextParts, answerValues, toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
-import { absoluteUserinfo } from './log-target.js';
-import { decodeQueryPart, isSecretHeader, maskQueryText } from '../adapters/web/redact.js';
+import { decodeQueryPart, isSecretHeader, maskQueryText, maskUserinfo } from '../adapters/web/redact.js';
 
 /** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
 export const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
@@ -77,7 +76,7 @@ export function credentialRedactor(headers: HookHeaders): (text: string) => stri
  * The request's address twice: as the scenario gets it (parameter 1, as sent), and as it is stored and shown (the
  * inbox, the run record, the console, `show`, `test --from-run`): the values of query parameters named like
  * credentials (`?token=…`, `?password=…`, `?api_key=…`; the rule of redact.ts) replaced by `***`, and so is the
- * `user:password` of an absolute-form target (`http://***@host/path`).
+ * `user:password` of an absolute-form or scheme-relative target (`http://***@host/path`, `//***@host/path`).
  */
 export interface HookAddress {
   scenario: string;
@@ -92,18 +91,11 @@ export function hookAddress(url: string): HookAddress {
     credentials.add(raw);
     credentials.add(decodeQueryPart(raw));
   };
-  // An absolute-form target (`POST http://user:pw@host/path HTTP/1.1`, as a client sends to a proxy) may carry a
-  // login and password before its host: they become `***`, as WebRequest's recorded URLs show them (maskUrl); a `/`
-  // or a `?` left unencoded in the password does not end them (absoluteUserinfo).
-  const userinfo = absoluteUserinfo(url);
-  let target = url;
-  if (userinfo) {
-    const pair = userinfo[2]!;
-    secret(pair);
-    const colon = pair.indexOf(':');
-    if (colon >= 0) secret(pair.slice(colon + 1));
-    target = `${userinfo[1]}***@${url.slice(userinfo[0].length)}`;
-  }
+  // An absolute-form target (`POST http://user:pw@host/path HTTP/1.1`, as a client sends to a proxy) or a
+  // scheme-relative one (`//user:pw@host/path`) may carry a login and password before its host: they become `***`, as
+  // WebRequest's recorded URLs show them (maskUrl); a `/` or a `?` left unencoded in the password does not end them
+  // (absoluteUserinfo).
+  const target = maskUserinfo(url, secret);
   const stored = maskQueryText(target, secret);
   return { scenario: url, stored, credentials: [...credentials].filter((c) => c !== '') };
 }

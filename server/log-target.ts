@@ -3,7 +3,11 @@
 // request (the request line, refused logins, refused webhooks, refused bodies, unexpected errors), so that a token a
 // client puts into the query (`?token=`, `?key=`, `?sig=`, `?password=`, or a name nobody foresaw) never reaches the
 // log, whatever the parameter is called, while the line still says which parameters came.
-import { decodeQueryPart } from '../adapters/web/redact.js';
+import { absoluteUserinfo, decodeQueryPart } from '../adapters/web/redact.js';
+
+// The rule that finds a login:password in a target is redact.ts's, shared with the stored address (hook-request.ts)
+// and the Bpium emulator's hook URLs.
+export { ABSOLUTE_USERINFO, absoluteUserinfo, maskUserinfo } from '../adapters/web/redact.js';
 
 /** The fields a log line names a request's target by: `path`, and `query` only when the target has a query. */
 export interface LoggedTarget {
@@ -11,31 +15,6 @@ export interface LoggedTarget {
   path: string;
   /** The query's parameter names in the order sent, decoded; a part without a value (no `=`, or only `=`s after the name) as `(N chars)`. */
   query?: string[];
-}
-
-/**
- * The scheme and the `user:password` of an absolute-form target (`http://user:pw@host/hook`), up to the last `@` before
- * the query or fragment, not to the first `/` as a URL parser reads the authority: a password with a `/` left unencoded
- * (`http://u:pa/ss@host/hook`, which WHATWG's parser refuses or reads as host `u`, port and path `/ss@host/hook`) is
- * taken whole, never shown in part as a host or a path. A path with an `@` of its own (`http://host/a@b/c`, rare in
- * a target sent to a proxy) is taken up to it: too much rather than any of a password.
- */
-export const ABSOLUTE_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^?#]*)@/i;
-
-/** The authority a URL parser reads (to the first `/`, `?` or `#`) when it is a host and port: `host`, `host:8080`, `[::1]:80` (an empty
- * port, `u:?pw@host`, is no host's: its `?` may be a password's). */
-const PLAIN_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]/?#@]*\]|[^:/?#@[\]]*)(?::\d+)?(?=[/?#]|$)/i;
-/** A login:password that runs past a `?` left unencoded in it, to the last `@` before the fragment. */
-const USERINFO_PAST_QUERY = /^([a-z][a-z0-9+.-]*:\/\/)([^#]*)@/i;
-
-/**
- * The scheme and the `user:password` of an absolute-form target (ABSOLUTE_USERINFO), or null. A `?` left unencoded in
- * the password (`http://u:pw?x@host/hook`, which a URL parser reads as host `u`, port `pw` and the query `x@host/hook`)
- * does not end it when what comes before it is no host and port: the login:password then runs to the last `@` before
- * the fragment, too much rather than any of it. A plain host's query keeps its `@` (`http://host/hook?mail=a@b`).
- */
-export function absoluteUserinfo(target: string): RegExpExecArray | null {
-  return ABSOLUTE_USERINFO.exec(target) ?? (PLAIN_AUTHORITY.test(target) ? null : USERINFO_PAST_QUERY.exec(target));
 }
 
 /** Parameter names listed at most; more are counted in one last entry (`(+N more)`). */
@@ -51,11 +30,14 @@ const MAX_NAME_CHARS = 40;
  *
  * @example loggedTarget('/Bpium/NewTask?token=abc&id=7')  // { path: '/Bpium/NewTask', query: ['token', 'id'] }
  * @example loggedTarget('http://u:pw@host/hook?x')        // { path: '/hook', query: ['(1 chars)'] }
+ * @example loggedTarget('//u:pw@host/hook')               // { path: '//***@host/hook' }
  */
 export function loggedTarget(target: string): LoggedTarget {
   let rest = target;
   const userinfo = absoluteUserinfo(rest);
-  if (userinfo) rest = userinfo[1]! + rest.slice(userinfo[0].length);
+  // An absolute-form target loses its scheme and host below, the login:password with them; a scheme-relative one
+  // (`//u:pw@host/hook`) is a path to the server, logged as it is with the login:password as `***`.
+  if (userinfo) rest = userinfo[1]! + (userinfo[1] === '//' ? '***@' : '') + rest.slice(userinfo[0].length);
   const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(rest);
   if (absolute) rest = rest.slice(absolute[0].length);
   const hash = rest.indexOf('#');
@@ -70,14 +52,35 @@ export function loggedTarget(target: string): LoggedTarget {
     // No value (`?SECRET`, or `?c2VjcmV0==` whose `=` are a bare base64 token's padding): the part is counted, as it
     // may be the token itself; only a name followed by a value is shown.
     if (eq < 0 || /^=*$/.test(part.slice(eq + 1))) {
-      names.push(`(${[...decodeQueryPart(part)].length} chars)`);
+      names.push(`(${charCount(decodeQueryPart(part))} chars)`);
       continue;
     }
-    const name = [...decodeQueryPart(part.slice(0, eq))];
-    names.push(printable(name.length > MAX_NAME_CHARS ? `${name.slice(0, MAX_NAME_CHARS).join('')}…` : name.join('')));
+    const name = decodeQueryPart(part.slice(0, eq));
+    const cut = firstChars(name, MAX_NAME_CHARS);
+    names.push(printable(cut === undefined ? name : `${cut}…`));
   }
   if (parts.length > MAX_NAMES) names.push(`(+${parts.length - MAX_NAMES} more)`);
   return names.length ? { path, query: names } : { path };
+}
+
+/** A pair of UTF-16 surrogates: one character of a text, two of its `length`. */
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+/** The characters (code points) of a text, as `[...text].length` counts them, without an array of a megabyte's worth. */
+function charCount(text: string): number {
+  return (text.length + text.replace(SURROGATE_PAIR, '').length) / 2;
+}
+
+/** The first `max` characters (code points) of a text longer than that; undefined when it is not. Reads no further. */
+function firstChars(text: string, max: number): string | undefined {
+  if (text.length <= max) return undefined;
+  let cut = '';
+  let n = 0;
+  for (const ch of text) {
+    if (n++ === max) return cut;
+    cut += ch;
+  }
+  return undefined;
 }
 
 /**

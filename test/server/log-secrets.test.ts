@@ -204,6 +204,60 @@ describe('secrets in request targets and credentials are kept out of logs, pages
     assert.deepEqual(leaks(JSON.stringify(run)), [], JSON.stringify(run));
   });
 
+  it('an absolute-form target whose password before an unencoded "?" is all digits is logged, recorded and shown without it', async () => {
+    // A URL parser reads "u:4567" as host "u" and port 4567, and the rest of the password as the query "x-SECRET789@…".
+    const entry = await sendAbsolute(`http://u:4567?x-SECRET789@127.0.0.1:${port}/hook`);
+    assert.equal(entry?.path, `http://***@127.0.0.1:${port}/hook`);
+  });
+
+  /**
+   * Sends a scheme-relative target (`//user:pw@host/hook`, which the server takes for a path) and checks that neither
+   * the log, the inbox, the run record nor the run's console page holds a secret; gives the request line and the
+   * inbox entry. `gzip`: the body compressed, so express reads it (the node:http route leaves it to express).
+   */
+  const sendSchemeRelative = async (target: string, gzip = false) => {
+    out.length = 0;
+    const body = gzip ? gzipSync('hello').toString('latin1') : 'hello';
+    const head = [`POST ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: ${AUTH}`, 'Content-Type: text/plain', ...(gzip ? ['Content-Encoding: gzip'] : [])].join('\r\n');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const raw = Buffer.from(body, 'latin1');
+      // Written, not ended: a client that half-closes reads as gone to express's body reading (the server closes).
+      const socket = connect(port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(`${head}\r\nContent-Length: ${raw.length}\r\nConnection: close\r\n\r\n`), raw])));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => (text += c));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 404/);
+    const line = await waitFor('the request line', () => lines().find((l) => l.msg === 'request' && l.method === 'POST'));
+    assert.deepEqual(leaks(logText()), [], logText());
+    const inbox = await allInbox();
+    assert.deepEqual(leaks(JSON.stringify(inbox)), [], JSON.stringify(inbox));
+    const runId = /X-Oktell-Run-Id: (\w+)/i.exec(answer)?.[1];
+    assert.ok(runId, answer);
+    const run = await t.server.store.getRun(runId);
+    assert.deepEqual(leaks(JSON.stringify(run)), [], JSON.stringify(run));
+    const page = await (await fetch(`${t.server.url}/-/console/runs/${runId}`, { headers: { authorization: AUTH } })).text();
+    assert.deepEqual(leaks(page), [], page);
+    return { line, entry: inbox.at(-1) };
+  };
+
+  it('a scheme-relative target with a login:password ("//u:pw@host/hook") is logged, recorded and shown without it', async () => {
+    for (const gzip of [false, true]) {
+      const plain = await sendSchemeRelative(`//u:${PASSWORD}@127.0.0.1:${port}/hook?token=${TOKEN}`, gzip);
+      assert.deepEqual([plain.line.path, plain.line.query], [`//***@127.0.0.1:${port}/hook`, ['token']]);
+      assert.equal(plain.entry?.path, `//***@127.0.0.1:${port}/hook?token=***`);
+      // A "/" or a "?" left unencoded in the password does not end it here either.
+      const slash = await sendSchemeRelative(`//u:${PASSWORD}/x-SECRET789@127.0.0.1:${port}/hook`, gzip);
+      assert.equal(slash.line.path, `//***@127.0.0.1:${port}/hook`);
+      assert.equal(slash.entry?.path, `//***@127.0.0.1:${port}/hook`);
+      const query = await sendSchemeRelative(`//u:${PASSWORD}?x-SECRET789@127.0.0.1:${port}/hook`, gzip);
+      assert.equal(query.line.path, `//***@127.0.0.1:${port}/hook`);
+      assert.equal(query.entry?.path, `//***@127.0.0.1:${port}/hook`);
+    }
+  });
+
   it('a webhook with a token in its query runs, and its record, the console pages and the metrics hold no secret', async () => {
     const res = await send(`/hook?token=${TOKEN}&id=7`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain', cookie: `sid=${TOKEN}`, 'x-api-key': TOKEN }, body: 'hello' });
     assert.equal(res.status, 404);
@@ -242,6 +296,10 @@ describe('loggedTarget: what a log line names a request target by', () => {
     ['https://host?token=SECRET123', { path: '/', query: ['token'] }],
     ['/a\x1b[31m?n\x07=1', { path: '/a\\x1b[31m', query: ['n\\x07'] }],
     [`/hook?${'n'.repeat(50)}=1`, { path: '/hook', query: [`${'n'.repeat(40)}…`] }],
+    // Characters, not UTF-16 units: an emoji counts one.
+    [`/hook?${'😀'.repeat(3)}`, { path: '/hook', query: ['(3 chars)'] }],
+    [`/hook?${'😀'.repeat(40)}=1`, { path: '/hook', query: ['😀'.repeat(40)] }],
+    [`/hook?${'😀'.repeat(41)}=1`, { path: '/hook', query: [`${'😀'.repeat(40)}…`] }],
     [`/hook?${Array.from({ length: 23 }, (_, i) => `p${i}=1`).join('&')}`, { path: '/hook', query: [...Array.from({ length: 20 }, (_, i) => `p${i}`), '(+3 more)'] }],
   ];
   for (const [target, expected] of cases) {
@@ -273,6 +331,17 @@ describe('hookAddress: an absolute-form target is stored without its login:passw
     assert.equal(hookAddress('http://u:pa/ss?SECRET456@host/hook').stored, 'http://***@host/hook');
     assert.ok(hookAddress('http://u:pw?SECRET456@host/hook').credentials.includes('pw?SECRET456'));
     assert.equal(hookAddress('http://host:8080/hook?mail=a@b&id=7').stored, 'http://host:8080/hook?mail=a@b&id=7');
+    // A password whose part before the "?" is all digits reads as a port: masked whole too. A host and port followed
+    // by a query with an "@" and no path is taken the same way: too much masked rather than any of a password.
+    assert.equal(hookAddress('http://u:1234?SECRET456@host/hook').stored, 'http://***@host/hook');
+    assert.ok(hookAddress('http://u:1234?SECRET456@host/hook').credentials.includes('1234?SECRET456'));
+    assert.deepEqual(loggedTarget('http://u:1234?SECRET456@host/hook'), { path: '/hook' });
+    assert.equal(hookAddress('http://host:8080?mail=a@b').stored, 'http://***@b');
+    assert.equal(hookAddress('http://host:8080?id=7').stored, 'http://host:8080?id=7');
+    // Scheme-relative: the same rule after "//".
+    assert.equal(hookAddress('//u:pa/ss?SECRET456@host/hook?key=SECRET123').stored, '//***@host/hook?key=***');
+    assert.deepEqual(loggedTarget('//u:1234?SECRET456@host/hook'), { path: '//***@host/hook' });
+    assert.deepEqual(loggedTarget('//host/hook?mail=a@b'), { path: '//host/hook', query: ['mail'] });
     assert.equal(hookAddress('http://[::1]:80/hook?mail=a@b').stored, 'http://[::1]:80/hook?mail=a@b');
     assert.deepEqual(loggedTarget('http://u:pw?SECRET456@host/hook'), { path: '/hook' });
     assert.deepEqual(loggedTarget('http://host/hook?mail=a@b'), { path: '/hook', query: ['mail'] });
@@ -281,6 +350,11 @@ describe('hookAddress: an absolute-form target is stored without its login:passw
     const started = Date.now();
     hookAddress(big);
     loggedTarget(big);
+    hookAddress(big.slice(5));
+    loggedTarget(big.slice(5));
+    hookAddress(`http://u:1${'?@'.repeat(500_000)}`);
+    loggedTarget(`//u:1${'?@'.repeat(500_000)}`);
+    loggedTarget(`/hook?${'n'.repeat(1_000_000)}=1`);
     assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
   });
 });
