@@ -1,5 +1,6 @@
 // Webhook subscriptions as the emulator accepts them: one set of checks for the seed, the REST API and addWebhook.
 import { z } from 'zod';
+import { maskUserinfo } from '../adapters/web/redact.js';
 import { HOOK_EVENTS, type HookEvent, type WebhookSubscription } from './model.js';
 import type { EmulatorStore } from './store.js';
 import { BadValueError, resolveCatalogId } from './values.js';
@@ -71,8 +72,11 @@ export function readSubscriptionChange(store: EmulatorStore, current: WebhookSub
   return change;
 }
 
-/** A subscription as the REST API shows it: no secret (only whether there is one), URL credentials masked. */
+/**
+ * A subscription as the REST API shows it: no secret (only whether there is one), the URL's login:password masked by
+ * the server's rule (maskUserinfo: a `/` or `?` left unencoded in the password is masked whole).
+ */
 export function publicSubscription(hook: WebhookSubscription): Omit<WebhookSubscription, 'secret'> & { signed: boolean } {
   const { secret, url, ...rest } = hook;
-  return { ...rest, url: url.replace(/\/\/[^/@]*@/, '//***@'), signed: secret !== '' };
+  return { ...rest, url: maskUserinfo(url), signed: secret !== '' };
 }

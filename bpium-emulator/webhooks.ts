@@ -2,6 +2,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { signBpiumBody } from '../adapters/bpium/signature.js';
+import { maskQueryText, maskUserinfo } from '../adapters/web/redact.js';
 import type { LoggerPort } from '../engine/ports.js';
 import type { HookEvent, JsonObject, WebhookSubscription } from './model.js';
 import type { EmulatorStore } from './store.js';
@@ -35,11 +36,15 @@ export function splitCredentials(raw: string): { url: string; authorization?: st
  */
 export const WEBHOOK_USER_AGENT = 'Bpium-Emulator/1.0 (oktell-emulator)';
 
-/** A subscription's URL as a log may show it: origin and path, without credentials or query (a token may be there). */
+/**
+ * A subscription's URL as a log may show it: origin and path, without credentials or query (a token may be there). A
+ * password with a `/` left unencoded (`http://u:1234/pw@host/hook`, which a URL parser reads as host `u`, port 1234
+ * and a path holding the rest) is masked by the server's rule too (maskUserinfo): `http://***@host/hook`.
+ */
 function shownTarget(raw: string): string {
   try {
     const url = new URL(raw);
-    return `${url.origin}${url.pathname}`;
+    return maskUserinfo(`${url.origin}${url.pathname}`);
   } catch {
     return '(invalid URL)';
   }
@@ -136,7 +141,9 @@ export class WebhookDispatcher {
     const outcome: { status?: number; error?: string; duplicateOf?: string } = {};
     try {
       const { url, authorization } = splitCredentials(hook.url);
-      target = url;
+      // As recorded and logged: what a URL parser left of a login:password (a `/` in the password ends it for the
+      // parser, not for maskUserinfo) and the values of query parameters named like secrets (`?token=`) as `***`.
+      target = maskQueryText(maskUserinfo(url));
       const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': WEBHOOK_USER_AGENT };
       if (hook.secret !== '') headers['X-Hook-Signature'] = signBpiumBody(hook.secret, body);
       if (authorization) headers.Authorization = authorization;

@@ -1,6 +1,9 @@
 // The bpium-emulator and demo commands: settings precedence, a real emulator run, the demo end to end, clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoPath } from '../helpers.js';
 import { bpiumEmulatorCommand } from '../../cli/commands/bpium-emulator.command.js';
 import { resolveEmulatorSettings } from '../../cli/commands/bpium-emulator.js';
 import { demoCommand } from '../../cli/commands/demo.command.js';
@@ -85,4 +88,26 @@ test('the demo says how to start things when nothing listens', { timeout: 10_000
   assert.equal(process.exitCode, 1);
   process.exitCode = saved;
   assert.match(errors, /npm start/);
+});
+
+test('bpium-emulator prints a webhook URL whose password holds an unencoded "/" without any of it', { timeout: 10_000 }, async () => {
+  const dir = tempDir();
+  const seed = join(dir.path, 'seed.yaml');
+  // A URL parser reads "localhost:4999" as the host and port, and the rest of the password as the path.
+  writeFileSync(seed, readFileSync(repoPath('bpium-emulator', 'seed.yaml'), 'utf8').replace('url: /Bpium/NewTask', 'url: "http://localhost:4999/pw-SECRET9@127.0.0.1:4055/Bpium/NewTask"'));
+  let out = '';
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => { stop = r; });
+  const command = bpiumEmulatorCommand({ env: {}, write: (t) => { out += t; }, stopSignal: () => stopped });
+  const running = command.parseAsync(['node', 'bpium-emulator', '--port', '0', '--data-dir', join(dir.path, 'var'), '--seed', seed]);
+  try {
+    for (let i = 0; i < 100 && !/Ctrl\+C/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
+    const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+    assert.match(plain, /webhook 1: catalog 11 record\.created → http:\/\/\*\*\*@127\.0\.0\.1:4055\/Bpium\/NewTask\n/);
+    assert.doesNotMatch(plain, /SECRET9|localhost/);
+  } finally {
+    stop();
+    await running;
+    dir.remove();
+  }
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { repoPath } from '../helpers.js';
 import { verifyBpiumSignature } from '../../adapters/bpium/signature.js';
 import { startBpiumEmulator } from '../../bpium-emulator/index.js';
-import { basicAuth, startReceiver, startTestEmulator, tempDir, type ReceivedHook } from './helpers.js';
+import { basicAuth, closedPort, startReceiver, startTestEmulator, tempDir, type ReceivedHook } from './helpers.js';
 
 const SECRET = 'subscriptions-secret';
 type Emulator = Awaited<ReturnType<typeof startBpiumEmulator>>;
@@ -232,5 +232,32 @@ test('the seed example in docs/bpium.md loads, with its path and URL subscriptio
     }
   } finally {
     dir.remove();
+  }
+});
+
+test('a subscription URL whose password holds an unencoded "/" is listed, recorded and logged without any of it', { timeout: 15_000 }, async () => {
+  const logged: string[] = [];
+  const line = (obj: object, msg?: string) => logged.push(`${msg ?? ''} ${JSON.stringify(obj)}`);
+  const emulator = await startTestEmulator({ logger: { debug: line, info: line, warn: line, error: line } });
+  try {
+    // A URL parser reads "localhost:<port>" as the host and port, and the rest of the password as the path: it posts to
+    // localhost, where nothing listens, and its "/pw-SECRET9" is as much a part of the password as the digits.
+    const closed = await closedPort();
+    const url = `http://localhost:${closed}/pw-SECRET9@127.0.0.1:4055/Bpium/NewTask`;
+    const created = await api(emulator, '/-/webhooks', { method: 'POST', body: { catalogId: '11', events: ['record.created'], url, secret: SECRET } });
+    assert.equal(created.status, 200);
+    const listed = await api(emulator, `/-/webhooks/${created.body.id}`);
+    assert.equal(listed.body.url, 'http://***@127.0.0.1:4055/Bpium/NewTask');
+    assert.doesNotMatch(JSON.stringify((await api(emulator, '/-/webhooks')).body), /SECRET9|localhost/);
+
+    assert.equal((await api(emulator, '/catalogs/11/records', { method: 'POST', body: { values: { '2': 'x' } } })).status, 200);
+    await emulator.settled();
+    const delivery = emulator.deliveries({ hookId: created.body.id }).at(-1);
+    assert.ok(delivery, 'the subscription fired');
+    assert.equal(delivery.url, 'http://***@127.0.0.1:4055/Bpium/NewTask');
+    assert.ok(logged.some((l) => l.includes('webhook delivery failed') && l.includes('http://***@127.0.0.1:4055/Bpium/NewTask')), logged.join('\n'));
+    assert.doesNotMatch(logged.join('\n'), /SECRET9/);
+  } finally {
+    await emulator.stop();
   }
 });
