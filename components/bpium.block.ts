@@ -202,10 +202,12 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
         performed: false,
         ...fixture,
         ...(status ? { httpStatus: status } : {}),
+        // Every attempt waited for a free connection in vain: nothing went out, as the message says.
+        ...(e.details.notSent ? { notSent: true as const } : {}),
         ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
         error: e.message,
       });
-      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, ...fixture, attempts: attempts.map(attemptJson), error: e.message });
+      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, ...fixture, ...(e.details.notSent ? { notSent: true } : {}), attempts: attempts.map(attemptJson), error: e.message });
       if (c.errorCode) rt.set(c.errorCode, status ?? e.details.code ?? e.kind);
       // A refused login, a licence, a URL that is not Bpium's API: every call would fail alike, so not the error exit
       // (the article's flow would skip each employee and end completed, with no letter and nothing to replay).

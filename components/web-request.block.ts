@@ -227,7 +227,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
         // them, as it gets a 404's, before it takes its exit.
         if (e instanceof AnsweredWebFailure) setAnswer(c, rt, e.answer);
         const got = e instanceof AnsweredWebFailure ? answerForTrace(e.answer) : {};
-        rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), ...(e.details.fixture ? { fixture: true } : {}), error: e.message, ...got });
+        rt.traceEffect({ request, failure: e.kind, status: e.details.status ?? null, attempts: attempts.map(attemptJson), ...(e.details.fixture ? { fixture: true } : {}), ...(e.details.notSent ? { notSent: true } : {}), error: e.message, ...got });
         return failed(c, rt, e, c.method, { url: shownUrl, ms: Date.now() - started });
       }
     }
@@ -638,6 +638,8 @@ function failed(c: Config, rt: BlockRuntime, e: EffectError, method: string, noA
       // A fixture's failure (its 500 or its timeout) was made up: nothing went out.
       performed: e.details.status !== undefined && !e.details.fixture,
       ...(e.details.fixture ? { fixture: true as const } : {}),
+      // Every attempt waited for a free connection in vain: nothing went out, as the message says.
+      ...(e.details.notSent ? { notSent: true as const } : {}),
       ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
       ms: noAnswer.ms,
       error: e.message,

@@ -114,9 +114,10 @@ export class EffectError extends Error {
     /**
      * `messageId`: of a letter whose outcome is unknown, so its record names it beside the error. `fixture`: a failure
      * a web fixture made up (no request went out). `outage`: set on a transient failure of a service (SMTP, Bpium, a web host, a database connection),
-     * naming it and the kind of failure, so that its repeats can be folded in the log.
+     * naming it and the kind of failure, so that its repeats can be folded in the log. `notSent`: every attempt waited
+     * for a free connection in vain (NoFreeConnection), so nothing went out: the call is shown "not sent", not "no answer".
      */
-    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean; messageId?: string; fixture?: boolean; outage?: OutageKey } = {},
+    readonly details: { code?: string; status?: number; attempts?: number; cause?: unknown; setting?: boolean; messageId?: string; fixture?: boolean; outage?: OutageKey; notSent?: boolean } = {},
   ) {
     super(message);
   }

@@ -167,6 +167,8 @@ export interface BpiumCallRecord {
   performed: boolean;
   /** true when a fake Bpium (`--bpium-fixtures`, a test file's `bpium:`) gave the answer or the failure: nothing went out. */
   fixture?: true;
+  /** true when every attempt waited for a free connection to Bpium in vain: nothing went out (shown "not sent"). */
+  notSent?: true;
   httpStatus?: number;
   attempts?: number;
   error?: string;
@@ -216,6 +218,8 @@ export interface HttpCallRecord {
   performed: boolean;
   /** true when a fixture gave the answer (or the failure): nothing went out, no service answered. */
   fixture?: true;
+  /** true when every attempt waited for a free connection to the host in vain: nothing went out (shown "not sent"). */
+  notSent?: true;
   attempts?: number;
   ms?: number;
   error?: string;

@@ -231,6 +231,8 @@ export class BpiumTransport {
     let attempts = 0;
     let failures = 0;
     let authFallbackUsed = false;
+    // Whether any attempt sent something: one that waited for a free connection in vain (NoFreeConnection) did not.
+    let sentAny = false;
     const label = `${req.method} ${req.path}`;
 
     for (;;) {
@@ -268,6 +270,7 @@ export class BpiumTransport {
         // The attempt's time starts once it has a connection: the wait for one of the 32 kept to Bpium (all busy with
         // other calls) is bounded apart, by the call's timeout, and does not count, as the rate limiter's queue.
         res = await this.http.exchange(this.opts.baseUrl + req.path, { method: req.method, headers, ...(body !== undefined ? { body } : {}), timeoutMs: remaining, queueWaitMs: timeoutMs, maxBytes: this.opts.maxResponseBytes });
+        sentAny = true;
         deadline += res.waitedMs ?? 0;
         ({ text, notUtf8 } = decodeAnswer(res.body, headerText(res.headers['content-type']) ?? undefined));
       } catch (err) {
@@ -282,6 +285,7 @@ export class BpiumTransport {
         }
         // No connection came free: nothing was sent, so it may be sent again (a POST too) like a refused connection.
         const notSent = err instanceof NoFreeConnection;
+        if (!notSent) sentAny = true;
         if (err instanceof ExchangeTimeout && !notSent) {
           record(undefined, 'timeout');
           throw new EffectError('timeout', `Bpium ${label}: no answer within ${timeoutMs} ms (${this.tried(attempts)})`, {
@@ -305,7 +309,8 @@ export class BpiumTransport {
           continue;
         }
         if (notSent) {
-          throw new EffectError('timeout', `Bpium ${label}: ${err.message} (${this.tried(attempts)})`, { code: 'BPIUM_TIMEOUT', attempts, cause: err, outage: this.outage('timeout') });
+          // No attempt got a connection: the call is recorded "not sent", as its message says, not "no answer".
+          throw new EffectError('timeout', `Bpium ${label}: ${err.message} (${this.tried(attempts)})`, { code: 'BPIUM_TIMEOUT', attempts, cause: err, outage: this.outage('timeout'), ...(sentAny ? {} : { notSent: true }) });
         }
         throw new EffectError('transient', `Bpium ${label}: ${code} (${this.tried(attempts)})`, {
           code: 'BPIUM_NETWORK',

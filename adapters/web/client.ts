@@ -119,6 +119,8 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
     refusal: (spec) => refusalBeforeSending(spec.url, o.allowHosts),
     async send(spec, opts = {}): Promise<WebAnswer> {
       const label = `${spec.method} ${maskUrl(spec.url)}`;
+      // Whether any attempt sent something: one that waited for a free connection in vain (NoFreeConnection) did not.
+      let sentAny = false;
       for (let n = 1; ; n++) {
         if (closed) throw new EffectError('transient', 'the web client is closed', { code: 'HTTP_CLOSED', attempts: n - 1 });
         const started = Date.now();
@@ -128,6 +130,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
         const progress: Progress = { answeredHops: 0, url: spec.url };
         try {
           const a = await attempt(spec, progress);
+          sentAny = true;
           report({ status: a.status });
           const answer: WebAnswer = { status: a.status, headers: flatHeaders(a.headers), body: decode(a.body, a.headers['content-type']), url: a.url.href, attempts: n, ...(a.note ? { note: a.note } : {}) };
           if (a.undecodable !== undefined && !isRetryableStatus(a.status)) {
@@ -146,6 +149,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
           // request is shown "not sent" (by the run's record and by its trace alike), not "no answer".
           const sentNothing = progress.answeredHops === 0 && (e instanceof HostRefused || (e instanceof EffectError && e.details.code === 'HTTP_HOST_REFUSED'));
           const sent = sentNothing ? n - 1 : n;
+          if (!(progress.answeredHops === 0 && e instanceof NoFreeConnection)) sentAny = true;
           if (e instanceof AnsweredWebFailure) {
             report({ status: e.answer.status, error: e.details.code ?? e.message });
             throw e;
@@ -162,6 +166,8 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
         if (n >= retry.attempts || closed || delay > MAX_RETRY_AFTER_MS) {
           // The host did not answer, or only "try later", through every attempt: an outage, which the job retries.
           if (!closed) failure.details.outage = outageKey(failure, progress.url);
+          // No attempt got a connection: the request was not sent, as the message says (not "no answer").
+          if (!sentAny) failure.details.notSent = true;
           // Attempts left, but the service asks for a longer wait than the block makes: said, or "HTTP 429" after one
           // attempt of three reads as if the retries had been made.
           if (n < retry.attempts && !closed && delay > MAX_RETRY_AFTER_MS) {

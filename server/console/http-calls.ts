@@ -14,6 +14,7 @@ interface WebEffect {
   error?: unknown;
   defaultAnswer?: unknown;
   fixture?: unknown;
+  notSent?: unknown;
 }
 
 export const WEB_KINDS = new Set(['WebRequest']);
@@ -32,6 +33,7 @@ export function httpCallsOf(run: object, trace: readonly unknown[]): HttpCallRec
       outcome,
       performed: !e.dryRun && !e.replayed && e.fixture !== true && status !== undefined,
       ...(e.fixture === true ? { fixture: true as const } : {}),
+      ...(e.notSent === true ? { notSent: true as const } : {}),
       ...(Array.isArray(e.attempts) && e.attempts.length ? { attempts: e.attempts.length } : {}),
       ...(typeof e.error === 'string' ? { error: e.error } : {}),
       ...(e.defaultAnswer === true ? { defaultAnswer: true as const } : {}),

@@ -9,6 +9,11 @@ import { describe, it } from 'node:test';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
 import type { BpiumAttempt } from '../../engine/ports.js';
 import { EffectError } from '../../engine/errors.js';
+import { Writable } from 'node:stream';
+import { printRun } from '../../cli/format.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioText, randomIds, runScenario, systemClock, type Scenario } from '../../engine/index.js';
+import { bpiumCallNote } from '../../server/console/call-notes.js';
 import { slowService } from '../slow-service.helper.js';
 
 /** A Bpium that answers each create (`{ id }`, n for the n-th) after `answerAfterMs(n)` ms (Infinity: never). */
@@ -100,6 +105,44 @@ describe('Bpium client: the wait for a free connection', { timeout: 60_000 }, ()
       assert.deepEqual(attempts.map((x) => [x.attempt, x.status]), [[1, undefined], [2, 200]]);
       assert.equal((await holding).length, 32);
       assert.equal(bpium.received(), 34);
+    } finally {
+      c.close();
+      await bpium.close();
+    }
+  });
+
+  it('a Bpium call whose every attempt got no connection is labelled "not sent" in the run record, the console and the CLI', async () => {
+    // The first 32 creates are never answered (they hold every connection); the block's two attempts wait in vain.
+    const bpium = await slowBpium((n) => (n <= 32 ? Infinity : 0));
+    const c = client(bpium.url, 20_000, 2);
+    try {
+      const holding = Array.from({ length: 32 }, () => c.createRecord('11', { '2': 'held' }).catch(() => undefined));
+      await until(() => bpium.received() >= 32);
+      const yaml = `variables: { code: string }
+start: get
+blocks:
+  get: { kind: Bpium, method: getRecord, catalog: '"11"', record: '"1"', timeout: 0.3, errorCode: code, exits: { success: ok, error: bad, timeout: slow } }
+  ok: { kind: ReturnValue, values: { 1: '"ok"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error"' } }
+  slow: { kind: ReturnValue, values: { 1: '"timeout " + [code]' } }
+`;
+      const loaded = loadScenarioText('NotSent.yaml', yaml, { registry: defaultRegistry });
+      assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
+      const scenario = (loaded as { scenario: Scenario }).scenario;
+      const r = await runScenario({ dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] }, scenario.name, {
+        variables: {},
+        ports: { bpium: c, clock: systemClock, ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } },
+      });
+      assert.equal(r.returnValues['1'], 'timeout BPIUM_TIMEOUT');
+      const call = r.bpiumCalls[0]!;
+      assert.match(String(call.error), /came free within 300 ms .*: the request was not sent \(http:\/\/127\.0\.0\.1:\d+\/api\/v1, 2 attempts\)$/);
+      assert.deepEqual([call.status, call.performed, call.attempts, bpiumCallNote(call)], ['timeout', false, 2, 'not sent']);
+      let printed = '';
+      printRun(r, new Writable({ write: (chunk: Buffer, _enc, done) => { printed += chunk.toString(); done(); } }));
+      assert.match(printed.replace(/\x1b\[[0-9;]*m/g, ''), /bpium getRecord catalog 11 record 1 → timeout \(not sent\) /);
+      assert.doesNotMatch(printed, /no answer/);
+      assert.equal(bpium.received(), 32, 'nothing more reached Bpium');
+      void holding;
     } finally {
       c.close();
       await bpium.close();

@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import { createWebClient } from '../../adapters/web/client.js';
+import { printRun } from '../../cli/format.js';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioText, randomIds, runScenario, systemClock, type Scenario } from '../../engine/index.js';
+import { httpCallNote } from '../../server/console/call-notes.js';
+import { httpCallsOf } from '../../server/console/http-calls.js';
 import { slowService } from '../slow-service.helper.js';
 
 describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () => {
@@ -72,6 +78,46 @@ describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () =
       redirecting.closeAllConnections();
       await new Promise((r) => redirecting.close(r));
       await target.close();
+    }
+  });
+
+  it('a WebRequest whose every attempt got no connection is labelled "not sent" in the run record, the console and the CLI', async () => {
+    // The first 16 requests are never answered (they hold every connection); the block's two attempts wait in vain.
+    const service = await slowService((n) => (n <= 16 ? Infinity : 0));
+    const client = createWebClient({ retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
+    try {
+      const holding = Array.from({ length: 16 }, () => client.send({ method: 'POST', url: new URL(service.url), headers: {}, body: Buffer.from('x'), timeoutMs: 5000, maxRedirects: 0 }).catch(() => undefined));
+      for (let i = 0; i < 100 && service.received() < 16; i++) await new Promise((r) => setTimeout(r, 20));
+      const yaml = `variables: { url: string, code: string }
+start: call
+blocks:
+  call: { kind: WebRequest, method: POST, url: '[url]', body: '"x"', timeout: 0.3, errorCode: code, exits: { success: ok, error: bad, timeout: slow } }
+  ok: { kind: ReturnValue, values: { 1: '"ok"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error"' } }
+  slow: { kind: ReturnValue, values: { 1: '"timeout " + [code]' } }
+`;
+      const loaded = loadScenarioText('NotSent.yaml', yaml, { registry: defaultRegistry });
+      assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
+      const scenario = (loaded as { scenario: Scenario }).scenario;
+      const r = await runScenario({ dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] }, scenario.name, {
+        variables: { url: service.url },
+        ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } },
+      });
+      assert.equal(r.returnValues['1'], 'timeout HTTP_TIMEOUT');
+      const call = r.httpCalls![0]!;
+      assert.match(String(call.error), /came free within 300 ms .*: the request was not sent$/);
+      assert.deepEqual([call.outcome, call.performed, call.attempts, httpCallNote(call)], ['timeout', false, 2, 'not sent']);
+      // What the console and `show` make of the stored trace says the same.
+      assert.deepEqual(httpCallsOf({}, r.trace).map((c) => httpCallNote(c)), ['not sent']);
+      let printed = '';
+      printRun(r, new Writable({ write: (chunk: Buffer, _enc, done) => { printed += chunk.toString(); done(); } }));
+      assert.match(printed.replace(/\x1b\[[0-9;]*m/g, ''), /http POST http:\/\/127\.0\.0\.1:\d+\/effect → — timeout 2 attempts \(not sent\) /);
+      assert.doesNotMatch(printed, /no answer/);
+      assert.equal(service.received(), 16, 'nothing more reached the service');
+      void holding;
+    } finally {
+      client.close();
+      await service.close();
     }
   });
 });
