@@ -19,7 +19,7 @@ import {
   type WebAttempt,
   type WebRequestSpec,
 } from '../engine/index.js';
-import { maskBody, maskHeaders, maskUrl, maskUrlText } from '../adapters/web/redact.js';
+import { absoluteUserinfo, maskBody, maskHeaders, maskUrl, maskUrlText } from '../adapters/web/redact.js';
 import { checkOutputVariable, expr, constantText, isKnown, NOTHING, varName } from './common.js';
 import { cookieHeader, keepCookies } from './web-cookies.js';
 
@@ -546,6 +546,11 @@ function whyNotAUrl(text: string): string {
   if (text === '') return 'the URL is empty';
   const parts = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text);
   if (!parts) return `not an absolute URL: ${shown} (it must start with http:// or https://)`;
+  // A login:password with a "/" or "?" left unencoded: the parser's host and port are the login and part of the
+  // password ("u:pa" of http://u:pa/ss@host), which are not named as a port here.
+  if (absoluteUserinfo(text) && !parts[1]!.includes('@')) {
+    return `the host of ${shown} cannot be read: a "/" or "?" comes before its "@" (a password with one left unencoded? give the user and password in "auth")`;
+  }
   const hostAndPort = parts[1]!.replace(/^.*@/, '');
   if (hostAndPort === '') return `the URL has no host: ${shown}`;
   const port = /^(?:\[[^\]]*\]|[^:]*):(.*)$/.exec(hostAndPort)?.[1];

@@ -81,12 +81,13 @@ export function decodeQueryPart(name: string): string {
 
 /**
  * A URL that did not parse, as text, with what looks like a secret masked: the values of query parameters named like
- * secrets, and a `user:password@` before the host.
+ * secrets, and a `user:password@` before the host: after a scheme by the rule of request targets (maskUserinfo: a
+ * `/` or `?` left unencoded in the password is masked whole), and at the start of text without one up to its `/`.
  */
 export function maskUrlText(text: string): string {
-  return text
-    .replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(name) ? `${head}${MASK}` : all))
-    .replace(/^([a-z][\w+.-]*:\/\/)?[^/@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
+  const masked = text.replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(name) ? `${head}${MASK}` : all));
+  if (absoluteUserinfo(masked)) return maskUserinfo(masked);
+  return masked.replace(/^([a-z][\w+.-]*:\/\/)?[^/@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
 }
 
 /**

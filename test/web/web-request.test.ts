@@ -543,6 +543,10 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     ['a URL without a host', `url: '[value]'`, { value: 'https://' }, 'HTTP_BAD_URL', /^the URL has no host: "https:\/\/"$/, '(invalid URL)'],
     ['a host that cannot be', `url: '[value]'`, { value: 'http://crm example.ru/' }, 'HTTP_BAD_URL', /^the host of "http:\/\/crm example\.ru\/" is not a valid host name or address$/, '(invalid URL)'],
     // Not parsed, so not masked by the URL's rules: the text's own query secrets and user:password are masked.
+    // A password with a "/" or "?" left unencoded: neither the message nor the URL shown holds any of it (before, the
+    // text was shown whole and "pa" named as a port).
+    ['a password with a "/" left unencoded', `url: '[value]'`, { value: 'http://u:pa/ss-S3CRET@x.example.ru/api' }, 'HTTP_BAD_URL', /^the host of "http:\/\/\*\*\*@x\.example\.ru\/api" cannot be read: a "\/" or "\?" comes before its "@" \(a password with one left unencoded\? give the user and password in "auth"\)$/, '(invalid URL)'],
+    ['a password of digits with a "/" left unencoded, port out of range', `url: '[value]'`, { value: 'http://u:99999/S3CRET@x.example.ru/api' }, 'HTTP_BAD_URL', /^the host of "http:\/\/\*\*\*@x\.example\.ru\/api" cannot be read/, '(invalid URL)'],
     ['text that is not a URL, with a token in it', `url: '[value]'`, { value: 'crm.example.ru/api?token=S3CRET&x=1' }, 'HTTP_BAD_URL', /not an absolute URL: "crm\.example\.ru\/api\?token=\*\*\*&x=1"/, '(invalid URL)'],
   ];
   for (const [name, props, vars, code, reason, url] of refusals) {
