@@ -51,8 +51,11 @@ function addressProblem(address: string): string | null {
   return null;
 }
 
-/** Splits on `,` and `;` that stand outside double quotes and angle brackets. */
-function splitList(text: string): string[] {
+/**
+ * Splits an address list on the separators (`,` and `;` by default) that stand outside double quotes and angle
+ * brackets; `open` says whether a quote or a bracket was left open at the end.
+ */
+export function splitAddressList(text: string, separators = ',;'): { parts: string[]; open: boolean } {
   const parts: string[] = [];
   let current = '';
   let inQuotes = false;
@@ -67,7 +70,7 @@ function splitList(text: string): string[] {
     if (ch === '"' && !inAngle) inQuotes = !inQuotes;
     else if (ch === '<' && !inQuotes) inAngle = true;
     else if (ch === '>' && !inQuotes) inAngle = false;
-    if ((ch === ',' || ch === ';') && !inQuotes && !inAngle) {
+    if (separators.includes(ch) && !inQuotes && !inAngle) {
       parts.push(current);
       current = '';
     } else {
@@ -75,7 +78,7 @@ function splitList(text: string): string[] {
     }
   }
   parts.push(current);
-  return parts;
+  return { parts, open: inQuotes || inAngle };
 }
 
 function unquoteName(raw: string): string {
@@ -172,7 +175,7 @@ export function parseAddressList(text: string): { ok: true; addresses: string[] 
     return { ok: false, error: `address list ${shown(text)} contains a line break or NUL character` };
   }
   const addresses: string[] = [];
-  for (const item of splitList(text)) {
+  for (const item of splitAddressList(text).parts) {
     const entry = trimInvisible(item);
     if (entry === '') continue;
     let name = '';

@@ -1,4 +1,5 @@
 // Reads just the header block of an .eml file and decodes RFC 2047 encoded words, so listing an outbox stays cheap.
+import { splitAddressList } from '../../engine/mail-address.js';
 import { openRegularFile } from '../private-file.js';
 
 const CHUNK = 16 * 1024;
@@ -117,29 +118,10 @@ export function decodeHeaderWords(value: string): string {
   return out + value.slice(last);
 }
 
-/** Splits an address header on the commas between its mailboxes: not those in a quoted name or in angle brackets. */
+/** Splits an address header on the commas between its mailboxes (not those in a quoted name or in angle brackets). */
 function splitMailboxes(value: string): string[] | null {
-  const parts: string[] = [];
-  let current = '';
-  let inQuotes = false;
-  let inAngle = false;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i]!;
-    if (inQuotes && ch === '\\' && i + 1 < value.length) {
-      current += ch + value[++i]!;
-      continue;
-    }
-    if (ch === '"' && !inAngle) inQuotes = !inQuotes;
-    else if (ch === '<' && !inQuotes) inAngle = true;
-    else if (ch === '>' && !inQuotes) inAngle = false;
-    if (ch === ',' && !inQuotes && !inAngle) {
-      parts.push(current);
-      current = '';
-    } else current += ch;
-  }
-  if (inQuotes || inAngle) return null;
-  parts.push(current);
-  return parts.map((p) => p.trim()).filter((p) => p !== '');
+  const { parts, open } = splitAddressList(value, ',');
+  return open ? null : parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
 /** A display name shown as it must be written to mean one mailbox: quoted when it holds a comma, a quote, `<`… */
