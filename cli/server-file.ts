@@ -49,6 +49,12 @@ export interface ServerFile {
    * that `tasks` says the server refused an edit only of the file it reads. Absent in the file of an older server.
    */
   configFile?: string;
+  /**
+   * The server's time zone (OKTELL_TZ, else `timeZone:`), so that `test --from-run` and `--against-runs`, which make
+   * their cases in the command's own zone, can say when that is not the one the runs were made in. Absent in the file
+   * of an older server.
+   */
+  timeZone?: string;
 }
 
 /**
@@ -160,6 +166,7 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     ...(typeof f.scenariosDir === 'string' ? { scenariosDir: f.scenariosDir } : {}),
     ...(typeof f.maxAttempts === 'number' && Number.isInteger(f.maxAttempts) && f.maxAttempts >= 1 ? { maxAttempts: f.maxAttempts } : {}),
     ...(typeof f.configFile === 'string' ? { configFile: f.configFile } : {}),
+    ...(typeof f.timeZone === 'string' ? { timeZone: f.timeZone } : {}),
   };
 }
 

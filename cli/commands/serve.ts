@@ -72,7 +72,7 @@ export async function serveAction(o: ServeOpts): Promise<void> {
       unwritten.push(unwritableFile(file, e, storeEntry.kind === 'postgres'));
     }
   };
-  tryWrite(serverFilePath(server.config.dataDir), () => writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry, scenariosDir: resolve(server.config.scenariosDir), maxAttempts: server.config.workers.maxAttempts, ...(server.config.configPath !== undefined ? { configFile: resolve(server.config.configPath) } : {}) }));
+  tryWrite(serverFilePath(server.config.dataDir), () => writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry, scenariosDir: resolve(server.config.scenariosDir), maxAttempts: server.config.workers.maxAttempts, timeZone: server.config.timeZone, ...(server.config.configPath !== undefined ? { configFile: resolve(server.config.configPath) } : {}) }));
   // serve.json goes when the server stops; store.json stays, so the refusal outlives the server.
   tryWrite(join(server.config.dataDir, STORE_FILE), () => writeStoreFile(server.config.dataDir, storeEntry));
   const u = hookUser(server.users)!;

@@ -21,7 +21,7 @@ import { CaseSetupError, runCase, type CaseDefaults } from '../testing/run-case.
 import { libraryProblems, loadTestText, unknownScenarios, type TestFile } from '../testing/test-file.js';
 import { testFileText } from '../testing/write-case.js';
 import { parseSince } from './runs.js';
-import { caseDefaults, folderProblems, inParallel, recordingStore, relativeOrSelf, scenarioFile, serverFolder, type TestOpts } from './test.js';
+import { caseDefaults, folderProblems, inParallel, recordingStore, relativeOrSelf, scenarioFile, serverFolder, zoneWarning, type TestOpts } from './test.js';
 
 /** Runs replayed when --limit is not given: enough for yesterday's webhooks, quick enough to run before each deploy. */
 export const DEFAULT_RUN_LIMIT = 100;
@@ -134,6 +134,8 @@ export async function againstRuns(opts: TestOpts & { scenarios: string }, out: N
   if (server && !opts.json && existsSync(server.dir) && relativeOrSelf(server.dir) !== relativeOrSelf(folder)) {
     process.stderr.write(`${pc.dim(`replaying against the scenarios of ${relativeOrSelf(folder)}; ${server.from} reads ${relativeOrSelf(server.dir)}`)}\n`);
   }
+  const zone = zoneWarning(settings);
+  if (zone) process.stderr.write(`${pc.yellow('!')} ${zone}\n`);
 
   // Problems of the scenarios the replayed runs reach stop the command, as they stop `test`'s cases (exit 2).
   const reached = new Set<string>();

@@ -358,7 +358,7 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   const folder = defaultScenariosFor(file, opts.scenarios);
   const folders = folderCheck(runId, recorded.ran, folder, serverFolder(settings));
   if (folders.refusal) throw new UsageError(folders.refusal);
-  for (const w of folders.warnings) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
+  for (const w of [...folders.warnings, zoneWarning(settings) ?? []].flat()) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
   // Set outside the scenario where the case is written: pinned, so the case does not depend on where it runs.
   const library = existsSync(folder) ? (await loadLibrary(folder, undefined, settings.timeZone)).library : undefined;
   const { testCase, setting } = caseToWrite(recorded, library, folder);
@@ -393,6 +393,17 @@ export function serverFolder(settings: ServerSettings): { dir: string; from: str
   if (envSetting(process.env, 'OKTELL_SCENARIOS')) return { dir: resolve(settings.scenariosDir), from: 'OKTELL_SCENARIOS' };
   if (settings.configFile && resolve(settings.scenariosDir) !== resolve('scenarios')) return { dir: resolve(settings.scenariosDir), from: `scenarios: of ${relativeOrSelf(settings.configFile)}` };
   return undefined;
+}
+
+/**
+ * The warning for a case made from the runs of a server that ran in another time zone than this command's (its
+ * `serve.json` says, also after the server stopped): every time the runs wrote would differ. Undefined when the zones
+ * agree or the file does not say (an older server, a store copied without its data folder).
+ */
+export function zoneWarning(settings: ServerSettings): string | undefined {
+  const zone = readServerFile(settings.dataDir, () => true)?.timeZone;
+  if (!zone || zone === settings.timeZone) return undefined;
+  return `the server of ${relativeOrSelf(settings.dataDir)} runs in the time zone ${zone} (serve.json), this command in ${settings.timeZone}: the times its runs wrote will differ; run it with OKTELL_TZ=${zone}`;
 }
 
 /**

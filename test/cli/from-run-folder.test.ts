@@ -88,14 +88,15 @@ describe('test --from-run tells when the case goes to other scenarios than the o
     }
   });
 
-  it("serve names its scenarios folder in the data folder's serve.json, where --from-run finds it", { timeout: 90_000 }, async () => {
+  it("serve names its scenarios folder and its time zone in the data folder's serve.json, where --from-run finds them", { timeout: 90_000 }, async () => {
     const tmp = tempDir();
     const scenarios = join(tmp.dir, 'flows');
     cpSync(repoPath('scenarios'), scenarios, { recursive: true });
-    const server = await startServeProcess({ dataDir: join(tmp.dir, 'var'), args: ['--scenarios', scenarios], env: { OKTELL_LOG_LEVEL: 'warn' } });
+    const server = await startServeProcess({ dataDir: join(tmp.dir, 'var'), args: ['--scenarios', scenarios], env: { OKTELL_LOG_LEVEL: 'warn', OKTELL_TZ: 'Asia/Yekaterinburg' } });
     try {
-      const file = JSON.parse(readFileSync(join(tmp.dir, 'var', 'serve.json'), 'utf8')) as { scenariosDir?: string };
+      const file = JSON.parse(readFileSync(join(tmp.dir, 'var', 'serve.json'), 'utf8')) as { scenariosDir?: string; timeZone?: string };
       assert.equal(file.scenariosDir, scenarios);
+      assert.equal(file.timeZone, 'Asia/Yekaterinburg');
     } finally {
       await server.stop();
       tmp.cleanup();

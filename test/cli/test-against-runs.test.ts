@@ -2,7 +2,7 @@
 // binary against the scenarios as they are and against an edited copy; the runs whose letters would change are
 // listed with their first difference, the others counted as the same; the selection options and their mistakes.
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -51,6 +51,21 @@ describe('test --against-runs', { timeout: 120_000 }, () => {
     const r = against([]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.stdout, `3 recorded run(s) against ${t.scenariosDir}: 3 same, 0 differ, 0 not replayable\n`);
+  });
+
+  it('a server that ran in another time zone (its serve.json says): a warning naming both zones and the fix', () => {
+    const file = join(t.dataDir, 'serve.json');
+    const kept = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    writeFileSync(file, JSON.stringify({ pid: process.pid, url: 'http://127.0.0.1:9', signedPaths: [], startedAt: new Date().toISOString(), timeZone: 'Asia/Tokyo' }));
+    try {
+      const other = runCli(['test', '--against-runs', '--scenarios', t.scenariosDir, '--data-dir', t.dataDir], { OKTELL_TZ: 'Europe/Moscow' });
+      assert.match(other.stderr, /! the server of .* runs in the time zone Asia\/Tokyo \(serve\.json\), this command in Europe\/Moscow: the times its runs wrote will differ; run it with OKTELL_TZ=Asia\/Tokyo\n/);
+      const same = runCli(['test', '--against-runs', '--scenarios', t.scenariosDir, '--data-dir', t.dataDir], { OKTELL_TZ: 'Asia/Tokyo' });
+      assert.doesNotMatch(same.stderr, /time zone/);
+    } finally {
+      if (kept === undefined) rmSync(file, { force: true });
+      else writeFileSync(file, kept);
+    }
   });
 
   it('a changed subject: the two task webhooks differ at their letter\'s subject, the 404 is the same; exit 1', () => {
