@@ -92,6 +92,8 @@ for (const [kind, thread] of [['sqlite', 'off'], ['postgres', 'off'], ['sqlite',
         const html = await (await fetch(`${t.server.url}/-/console/runs/${run.id}`, { headers: { authorization: AUTH } })).text();
         assert.match(html, /<p class="muted trace-not-kept">trace not kept \(OKTELL_TRACE=failed\): the \d+ step\(s\) of this completed run were not stored/);
         assert.doesNotMatch(html, /No steps were recorded|TraceNotKept/);
+        // No link to a download that would only answer 409.
+        assert.doesNotMatch(html, /id="as-test"/);
       }
       const download = await fetch(`${t.server.url}/-/console/runs/${hook.id}/test.yaml`, { headers: { authorization: AUTH } });
       assert.equal(download.status, 409);
