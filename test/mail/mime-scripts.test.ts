@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { buildSafeMessage } from '../../adapters/mail/message.js';
-import { composeMime, encodeHeaderText } from '../../adapters/mail/mime.js';
+import { composeMime, encodeHeaderText, MAY_JOIN } from '../../adapters/mail/mime.js';
 
 const graphemes = new Intl.Segmenter('und', { granularity: 'grapheme' });
 const clusters = (s: string) => [...graphemes.segment(s)].map((g) => g.segment);
@@ -72,6 +72,36 @@ describe('headers in other scripts', () => {
         assert.equal(decoded.join(''), text);
         assert.deepEqual(decoded.flatMap(clusters), clusters(text), `pad ${pad}: ${JSON.stringify(decoded)}`);
       }
+    }
+  });
+
+  it('leaves out of MAY_JOIN (split by code point, no segmenter) only characters that stand alone as clusters', () => {
+    // Every third assigned code point across Unicode that MAY_JOIN leaves out: between two letters, before itself and
+    // after a Hangul syllable, it must be a cluster of its own, or a word could end inside a cluster again.
+    const segmenter = new Intl.Segmenter('und', { granularity: 'grapheme' });
+    const count = (s: string) => [...segmenter.segment(s)].length;
+    const joined: string[] = [];
+    let checked = 0;
+    for (let cp = 0x20; cp <= 0x10ffff; cp += 3) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      if (/\p{Cn}|\p{Co}/u.test(ch) || MAY_JOIN.test(ch)) continue;
+      checked++;
+      if (count(`a${ch}a`) !== 3 || count(ch + ch) !== 2 || count(`한${ch}`) !== 2) joined.push(`U+${cp.toString(16)}`);
+    }
+    assert.ok(checked > 40_000, `${checked} code points checked`);
+    assert.deepEqual(joined.slice(0, 20), []);
+    // And what it takes in is what the segmenter joins: an accent, a ZWJ, a flag's half, a jamo, a prepended mark.
+    for (const ch of ['\u0301', '\u200d', '🇷', '\u1161', '\u0600', '\u{111c2}', '\u0e33']) assert.ok(MAY_JOIN.test(ch), JSON.stringify(ch));
+  });
+
+  it('splits a text without joining characters as before, by code point', () => {
+    for (const text of ['Новая задача: Перезвонить клиенту по договору №1523', '新任务：给客户回电话'.repeat(4), 'משימה חדשה 42 לקוח'.repeat(3)]) {
+      const encoded = encodeHeaderText(text, 'Subject: '.length);
+      const decoded = [...encoded.matchAll(/=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+      assert.equal(decoded.join(''), text);
+      assert.ok(decoded.every((w) => Buffer.byteLength(w) <= 45), JSON.stringify(decoded));
+      assert.ok(encoded.split('\r\n').every((line, i) => line.length + (i === 0 ? 'Subject: '.length : 0) <= 76));
     }
   });
 });
