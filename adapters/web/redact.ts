@@ -117,20 +117,24 @@ const AUTHORITY_START = String.raw`(?:[a-z][a-z0-9+.-]*:)?\/\/`;
 export const ABSOLUTE_USERINFO = new RegExp(`^(${AUTHORITY_START})([^?#]*)@`, 'i');
 
 /**
- * The authority a URL parser reads when it is a host and port followed by a path, a fragment or nothing: `host`,
+ * The authority a URL parser reads when it is a host and port followed by a path, a fragment without an `@` or nothing: `host`,
  * `host:8080`, `[::1]:80`. One followed by a `?` is not taken for a host when an `@` comes after it: `u:1234?x@host`
  * is as likely a login and a password of digits with a `?` in it as the host `u`, port 1234 and a query `x@host`
  * (a client writes `http://host:1234/?…`, with the path, anyway).
  */
-const PLAIN_AUTHORITY = new RegExp(`^${AUTHORITY_START}(?:\\[[^\\]/?#@]*\\]|[^:/?#@[\\]]*)(?::\\d+)?(?=[/#]|$)`, 'i');
-/** A login:password that runs past a `?` left unencoded in it, to the last `@` before the fragment. */
-const USERINFO_PAST_QUERY = new RegExp(`^(${AUTHORITY_START})([^#]*)@`, 'i');
+const PLAIN_AUTHORITY = new RegExp(`^${AUTHORITY_START}(?:\\[[^\\]/?#@]*\\]|[^:/?#@[\\]]*)(?::\\d+)?(?=/|#[^@]*$|$)`, 'i');
+/**
+ * A login:password that runs past a `?` or a `#` left unencoded in it, to the last `@` of the address. A `#` ends
+ * nothing here: a client never sends a fragment, and the server takes a scheme-relative `//u:pa#ss@host/hook` for a
+ * path (Node's parser refuses a `#` before the `@` only in the absolute form).
+ */
+const USERINFO_PAST_QUERY = new RegExp(`^(${AUTHORITY_START})([\\s\\S]*)@`, 'i');
 
 /**
  * The scheme (or `//`) and the `user:password` of an address's authority (ABSOLUTE_USERINFO), or null. A `?` left
  * unencoded in the password (`http://u:pw?x@host/hook`, which a URL parser reads as host `u`, port `pw` and the query
- * `x@host/hook`) does not end it unless what comes before it is a host and port followed by a path (PLAIN_AUTHORITY):
- * the login:password then runs to the last `@` before the fragment, too much rather than any of it. A plain host's
+ * `x@host/hook`), or a `#` (`//u:pa#ss@host/hook`), does not end it unless what comes before it is a host and port
+ * followed by a path (PLAIN_AUTHORITY): the login:password then runs to the last `@`, too much rather than any of it. A plain host's
  * query keeps its `@` (`http://host/hook?mail=a@b`). One rule for the server's log lines and stored addresses and the
  * Bpium emulator's hook URLs. Linear in the address's length (a megabyte of `@/?` is read in milliseconds).
  */

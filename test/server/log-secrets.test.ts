@@ -255,6 +255,10 @@ describe('secrets in request targets and credentials are kept out of logs, pages
       const query = await sendSchemeRelative(`//u:${PASSWORD}?x-SECRET789@127.0.0.1:${port}/hook`, gzip);
       assert.equal(query.line.path, `//***@127.0.0.1:${port}/hook`);
       assert.equal(query.entry?.path, `//***@127.0.0.1:${port}/hook`);
+      // Nor a "#": Node's parser lets one through before the "@" of a scheme-relative target (not of an absolute one).
+      const hash = await sendSchemeRelative(`//u:${PASSWORD}#x-SECRET789@127.0.0.1:${port}/hook`, gzip);
+      assert.equal(hash.line.path, `//***@127.0.0.1:${port}/hook`);
+      assert.equal(hash.entry?.path, `//***@127.0.0.1:${port}/hook`);
     }
   });
 
@@ -341,6 +345,15 @@ describe('hookAddress: an absolute-form target is stored without its login:passw
     // Scheme-relative: the same rule after "//".
     assert.equal(hookAddress('//u:pa/ss?SECRET456@host/hook?key=SECRET123').stored, '//***@host/hook?key=***');
     assert.deepEqual(loggedTarget('//u:1234?SECRET456@host/hook'), { path: '//***@host/hook' });
+    // A "#" left unencoded in the password ends it no more than a "?" does, digits before it or not.
+    assert.equal(hookAddress('//u:pa#SECRET456@host/hook').stored, '//***@host/hook');
+    assert.equal(hookAddress('//u:1234#SECRET456@host/hook').stored, '//***@host/hook');
+    assert.equal(hookAddress('http://u:pa#SECRET456@host/hook').stored, 'http://***@host/hook');
+    assert.ok(hookAddress('//u:pa#SECRET456@host/hook').credentials.includes('pa#SECRET456'));
+    assert.deepEqual(loggedTarget('//u:pa#SECRET456@host/hook'), { path: '//***@host/hook' });
+    // A plain host's fragment keeps its "@" when a path comes first.
+    assert.equal(hookAddress('http://host:8080/hook#a@b').stored, 'http://host:8080/hook#a@b');
+    assert.equal(hookAddress('//host/hook#a@b').stored, '//host/hook#a@b');
     assert.deepEqual(loggedTarget('//host/hook?mail=a@b'), { path: '//host/hook', query: ['mail'] });
     assert.equal(hookAddress('http://[::1]:80/hook?mail=a@b').stored, 'http://[::1]:80/hook?mail=a@b');
     assert.deepEqual(loggedTarget('http://u:pw?SECRET456@host/hook'), { path: '/hook' });
