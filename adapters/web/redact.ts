@@ -83,9 +83,12 @@ export function decodeQueryPart(name: string): string {
  * A URL that did not parse, as text, with what looks like a secret masked: the values of query parameters named like
  * secrets, and a `user:password@` before the host: after a scheme by the rule of request targets (maskUserinfo: a
  * `/` or `?` left unencoded in the password is masked whole), and at the start of text without one up to its `/`.
+ * Linear in the text's length: a caller that shows only the start of a long text masks the whole text, then cuts it
+ * (cut first, a password longer than the cut loses its `@` and shows).
  */
 export function maskUrlText(text: string): string {
-  const masked = text.replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(name) ? `${head}${MASK}` : all));
+  // A name ends at the next `?` too: a text of a megabyte of `?` without an `=` is read once, not once per `?`.
+  const masked = text.replace(/([?&;]([^=&;#?]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(name) ? `${head}${MASK}` : all));
   if (absoluteUserinfo(masked)) return maskUserinfo(masked);
   return masked.replace(/^([a-z][\w+.-]*:\/\/)?[^/@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
 }

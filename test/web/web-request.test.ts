@@ -545,9 +545,15 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     // Not parsed, so not masked by the URL's rules: the text's own query secrets and user:password are masked.
     // A password with a "/" or "?" left unencoded: neither the message nor the URL shown holds any of it (before, the
     // text was shown whole and "pa" named as a port).
-    ['a password with a "/" left unencoded', `url: '[value]'`, { value: 'http://u:pa/ss-S3CRET@x.example.ru/api' }, 'HTTP_BAD_URL', /^the host of "http:\/\/\*\*\*@x\.example\.ru\/api" cannot be read: a "\/" or "\?" comes before its "@" \(a password with one left unencoded\? give the user and password in "auth"\)$/, '(invalid URL)'],
+    ['a password with a "/" left unencoded', `url: '[value]'`, { value: 'http://u:pa/ss-S3CRET@x.example.ru/api' }, 'HTTP_BAD_URL', /^the host of "http:\/\/\*\*\*@x\.example\.ru\/api" cannot be read: a "\/", "\?" or "#" comes before its "@" \(a password with one left unencoded\? give the user and password in "auth"\)$/, '(invalid URL)'],
+    // A "#" left unencoded: before, "S3CRET" was named as the port that is not a number.
+    ['a password with a "#" left unencoded', `url: '[value]'`, { value: 'http://u:S3CRET#x@x.example.ru/api' }, 'HTTP_BAD_URL', /^the host of "http:\/\/\*\*\*@x\.example\.ru\/api" cannot be read/, '(invalid URL)'],
+    // A password longer than the 200 characters shown is masked before the text is cut (cut first, it lost its "@").
+    ['a long password, port out of range', `url: '[value]'`, { value: `http://u:${'S3CRET'.repeat(40)}@x.example.ru:99999/api` }, 'HTTP_BAD_URL', /^the port 99999 is out of range \(1–65535\): "http:\/\/\*\*\*@x\.example\.ru:99999\/api"$/, '(invalid URL)'],
     ['a password of digits with a "/" left unencoded, port out of range', `url: '[value]'`, { value: 'http://u:99999/S3CRET@x.example.ru/api' }, 'HTTP_BAD_URL', /^the host of "http:\/\/\*\*\*@x\.example\.ru\/api" cannot be read/, '(invalid URL)'],
     ['text that is not a URL, with a token in it', `url: '[value]'`, { value: 'crm.example.ru/api?token=S3CRET&x=1' }, 'HTTP_BAD_URL', /not an absolute URL: "crm\.example\.ru\/api\?token=\*\*\*&x=1"/, '(invalid URL)'],
+    // A "?" ends a name: before, "a?token" was read as one name, not a secret's, and the token was shown.
+    ['text that is not a URL, with a token after a second "?"', `url: '[value]'`, { value: 'crm.example.ru/api?a?token=S3CRET' }, 'HTTP_BAD_URL', /not an absolute URL: "crm\.example\.ru\/api\?a\?token=\*\*\*"/, '(invalid URL)'],
   ];
   for (const [name, props, vars, code, reason, url] of refusals) {
     it(`${name} is refused before sending, with the reason in the trace and the web requests`, async () => {
