@@ -310,7 +310,9 @@ export class BpiumTransport {
         }
         if (notSent) {
           // No attempt got a connection: the call is recorded "not sent", as its message says, not "no answer".
-          throw new EffectError('timeout', `Bpium ${label}: ${err.message} (${this.tried(attempts)})`, { code: 'BPIUM_TIMEOUT', attempts, cause: err, outage: this.outage('timeout'), ...(sentAny ? {} : { notSent: true }) });
+          // An earlier attempt that was sent (and reset) may have been acted on: the message says so, as "not sent" is the last one's.
+          const earlier = sentAny ? ', though an earlier attempt was sent and may have reached Bpium' : '';
+          throw new EffectError('timeout', `Bpium ${label}: ${err.message}${earlier} (${this.tried(attempts)})`, { code: 'BPIUM_TIMEOUT', attempts, cause: err, outage: this.outage('timeout'), ...(sentAny ? {} : { notSent: true }) });
         }
         throw new EffectError('transient', `Bpium ${label}: ${code} (${this.tried(attempts)})`, {
           code: 'BPIUM_NETWORK',

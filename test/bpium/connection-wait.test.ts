@@ -5,6 +5,8 @@
 // off as BPIUM_TIMEOUT. Real parts: the Bpium client over node:http and a slow HTTP server on loopback that holds the
 // connections and counts the creates it receives.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
 import type { BpiumAttempt } from '../../engine/ports.js';
@@ -146,6 +148,42 @@ blocks:
     } finally {
       c.close();
       await bpium.close();
+    }
+  });
+
+  it('a PATCH written and reset, whose later attempts get no connection, is not said "not sent"', async () => {
+    // Real parts: Bpium resets the PATCH's connection once it has read it; while the call backs off, 32 creates that
+    // are never answered take every connection, so its later attempts wait in vain. The first attempt was sent.
+    let patches = 0;
+    const held: import('node:http').ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'PATCH') {
+          patches++;
+          req.socket.destroy();
+        } else held.push(res);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = createBpiumClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, login: 'api', password: 'pw', rateLimit: false, timeoutMs: 20_000, retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 50 } });
+    try {
+      const patch = c.updateRecord('11', '1', { '2': 'x' }, { timeoutMs: 400 }).then(
+        () => assert.fail('answered'),
+        (e: unknown) => e,
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 32; i++) c.createRecord('99', { '2': 'held' }).catch(() => undefined);
+      const e = await patch;
+      assert.ok(e instanceof EffectError, String(e));
+      assert.equal(patches, 1, 'the PATCH reached Bpium once');
+      assert.equal(e.details.notSent, undefined);
+      assert.match(e.message, /: the request was not sent, though an earlier attempt was sent and may have reached Bpium \(http:/);
+    } finally {
+      c.close();
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import { createWebClient } from '../../adapters/web/client.js';
+import { EffectError } from '../../engine/errors.js';
 import { printRun } from '../../cli/format.js';
 import { defaultRegistry } from '../../components/registry.js';
 import { loadScenarioText, randomIds, runScenario, systemClock, type Scenario } from '../../engine/index.js';
@@ -118,6 +119,44 @@ blocks:
     } finally {
       client.close();
       await service.close();
+    }
+  });
+
+  it('a PUT written and reset, whose later attempts get no connection, is not said "not sent" anywhere', async () => {
+    // Real parts: the PUT reaches the server, which resets its connection; while it backs off, 16 GETs that are never
+    // answered take every connection, so its later attempts wait in vain. The first attempt was sent: the service may
+    // have acted on it, so neither the call's record nor its message may read as if nothing went out.
+    let puts = 0;
+    const held: import('node:http').ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'PUT') {
+          puts++;
+          req.socket.destroy();
+        } else held.push(res);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = createWebClient({ retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 50 } });
+    try {
+      const put = client.send({ method: 'PUT', url: new URL(`${base}/item`), headers: {}, body: Buffer.from('x'), timeoutMs: 400, maxRedirects: 0 }).then(
+        () => assert.fail('answered'),
+        (e: unknown) => e,
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 16; i++) client.send({ method: 'GET', url: new URL(`${base}/hold`), headers: {}, timeoutMs: 20_000, maxRedirects: 0 }).catch(() => undefined);
+      const e = await put;
+      assert.ok(e instanceof EffectError, String(e));
+      assert.equal(puts, 1, 'the PUT reached the server once');
+      assert.equal(e.details.notSent, undefined);
+      assert.match(e.message, /the request was not sent \(an earlier attempt was sent and may have reached the service\)$/);
+    } finally {
+      client.close();
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });
