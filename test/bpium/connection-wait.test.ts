@@ -11,11 +11,9 @@ import { describe, it } from 'node:test';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
 import type { BpiumAttempt } from '../../engine/ports.js';
 import { EffectError } from '../../engine/errors.js';
-import { Writable } from 'node:stream';
-import { printRun } from '../../cli/format.js';
-import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioText, randomIds, runScenario, systemClock, type Scenario } from '../../engine/index.js';
+import { randomIds, runScenario, systemClock } from '../../engine/index.js';
 import { bpiumCallNote } from '../../server/console/call-notes.js';
+import { libraryOfText, printedRun } from '../scenario-text.helper.js';
 import { slowService } from '../slow-service.helper.js';
 
 /** A Bpium that answers each create (`{ id }`, n for the n-th) after `answerAfterMs(n)` ms (Infinity: never). */
@@ -128,10 +126,8 @@ blocks:
   bad: { kind: ReturnValue, values: { 1: '"error"' } }
   slow: { kind: ReturnValue, values: { 1: '"timeout " + [code]' } }
 `;
-      const loaded = loadScenarioText('NotSent.yaml', yaml, { registry: defaultRegistry });
-      assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
-      const scenario = (loaded as { scenario: Scenario }).scenario;
-      const r = await runScenario({ dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] }, scenario.name, {
+      const { library, name } = libraryOfText('NotSent.yaml', yaml);
+      const r = await runScenario(library, name, {
         variables: {},
         ports: { bpium: c, clock: systemClock, ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } },
       });
@@ -139,9 +135,8 @@ blocks:
       const call = r.bpiumCalls[0]!;
       assert.match(String(call.error), /came free within 300 ms .*: the request was not sent \(http:\/\/127\.0\.0\.1:\d+\/api\/v1, 2 attempts\)$/);
       assert.deepEqual([call.status, call.performed, call.attempts, bpiumCallNote(call)], ['timeout', false, 2, 'not sent']);
-      let printed = '';
-      printRun(r, new Writable({ write: (chunk: Buffer, _enc, done) => { printed += chunk.toString(); done(); } }));
-      assert.match(printed.replace(/\x1b\[[0-9;]*m/g, ''), /bpium getRecord catalog 11 record 1 → timeout \(not sent\) /);
+      const printed = printedRun(r);
+      assert.match(printed, /bpium getRecord catalog 11 record 1 → timeout \(not sent\) /);
       assert.doesNotMatch(printed, /no answer/);
       assert.equal(bpium.received(), 32, 'nothing more reached Bpium');
       void holding;

@@ -8,10 +8,10 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { createFixtureBpium, type BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { maskBody } from '../../adapters/web/redact.js';
-import { defaultRegistry } from '../../components/registry.js';
-import { fixedClock, jsonTooDeepAt, loadScenarioText, MAX_JSON_DEPTH, randomIds, runScenario, type EnginePorts, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
+import { fixedClock, jsonTooDeepAt, MAX_JSON_DEPTH, randomIds, runScenario, type EnginePorts } from '../../engine/index.js';
 import { createContext, run } from '../expr/fixed-context.js';
 import { repoPath } from '../helpers.js';
+import { libraryOfText } from '../scenario-text.helper.js';
 
 /** `{"a":[[…1…]]}`: the object is one level, so `levels` in all. */
 function nested(levels: number): string {
@@ -25,11 +25,8 @@ const LIMIT_TEXT = /deeper than 256 levels \(at character \d+\), the limit for J
 const ports: EnginePorts = { clock: fixedClock(new Date('2026-12-01T09:00:00Z')), ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } };
 
 async function runText(yaml: string, variables: Record<string, string>, bpium?: EnginePorts['bpium']) {
-  const loaded = loadScenarioText('Depth.yaml', yaml, { registry: defaultRegistry });
-  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
-  const scenario = (loaded as { scenario: Scenario }).scenario;
-  const lib: ScenarioLibrary = { dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] };
-  return runScenario(lib, scenario.name, { variables, ports: { ...ports, ...(bpium ? { bpium } : {}) } });
+  const { library, name } = libraryOfText('Depth.yaml', yaml);
+  return runScenario(library, name, { variables, ports: { ...ports, ...(bpium ? { bpium } : {}) } });
 }
 
 const PARSER = `variables: { doc: string, a: string, c: number, err: string }

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createFixtureBpium } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import { defaultRegistry } from '../../components/registry.js';
-import { fixedClock, loadScenarioText, randomIds, runScenario, type EnginePorts, type Scenario, type ScenarioLibrary } from '../../engine/index.js';
+import { fixedClock, loadScenarioText, randomIds, runScenario, type EnginePorts } from '../../engine/index.js';
+import { libraryOfText } from '../scenario-text.helper.js';
 
 const ports: EnginePorts = {
   clock: fixedClock(new Date('2026-12-01T09:00:00Z')),
@@ -17,11 +18,8 @@ const ports: EnginePorts = {
 };
 
 async function runText(yaml: string, variables: Record<string, string>) {
-  const loaded = loadScenarioText('Lines.yaml', yaml, { registry: defaultRegistry });
-  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
-  const scenario = (loaded as { scenario: Scenario }).scenario;
-  const lib: ScenarioLibrary = { dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] };
-  return runScenario(lib, scenario.name, { variables, dryRun: true, ports });
+  const { library, name } = libraryOfText('Lines.yaml', yaml);
+  return runScenario(library, name, { variables, dryRun: true, ports });
 }
 
 const PARSER = `variables: { doc: string, a: string, err: string }

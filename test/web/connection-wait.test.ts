@@ -7,14 +7,12 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { Writable } from 'node:stream';
 import { createWebClient } from '../../adapters/web/client.js';
 import { EffectError } from '../../engine/errors.js';
-import { printRun } from '../../cli/format.js';
-import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioText, randomIds, runScenario, systemClock, type Scenario } from '../../engine/index.js';
+import { randomIds, runScenario, systemClock } from '../../engine/index.js';
 import { httpCallNote } from '../../server/console/call-notes.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
+import { libraryOfText, printedRun } from '../scenario-text.helper.js';
 import { slowService } from '../slow-service.helper.js';
 
 describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () => {
@@ -97,10 +95,8 @@ blocks:
   bad: { kind: ReturnValue, values: { 1: '"error"' } }
   slow: { kind: ReturnValue, values: { 1: '"timeout " + [code]' } }
 `;
-      const loaded = loadScenarioText('NotSent.yaml', yaml, { registry: defaultRegistry });
-      assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.issues));
-      const scenario = (loaded as { scenario: Scenario }).scenario;
-      const r = await runScenario({ dir: '.', scenarios: new Map([[scenario.name, scenario]]), issues: [] }, scenario.name, {
+      const { library, name } = libraryOfText('NotSent.yaml', yaml);
+      const r = await runScenario(library, name, {
         variables: { url: service.url },
         ports: { web: client, clock: systemClock, ids: randomIds, asyncStarter: { start: async () => ({ runId: 'x' }) } },
       });
@@ -110,9 +106,8 @@ blocks:
       assert.deepEqual([call.outcome, call.performed, call.attempts, httpCallNote(call)], ['timeout', false, 2, 'not sent']);
       // What the console and `show` make of the stored trace says the same.
       assert.deepEqual(httpCallsOf({}, r.trace).map((c) => httpCallNote(c)), ['not sent']);
-      let printed = '';
-      printRun(r, new Writable({ write: (chunk: Buffer, _enc, done) => { printed += chunk.toString(); done(); } }));
-      assert.match(printed.replace(/\x1b\[[0-9;]*m/g, ''), /http POST http:\/\/127\.0\.0\.1:\d+\/effect → — timeout 2 attempts \(not sent\) /);
+      const printed = printedRun(r);
+      assert.match(printed, /http POST http:\/\/127\.0\.0\.1:\d+\/effect → — timeout 2 attempts \(not sent\) /);
       assert.doesNotMatch(printed, /no answer/);
       assert.equal(service.received(), 16, 'nothing more reached the service');
       void holding;
