@@ -20,6 +20,10 @@ export async function slowService(answerAfterMs: (n: number) => number, o: { pat
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${o.path ?? '/effect'}`,
     received: () => received,
+    /** Resolves once `n` requests have come in, or after `ms` (the test's own checks then say what is missing). */
+    receivedAtLeast: async (n: number, ms: number) => {
+      for (let waited = 0; waited < ms && received < n; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    },
     close: async () => {
       for (const r of held) r.destroy();
       server.closeAllConnections();

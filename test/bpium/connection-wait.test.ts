@@ -23,10 +23,6 @@ const slowBpium = (answerAfterMs: (n: number) => number) =>
 const client = (url: string, timeoutMs: number, attempts: number) =>
   createBpiumClient({ url, login: 'api', password: 'pw', rateLimit: false, timeoutMs, retry: { attempts, baseDelayMs: 5, maxDelayMs: 20 } });
 
-async function until(check: () => boolean) {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-}
-
 describe('Bpium client: the wait for a free connection', { timeout: 60_000 }, () => {
   it('40 creates at once to a Bpium that answers each in 600 ms, timeout 1 s: each sent once, all answered', async () => {
     const bpium = await slowBpium(() => 600);
@@ -50,7 +46,7 @@ describe('Bpium client: the wait for a free connection', { timeout: 60_000 }, ()
     const c = client(bpium.url, 20_000, 1);
     try {
       const holding = Array.from({ length: 32 }, () => c.createRecord('11', { '2': 'held' }).catch(() => undefined));
-      await until(() => bpium.received() >= 32);
+      await bpium.receivedAtLeast(32, 4000);
       assert.equal(bpium.received(), 32);
       const asked = Date.now();
       await assert.rejects(c.createRecord('11', { '2': 'waits' }, { timeoutMs: 300 }), (e: unknown) => {
@@ -77,7 +73,7 @@ describe('Bpium client: the wait for a free connection', { timeout: 60_000 }, ()
     const attempts: BpiumAttempt[] = [];
     try {
       const holding = Promise.all(Array.from({ length: 32 }, () => c.createRecord('11', { '2': 'held' })));
-      await until(() => bpium.received() >= 32);
+      await bpium.receivedAtLeast(32, 4000);
       const created = await c.createRecord('11', { '2': 'waits' }, { timeoutMs: 1000, onAttempt: (a) => attempts.push(a) });
       assert.equal(created.id, '33');
       assert.deepEqual(attempts.map((x) => [x.attempt, x.status, x.error]), [[1, undefined, 'not sent: no free connection'], [2, 200, undefined]]);
@@ -100,7 +96,7 @@ describe('Bpium client: the wait for a free connection', { timeout: 60_000 }, ()
     const attempts: BpiumAttempt[] = [];
     try {
       const holding = Promise.all(Array.from({ length: 32 }, () => c.updateRecord('11', '1', { '2': 'held' })));
-      await until(() => bpium.received() >= 32);
+      await bpium.receivedAtLeast(32, 4000);
       await c.updateRecord('11', '2', { '2': 'waits' }, { timeoutMs: 1000, onAttempt: (a) => attempts.push(a) });
       assert.deepEqual(attempts.map((x) => [x.attempt, x.status]), [[1, undefined], [2, 200]]);
       assert.equal((await holding).length, 32);
@@ -117,7 +113,7 @@ describe('Bpium client: the wait for a free connection', { timeout: 60_000 }, ()
     const c = client(bpium.url, 20_000, 2);
     try {
       const holding = Array.from({ length: 32 }, () => c.createRecord('11', { '2': 'held' }).catch(() => undefined));
-      await until(() => bpium.received() >= 32);
+      await bpium.receivedAtLeast(32, 4000);
       const yaml = `variables: { code: string }
 start: get
 blocks:

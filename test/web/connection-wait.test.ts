@@ -37,7 +37,7 @@ describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () =
     try {
       const spec = (timeoutMs: number) => ({ method: 'POST', url: new URL(service.url), headers: {}, body: Buffer.from('x'), timeoutMs, maxRedirects: 0 });
       const holding = Array.from({ length: 16 }, () => client.send(spec(5000)).catch(() => undefined));
-      for (let i = 0; i < 100 && service.received() < 16; i++) await new Promise((r) => setTimeout(r, 20));
+      await service.receivedAtLeast(16, 2000);
       assert.equal(service.received(), 16);
       const asked = Date.now();
       await assert.rejects(client.send(spec(300)), (e: Error) => /no connection to 127\.0\.0\.1:\d+ came free within 300 ms \(all 16 .*\): the request was not sent/.test(e.message) || assert.fail(e.message));
@@ -63,7 +63,7 @@ describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () =
     const client = createWebClient({ retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } });
     try {
       const holding = Array.from({ length: 16 }, () => client.send({ method: 'GET', url: new URL(target.url), headers: {}, timeoutMs: 5000, maxRedirects: 0 }).catch(() => undefined));
-      for (let i = 0; i < 100 && target.received() < 16; i++) await new Promise((r) => setTimeout(r, 20));
+      await target.receivedAtLeast(16, 2000);
       assert.equal(target.received(), 16);
       const start = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/start`;
       await assert.rejects(client.send({ method: 'GET', url: new URL(start), headers: {}, timeoutMs: 300, maxRedirects: 1 }), (e: Error) => {
@@ -86,7 +86,7 @@ describe('WebRequest: the wait for a free connection', { timeout: 30_000 }, () =
     const client = createWebClient({ retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
     try {
       const holding = Array.from({ length: 16 }, () => client.send({ method: 'POST', url: new URL(service.url), headers: {}, body: Buffer.from('x'), timeoutMs: 5000, maxRedirects: 0 }).catch(() => undefined));
-      for (let i = 0; i < 100 && service.received() < 16; i++) await new Promise((r) => setTimeout(r, 20));
+      await service.receivedAtLeast(16, 2000);
       const yaml = `variables: { url: string, code: string }
 start: call
 blocks:
