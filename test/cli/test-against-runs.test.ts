@@ -224,24 +224,20 @@ describe('test --against-runs: runs that cannot be replayed', () => {
           params: { 1: articleBody },
           trace: [{ block: 'getUser', effect: { kind: 'bpium', method: 'getRecord', catalogId: '3', recordId: '2' } }],
         });
+        // A webhook's hook run, and the job it started, queued for a time that never comes.
+        const hookStarting = async (runId: string, at: number, jobId: string) => {
+          await store.recordRun({
+            id: runId, scenario: 'HTTP404', version: 'unknown', trigger: 'http', status: 'completed', startedAt: at, finishedAt: at + 1, durationMs: 1,
+            params: { 1: '/Bpium/NewTask', 4: articleBody },
+            returnValues: { 2: 200 },
+            trace: [{ block: 'startProcessing', kind: 'AsyncScenario', effect: { started: 'BpiumNewTask', runId: jobId } }],
+          });
+          await store.enqueueJobs([{ id: jobId, scenario: 'BpiumNewTask', params: { 1: articleBody }, parentRunId: runId, runAt: Date.UTC(2100, 0, 1) }]);
+        };
         // A webhook whose started job has not run yet: the record has nothing of what the job will do.
-        const day = Date.UTC(2026, 10, 28, 7, 0);
-        await store.recordRun({
-          id: '01hook', scenario: 'HTTP404', version: 'unknown', trigger: 'http', status: 'completed', startedAt: day, finishedAt: day + 1, durationMs: 1,
-          params: { 1: '/Bpium/NewTask', 4: articleBody },
-          returnValues: { 2: 200 },
-          trace: [{ block: 'startProcessing', kind: 'AsyncScenario', effect: { started: 'BpiumNewTask', runId: '01waiting' } }],
-        });
-        await store.enqueueJobs([{ id: '01waiting', scenario: 'BpiumNewTask', params: { 1: articleBody }, parentRunId: '01hook', runAt: Date.UTC(2100, 0, 1) }]);
+        await hookStarting('01hook', Date.UTC(2026, 10, 28, 7, 0), '01waiting');
         // A webhook whose started job was cancelled before it ran: waiting will not make it replayable.
-        const earlier = Date.UTC(2026, 10, 27, 7, 0);
-        await store.recordRun({
-          id: '01gone', scenario: 'HTTP404', version: 'unknown', trigger: 'http', status: 'completed', startedAt: earlier, finishedAt: earlier + 1, durationMs: 1,
-          params: { 1: '/Bpium/NewTask', 4: articleBody },
-          returnValues: { 2: 200 },
-          trace: [{ block: 'startProcessing', kind: 'AsyncScenario', effect: { started: 'BpiumNewTask', runId: '01cancelled' } }],
-        });
-        await store.enqueueJobs([{ id: '01cancelled', scenario: 'BpiumNewTask', params: { 1: articleBody }, parentRunId: '01gone', runAt: Date.UTC(2100, 0, 1) }]);
+        await hookStarting('01gone', Date.UTC(2026, 10, 27, 7, 0), '01cancelled');
         assert.deepEqual(await store.cancelJobs({ ids: ['01cancelled'] }, { code: 'R_CANCELLED', message: 'cancelled' }), ['01cancelled']);
       } finally {
         await store.close();
