@@ -121,14 +121,14 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
       const label = `${spec.method} ${maskUrl(spec.url)}`;
       // Whether any attempt sent something: one that waited for a free connection in vain (NoFreeConnection) did not.
       let sentAny = false;
-      let lastNotSentAfterSent = false;
       for (let n = 1; ; n++) {
-        lastNotSentAfterSent = false;
         if (closed) throw new EffectError('transient', 'the web client is closed', { code: 'HTTP_CLOSED', attempts: n - 1 });
         const started = Date.now();
         const report = (a: Omit<WebAttempt, 'attempt' | 'ms'>) => opts.onAttempt?.({ attempt: n, ms: Date.now() - started, ...a });
         let failure: EffectError;
         let wait: number | undefined;
+        // This attempt waited for a free connection in vain: it sent nothing.
+        let waitedInVain = false;
         const progress: Progress = { answeredHops: 0, url: spec.url };
         try {
           const a = await attempt(spec, progress);
@@ -151,10 +151,8 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
           // request is shown "not sent" (by the run's record and by its trace alike), not "no answer".
           const sentNothing = progress.answeredHops === 0 && (e instanceof HostRefused || (e instanceof EffectError && e.details.code === 'HTTP_HOST_REFUSED'));
           const sent = sentNothing ? n - 1 : n;
-          const waitedInVain = progress.answeredHops === 0 && e instanceof NoFreeConnection;
+          waitedInVain = progress.answeredHops === 0 && e instanceof NoFreeConnection;
           if (!waitedInVain) sentAny = true;
-          // The last attempt got no connection, but an earlier one went out: its message must not read as if none had.
-          else if (sentAny) lastNotSentAfterSent = true;
           if (e instanceof AnsweredWebFailure) {
             report({ status: e.answer.status, error: e.details.code ?? e.message });
             throw e;
@@ -175,7 +173,7 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
           if (!sentAny) failure.details.notSent = true;
           // The last attempt's "the request was not sent" is about it alone: an earlier one was sent (and cut off or
           // reset), so the service may have acted on it; said, lest the request be sent again by hand.
-          else if (lastNotSentAfterSent) failure.message += ` (an earlier attempt was sent and may have reached the service)`;
+          else if (waitedInVain) failure.message += ` (an earlier attempt was sent and may have reached the service)`;
           // Attempts left, but the service asks for a longer wait than the block makes: said, or "HTTP 429" after one
           // attempt of three reads as if the retries had been made.
           if (n < retry.attempts && !closed && delay > MAX_RETRY_AFTER_MS) {
