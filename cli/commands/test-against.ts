@@ -21,12 +21,10 @@ import { CaseSetupError, runCase, type CaseDefaults } from '../testing/run-case.
 import { libraryProblems, loadTestText, unknownScenarios, type TestFile } from '../testing/test-file.js';
 import { testFileText } from '../testing/write-case.js';
 import { parseSince } from './runs.js';
-import { caseDefaults, folderProblems, inParallel, recordingStore, relativeOrSelf, scenarioFile, serverFolder, zoneWarning, type TestOpts } from './test.js';
+import { caseDefaults, folderProblems, inParallel, PARALLEL, recordingStore, relativeOrSelf, scenarioFile, serverFolder, zoneWarning, type TestOpts } from './test.js';
 
 /** Runs replayed when --limit is not given: enough for yesterday's webhooks, quick enough to run before each deploy. */
 export const DEFAULT_RUN_LIMIT = 100;
-/** Runs replayed at once, as `test` runs its cases. */
-const PARALLEL = 4;
 /** The statuses a recorded run that has ended has (a running one cannot be replayed yet). */
 const ENDED = ['completed', 'failed'] as const;
 
@@ -116,7 +114,10 @@ export async function againstRuns(opts: TestOpts & { scenarios: string }, out: N
   // Scenarios whose file is there but did not load are invalid, not unknown (as `test` tells them apart).
   const onDisk = library.issues.length ? (await listScenarioFiles(folder)).map(scenarioNameOf) : [];
   const invalid = new Set(onDisk.filter((n) => !library.scenarios.has(n)));
-  const ctx: Context = { folder, library, invalid, timeZone: settings.timeZone, runsCommand };
+  // Each scenario's file read and hashed once, not once for every run that ran it.
+  const files = new Map<string, ReturnType<typeof scenarioFile>>();
+  const fileOf = (name: string) => (files.has(name) ? files.get(name) : files.set(name, scenarioFile(folder, name)).get(name));
+  const ctx: Context = { folder, library, invalid, timeZone: settings.timeZone, runsCommand, fileOf };
   const prepared = await withStore({ dataDir: opts.dataDir, config: opts.config }, async (store) => {
     const runs = await selectRuns(store, sel);
     const made: Prepared[] = [];
@@ -181,6 +182,8 @@ interface Context {
   invalid: ReadonlySet<string>;
   timeZone: string;
   runsCommand: string;
+  /** `scenarioFile` of the folder, read once a scenario. */
+  fileOf(name: string): ReturnType<typeof scenarioFile>;
 }
 
 /**
@@ -207,12 +210,12 @@ async function prepare(ctx: Context, store: Store, run: RunSummary): Promise<Pre
   const pending = await unendedStart(store, run.id);
   if (pending) return { run, edited: [], notReplayed: [], reason: pending };
   const edited = [...new Set(recorded.ran.filter((r) => {
-    const now = scenarioFile(folder, r.scenario);
+    const now = ctx.fileOf(r.scenario);
     return now && r.version && r.version !== 'unknown' && now.version !== r.version;
   }).map((r) => r.scenario))];
   const base = { run, edited, notReplayed: recorded.notReplayed };
   const more = (list: string[]) => (list.length > 1 ? ` (and ${list.length - 1} more)` : '');
-  if (!scenarioFile(folder, run.scenario)) return { ...base, reason: `the scenarios folder ${relativeOrSelf(folder)} has no scenario ${run.scenario}` };
+  if (!ctx.fileOf(run.scenario)) return { ...base, reason: `the scenarios folder ${relativeOrSelf(folder)} has no scenario ${run.scenario}` };
   if (recorded.unrecorded.length) return { ...base, reason: `not all it read was recorded: ${recorded.unrecorded[0]}${more(recorded.unrecorded)}` };
   if (recorded.dbUnrecorded.length) return { ...base, reason: `the rows a database read got were not recorded: ${recorded.dbUnrecorded[0]}${more(recorded.dbUnrecorded)}` };
   const { testCase } = caseToWrite(recorded, library, folder);

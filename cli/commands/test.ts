@@ -47,7 +47,7 @@ interface FolderOpts extends TestOpts {
 }
 
 /** Cases run this many at a time: enough to overlap template and file reads, few enough to keep output steady. */
-const PARALLEL = 4;
+export const PARALLEL = 4;
 
 export async function testAction(paths: string[], given: TestOpts): Promise<void> {
   // The folder `serve` reads (-s, OKTELL_SCENARIOS, `scenarios:` of the configuration file, ./scenarios), found once:
