@@ -94,7 +94,7 @@ function unquoteName(raw: string): string {
  * quoted name, so a quoted name may hold them (`"Иван <директор>" <ivan@example.com>`, as RFC 5322 allows and a mail
  * client writes). Null when the entry is not of that form.
  */
-function angleAddress(entry: string): { name: string; address: string } | null {
+export function angleAddress(entry: string): { name: string; address: string } | null {
   if (!entry.endsWith('>')) return null;
   let open = -1;
   let inQuotes = false;

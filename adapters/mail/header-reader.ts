@@ -1,5 +1,5 @@
 // Reads just the header block of an .eml file and decodes RFC 2047 encoded words, so listing an outbox stays cheap.
-import { splitAddressList } from '../../engine/mail-address.js';
+import { angleAddress, splitAddressList } from '../../engine/mail-address.js';
 import { openRegularFile } from '../private-file.js';
 
 const CHUNK = 16 * 1024;
@@ -141,22 +141,14 @@ export function decodeAddressHeader(value: string): string {
   if (!parts) return decodeHeaderWords(value);
   const shown: string[] = [];
   for (const part of parts) {
-    if (!part.endsWith('>')) {
+    const angle = angleAddress(part);
+    if (!angle) {
       if (/[\s"<>(]/.test(part)) return decodeHeaderWords(value);
       shown.push(part);
       continue;
     }
-    let open = -1;
-    let inQuotes = false;
-    for (let i = 0; i < part.length - 1; i++) {
-      const ch = part[i]!;
-      if (inQuotes && ch === '\\') i++;
-      else if (ch === '"') inQuotes = !inQuotes;
-      else if (ch === '<' && !inQuotes) open = i;
-    }
-    if (open < 0) return decodeHeaderWords(value);
-    const rawName = part.slice(0, open).trim();
-    const address = part.slice(open + 1, -1).trim();
+    const rawName = angle.name.trim();
+    const address = angle.address.trim();
     const name = /^".*"$/s.test(rawName) ? decodeHeaderWords(rawName.slice(1, -1).replace(/\\(.)/g, '$1')) : decodeHeaderWords(rawName);
     shown.push(name ? `${shownName(name)} <${address}>` : `<${address}>`);
   }
