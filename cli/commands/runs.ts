@@ -19,6 +19,7 @@ import { storedChanged, storedReturnValues } from '../../server/stored-values.js
 import { isTraceNotKeptStep, traceNotKeptNotes, traceNotKeptOf, traceNotKeptText } from '../../server/trace-setting.js';
 import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
 import { runOutcomeText } from '../../server/run-outcome.js';
+import { startedJobs } from '../../server/started-jobs.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -278,7 +279,7 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
     }
     const r = await s.getRun(asJob?.lastRunId ?? id);
     const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
-    return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobs(s, run.id) : [] };
+    return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobsOf(s, run) : [] };
   }, (folder) => {
     throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
   }, settings);
@@ -304,9 +305,9 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
 }
 
 
-/** The jobs a run started (its AsyncScenario blocks), oldest first. */
-async function startedJobs(store: Store, runId: string): Promise<JobRecord[]> {
-  return (await store.listJobs({ parentRunId: runId, limit: 1000 })).items.reverse();
+/** The jobs a run started (its AsyncScenario blocks), oldest first: those its trace names (started-jobs.ts). */
+async function startedJobsOf(store: Store, run: { id: string; trace: unknown }): Promise<JobRecord[]> {
+  return (await startedJobs(store, run, 1000)).reverse();
 }
 
 /**
@@ -633,7 +634,7 @@ async function replayTarget(store: Store, id: string): Promise<ReplayTarget | { 
     // A live `oktell-emu run` records its run (trigger cli) and the async runs it followed (trigger async, no job).
     if (run.trigger === 'cli' || run.trigger === 'async') return { problem: `${id}: run of ${run.scenario} recorded by \`oktell-emu run\`, not a queued job: nothing replays it; run the command again` };
     // A hook (or Web-API) run answers a request and is not queued; the jobs it started are what can be replayed.
-    const started = await startedJobs(store, id);
+    const started = await startedJobsOf(store, run);
     const children = started.length
       ? `; the job(s) it started: ${started.map((j) => `${j.id} (${j.scenario}, ${j.status})`).join(', ')}${started.some(replayable) ? ` — npx oktell-emu replay ${started.filter(replayable).map((j) => j.id).join(' ')}` : ''}`
       : '; it started no job';

@@ -11,6 +11,7 @@ import { describeSource, RUN_ERROR_CODES as R, type JsonValue, sqlWrites, type S
 import { migrationFiles } from '../../adapters/db/settings.js';
 import { cutTextParts } from '../../server/run-record.js';
 import { isRecordCutStep, recordCutOf, type RecordCut } from '../../server/run-budget.js';
+import { startedJobIdsOf } from '../../server/started-jobs.js';
 import { TRACE_SETTING, traceNotKeptOf } from '../../server/trace-setting.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
@@ -254,10 +255,40 @@ async function rootParams(store: Store, run: RunRecord): Promise<Record<string, 
 
 /**
  * The runs each run started, by parent run id: the last attempt of each job (the one started last: a replay counts
- * its attempts from 1 again, so the attempt number cannot tell), in the order the jobs were created. Children start
- * after their parent, so the runs since the root started are enough.
+ * its attempts from 1 again, so the attempt number cannot tell), in the order of the jobs' ids. Each run's trace names
+ * the jobs it started, and a job's runs are found by its id (an index), so the lookup costs the same for a run of last
+ * year as for one of a minute ago. A run whose trace may not name every start (cut, or not kept) makes it fall back to
+ * reading the runs since the root started (`scannedChildrenOf`).
  */
 async function childrenOf(store: Store, root: RunRecord): Promise<Map<string, RunRecord[]>> {
+  const out = new Map<string, RunRecord[]>();
+  const seen = new Set([root.id]);
+  for (let queue = [root]; queue.length; ) {
+    const next: RunRecord[] = [];
+    for (const run of queue) {
+      const jobIds = startedJobIdsOf(run.trace);
+      if (!jobIds) return scannedChildrenOf(store, root);
+      for (const jobId of [...jobIds].sort((a, b) => a.localeCompare(b))) {
+        // Newest first (start time, then id): the first is the job's last attempt.
+        const last = (await store.listRuns({ jobId, limit: 1 })).items[0];
+        if (!last || last.parentRunId !== run.id || seen.has(last.id)) continue;
+        const rec = await store.getRun(last.id);
+        if (!rec) continue;
+        seen.add(rec.id);
+        out.set(run.id, [...(out.get(run.id) ?? []), rec]);
+        next.push(rec);
+      }
+    }
+    queue = next;
+  }
+  return out;
+}
+
+/**
+ * `childrenOf` read from the runs listed since the root started (at most CHILD_SCAN_LIMIT of them, newest first): for
+ * a tree with a run whose trace does not name its starts.
+ */
+async function scannedChildrenOf(store: Store, root: RunRecord): Promise<Map<string, RunRecord[]>> {
   const byJob = new Map<string, { runId: string; startedAt: number; parent: string; jobId: string }>();
   let cursor: string | null | undefined;
   let scanned = 0;

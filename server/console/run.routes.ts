@@ -21,6 +21,7 @@ import { taskNameOf } from '../tasks/scheduler.js';
 /** How long the live list reuses the counts above it. */
 const COUNTS_FRESH_MS = 10_000;
 import { httpCallsOf } from './http-calls.js';
+import { startedJobs } from '../started-jobs.js';
 
 const TRIGGERS: readonly RunTrigger[] = RUN_TRIGGERS;
 const REPLAYABLE: ReadonlySet<JobStatus> = new Set(['failed', 'dead']);
@@ -247,7 +248,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       // A duplicate delivery's hook run ran again, but the jobs its AsyncScenario blocks made were not queued.
       if (duplicate) for (const s of view.steps) if (s.kind === 'AsyncScenario') s.notes = [...(s.notes ?? []), `not queued: duplicate of inbox entry ${duplicate.inboxId}`];
       // The jobs this run queued (its AsyncScenario blocks): the way forward from a webhook to the letter it caused.
-      const started = (await ctx.d.store.listJobs({ parentRunId: run.id, limit: 20 })).items.map((j) => ({ id: j.id, scenario: j.scenario, block: j.parentBlock, status: j.status, lastRunId: j.lastRunId }));
+      const started = (await startedJobs(ctx.d.store, run, 20)).map((j) => ({ id: j.id, scenario: j.scenario, block: j.parentBlock, status: j.status, lastRunId: j.lastRunId }));
       ctx.render(res, 'run.njk', {
         title: `Run of ${run.scenario}`,
         nav: 'runs',

@@ -312,7 +312,12 @@ export interface ListRunsQuery {
 export interface ListJobsQuery {
   status?: JobStatus;
   scenario?: string;
-  /** The jobs a run started (AsyncScenario blocks of a hook or job run). Not indexed: a scan, for `show` and `replay`. */
+  /**
+   * The jobs a run started (AsyncScenario blocks of a hook or job run). Not indexed (an index would cost every
+   * webhook's commit): a read of the jobs table, newest first, to its end. `show`, `replay` and the console's run page
+   * read the jobs by the ids the run's trace names instead (`server/started-jobs.ts`) and use this only for a run whose
+   * trace may not name them all (not kept, cut).
+   */
   parentRunId?: string;
   /**
    * The jobs of the service task of this name (`task` of their trigger: due, catch-up and manual runs), whatever
