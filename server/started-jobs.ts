@@ -24,15 +24,16 @@ export function startedJobIdsOf(trace: unknown): string[] | undefined {
 
 /**
  * The jobs the run started, newest first (as `listJobs` orders them: creation time, then id), at most `limit`: read by
- * the ids its trace names (one primary-key read each; a duplicate delivery's hook run names jobs never queued, which are
+ * the ids its trace names (one primary-key read each, the last started first, until `limit` are found; a duplicate delivery's hook run names jobs never queued, which are
  * not found), or, when the trace may not name them all, by `listJobs({ parentRunId })`, which reads the jobs table.
  */
 export async function startedJobs(store: Pick<Store, 'getJob' | 'listJobs'>, run: { id: string; trace: unknown }, limit: number): Promise<JobRecord[]> {
   const ids = startedJobIdsOf(run.trace);
   if (!ids) return (await store.listJobs({ parentRunId: run.id, limit })).items;
   const jobs: JobRecord[] = [];
-  for (const id of ids) {
-    const job = await store.getJob(id);
+  // The newest first: a run that started thousands of jobs (a fan-out loop) is read only as far as the limit.
+  for (let i = ids.length - 1; i >= 0 && jobs.length < limit; i--) {
+    const job = await store.getJob(ids[i]!);
     // A caller-chosen id could name a job another run started: only this run's own.
     if (job && job.parentRunId === run.id) jobs.push(job);
   }

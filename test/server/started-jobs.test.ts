@@ -10,17 +10,22 @@ import type { ListJobsQuery, Store } from '../../server/store/store.port.js';
 const step = (n: number, effect?: Record<string, unknown>) => ({ step: n, scenario: 'Hook', block: `b${n}`, kind: effect ? 'AsyncScenario' : 'Variable', exit: 'next', ms: 0, ...(effect ? { effect } : {}) });
 
 /** A store whose job list by parent run is counted (the read of the jobs table this file is about). */
-function counted(store: Store): { store: Pick<Store, 'getJob' | 'listJobs'>; scans: () => number } {
+function counted(store: Store): { store: Pick<Store, 'getJob' | 'listJobs'>; scans: () => number; reads: () => number } {
   let scans = 0;
+  let reads = 0;
   return {
     store: {
-      getJob: (id) => store.getJob(id),
+      getJob: (id) => {
+        reads++;
+        return store.getJob(id);
+      },
       listJobs: (q?: ListJobsQuery) => {
         if (q?.parentRunId) scans++;
         return store.listJobs(q);
       },
     },
     scans: () => scans,
+    reads: () => reads,
   };
 }
 
@@ -41,6 +46,10 @@ describe('startedJobs', () => {
       assert.deepEqual((await startedJobs(c.store, { id: 'hook-1', trace }, 20)).map((j) => j.id), ['job-b', 'job-a']);
       assert.deepEqual((await startedJobs(c.store, { id: 'hook-1', trace }, 1)).map((j) => j.id), ['job-b']);
       assert.equal(c.scans(), 0, 'the jobs table was read for the run id');
+      // Read from the last started back, only as far as the limit: the last (another run's) and job-b.
+      const few = counted(store);
+      await startedJobs(few.store, { id: 'hook-1', trace }, 1);
+      assert.equal(few.reads(), 2, 'jobs read for a limit of 1');
       // The same as the read of the jobs table gives.
       assert.deepEqual((await store.listJobs({ parentRunId: 'hook-1' })).items.map((j) => j.id), ['job-b', 'job-a']);
     } finally {
