@@ -7,6 +7,7 @@ import { htmlToText } from './html-text.js';
 import { isValue } from '../server/stored-values.js';
 import { bpiumCallNote, httpCallNote } from '../server/console/call-notes.js';
 import { effectsInOrder } from '../server/console/effect-order.js';
+import { REFUSED_BEFORE_SENDING, refusedBeforeSending } from '../server/run-outcome.js';
 
 /** Steps shown from each end of a trace that was cut (a runaway loop); `--json` has every step kept. */
 const CUT_TRACE_EDGE = 20;
@@ -130,11 +131,13 @@ export function terminalText(text: string, keepLines = false): string {
 /** A letter: status and recipients, then its subject and its text (the HTML part as text when there is no text). */
 function printMail(m: MailRecord, w: (s: string) => void): void {
   const status = m.status === 'sent' ? pc.green(m.status) : m.status === 'failed' ? pc.red(m.status) : pc.yellow(m.status);
+  // A letter refused before it was composed has neither recipients nor subject: its error says why (and quotes the
+  // address text it refused).
+  if (refusedBeforeSending(m)) return w(`  ${pc.bold('mail')} ${pc.red(REFUSED_BEFORE_SENDING)}: ${pc.red(terminalText(m.error ?? ''))}`);
   const list = (a: string[]) => terminalText(a.join(', '));
   const who = [`to ${list(m.to) || '(nobody)'}`, ...(m.cc.length ? [`cc ${list(m.cc)}`] : []), ...(m.bcc.length ? [`bcc ${list(m.bcc)}`] : [])];
   w(`  ${pc.bold('mail')} ${status} ${who.join(pc.dim(' · '))}${m.error ? ' ' + pc.red(terminalText(m.error)) : ''}`);
-  // A letter refused before it was composed has no subject to show.
-  if (m.subject !== '' || m.status !== 'failed') w(`    ${pc.dim('subject')} ${terminalText(m.subject)}`);
+  w(`    ${pc.dim('subject')} ${terminalText(m.subject)}`);
   const body = m.text ?? (m.html !== undefined ? htmlToText(m.html) : undefined);
   if (body === undefined || body.trim() === '') return;
   const lines = terminalText(body.trimEnd(), true).split('\n');

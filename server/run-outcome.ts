@@ -15,12 +15,25 @@ export interface RunOutcomeSource {
 /** The recipients shown per kind of letter; the others are counted. */
 const SHOWN_RECIPIENTS = 3;
 
-/** Letters by what became of them, in the order the outcome names them. */
-const LETTER_KINDS: ReadonlyArray<{ statuses: readonly string[]; one: string; many: (n: number) => string }> = [
+/**
+ * A letter refused before it was written (an empty or invalid `to`, `cc` or `bcc`): SendMail records it as failed
+ * with no recipient and no subject, its error saying why (and quoting the address text it refused). It went to
+ * nobody and was never sent, so it is named as refused, not as failed to someone.
+ */
+export function refusedBeforeSending(letter: { to?: unknown; status?: unknown }): boolean {
+  return letter.status === 'failed' && !(Array.isArray(letter.to) && letter.to.length > 0);
+}
+
+/** What `show` and `run` print for such a letter, before its reason. */
+export const REFUSED_BEFORE_SENDING = 'refused before sending';
+
+/** Letters by what became of them, in the order the outcome names them (`to`: followed by the recipients). */
+const LETTER_KINDS: ReadonlyArray<{ is: (l: { to?: unknown; status?: unknown }) => boolean; one: string; many: (n: number) => string; to: boolean }> = [
   // A retry that took the letter from its job's journal: an earlier attempt sent it.
-  { statuses: ['sent', 'replayed'], one: 'letter sent to', many: (n) => `${n} letters sent to` },
-  { statuses: ['unknown'], one: 'letter of unknown outcome to', many: (n) => `${n} letters of unknown outcome to` },
-  { statuses: ['failed'], one: 'letter failed to', many: (n) => `${n} letters failed to` },
+  { is: (l) => l.status === 'sent' || l.status === 'replayed', one: 'letter sent to', many: (n) => `${n} letters sent to`, to: true },
+  { is: (l) => l.status === 'unknown', one: 'letter of unknown outcome to', many: (n) => `${n} letters of unknown outcome to`, to: true },
+  { is: (l) => l.status === 'failed' && !refusedBeforeSending(l), one: 'letter failed to', many: (n) => `${n} letters failed to`, to: true },
+  { is: refusedBeforeSending, one: `letter ${REFUSED_BEFORE_SENDING}`, many: (n) => `${n} letters ${REFUSED_BEFORE_SENDING}`, to: false },
 ];
 
 /**
@@ -32,11 +45,16 @@ const LETTER_KINDS: ReadonlyArray<{ statuses: readonly string[]; one: string; ma
 export function runOutcomeText(src: RunOutcomeSource, leaveOut?: string): string {
   const parts: string[] = [];
   for (const kind of LETTER_KINDS) {
-    const letters = src.letters.filter((l) => typeof l.status === 'string' && kind.statuses.includes(l.status));
+    const letters = src.letters.filter(kind.is);
     if (!letters.length) continue;
+    const named = letters.length === 1 ? kind.one : kind.many(letters.length);
+    if (!kind.to) {
+      parts.push(named);
+      continue;
+    }
     const to = [...new Set(letters.flatMap((l) => (Array.isArray(l.to) ? l.to.map(String) : [])))];
     const who = to.length ? `${to.slice(0, SHOWN_RECIPIENTS).join(', ')}${to.length > SHOWN_RECIPIENTS ? ` and ${to.length - SHOWN_RECIPIENTS} more` : ''}` : '(nobody)';
-    parts.push(`${letters.length === 1 ? kind.one : kind.many(letters.length)} ${who}`);
+    parts.push(`${named} ${who}`);
   }
   const rv = src.returnValues;
   if (rv && typeof rv === 'object' && !Array.isArray(rv)) {

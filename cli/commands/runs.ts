@@ -18,7 +18,7 @@ import { dbCallLine, httpCallLine, printNote, printWarning, shownValue, terminal
 import { storedChanged, storedReturnValues } from '../../server/stored-values.js';
 import { isTraceNotKeptStep, traceNotKeptNotes, traceNotKeptOf, traceNotKeptText } from '../../server/trace-setting.js';
 import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
-import { runOutcomeText } from '../../server/run-outcome.js';
+import { REFUSED_BEFORE_SENDING, refusedBeforeSending, runOutcomeText } from '../../server/run-outcome.js';
 import { startedJobs } from '../../server/started-jobs.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
@@ -365,8 +365,9 @@ function effectLines(r: RunRecord, trace: readonly unknown[]): string[] {
   const repeat = pc.yellow('may repeat');
   const mailLine = (m: StoredMail) => {
     const id = letterMessageId(m);
-    // A letter refused before it was composed has neither recipients nor subject: its error says why.
-    if (m.status === 'failed' && m.to.length === 0 && !m.subject) return `mail failed to (nobody): ${terminalText(String(m.error ?? ''))}`;
+    // A letter refused before it was composed has neither recipients nor subject: its error says why (and quotes the
+    // address text it refused).
+    if (refusedBeforeSending(m)) return `mail ${REFUSED_BEFORE_SENDING}: ${terminalText(String(m.error ?? ''))}`;
     return `mail ${m.status} to ${terminalText(m.to.join(', '))} · ${terminalText(String(m.subject))}${m.mayRepeat ? ` ${repeat}` : ''}${id !== undefined ? ` · Message-ID ${terminalText(id)}` : ''}`;
   };
   // Marked as `run` and the console mark it: `(not sent, fixture)` for a call a Bpium fixture file answered.

@@ -156,7 +156,7 @@ describe('run: the effects in the order the run made them', () => {
       [
         '  bpium getRecord catalog 3 record 1 → ok (not sent, fixture)',
         // Refused before it was made (no recipient): shown at its own step, and the later letters at theirs.
-        '  mail failed to (nobody) no recipient: "to" is empty',
+        '  mail refused before sending: no recipient: "to" is empty',
         '  bpium getRecord catalog 3 record 2 → ok (not sent, fixture)',
         '  mail dry-run to ops2@example.com',
         '  bpium getRecord catalog 3 record 3 → ok (not sent, fixture)',

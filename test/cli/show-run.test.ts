@@ -213,7 +213,7 @@ blocks:
         effects.map((l) => l.replace(/:\d+\//, ':PORT/')),
         [
           '  http GET http://127.0.0.1:PORT/ping?round=1 → 200 ok',
-          '  mail failed to (nobody): no recipient: "to" is empty',
+          '  mail refused before sending: no recipient: "to" is empty',
           '  http GET http://127.0.0.1:PORT/ping?round=2 → 200 ok',
           '  mail sent to ops2@example.com · round 2',
           '  http GET http://127.0.0.1:PORT/ping?round=3 → 200 ok',

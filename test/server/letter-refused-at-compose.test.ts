@@ -39,6 +39,16 @@ describe('a letter refused before it is composed', () => {
       assert.equal(line.level, 'warn');
       assert.equal(line.obj.lettersRefused, 1);
       assert.match(line.msg!, /^run Notify completed, a letter refused \(not sent, not retried: npx oktell-emu show \S+\)$/);
+      // The console says it was refused before sending (it read "to" and nothing after), and its outcome names no
+      // recipient it never had (it read "letter failed to (nobody)").
+      const runPage = await (await fetch(`${t.server.url}/-/console/runs/${run.id}`, { headers: { authorization: AUTH } })).text();
+      const meta = /<div class="mail-meta">([^<]*)/.exec(runPage)?.[1];
+      assert.equal(meta, 'refused before sending (no letter was written: the error says why) · block ');
+      assert.match(runPage, /<div class="error-text">invalid to address: address &quot;ivan@@example&quot; has characters not allowed before @</);
+      const list = await (await fetch(`${t.server.url}/-/console/runs`, { headers: { authorization: AUTH } })).text();
+      const row = new RegExp(`<tr data-id="${run.id}"[^>]*>[\\s\\S]*?</tr>`).exec(list)?.[0] ?? '';
+      assert.match(row, /letter refused before sending/);
+      assert.doesNotMatch(row, /nobody/);
     } finally {
       await t.cleanup();
     }

@@ -20,10 +20,15 @@ describe('runOutcomeText', () => {
     );
   });
 
-  it('shows three recipients and counts the rest; a letter to nobody says so; one recipient of two letters is named once', () => {
+  it('shows three recipients and counts the rest; a letter refused before sending says so; one recipient of two letters is named once', () => {
     const to = (n: number) => Array.from({ length: n }, (_, i) => `u${i}@example.com`);
     assert.equal(runOutcomeText({ letters: [{ to: to(5), status: 'sent' }], returnValues: {} }), 'letter sent to u0@example.com, u1@example.com, u2@example.com and 2 more');
-    assert.equal(runOutcomeText({ letters: [{ to: [], status: 'failed' }], returnValues: null }), 'letter failed to (nobody)');
+    // Refused before it was written (an empty or invalid `to`): it never had a recipient to have failed to.
+    assert.equal(runOutcomeText({ letters: [{ to: [], status: 'failed' }], returnValues: null }), 'letter refused before sending');
+    assert.equal(
+      runOutcomeText({ letters: [{ to: [], status: 'failed' }, { to: ['a@x'], status: 'failed' }, { to: [], status: 'failed' }], returnValues: null }),
+      'letter failed to a@x; 2 letters refused before sending',
+    );
     assert.equal(runOutcomeText({ letters: [{ to: ['a@x'], status: 'sent' }, { to: ['a@x'], status: 'sent' }], returnValues: undefined }), '2 letters sent to a@x');
   });
 
