@@ -161,7 +161,7 @@ export const webRequestBlock: BlockDefinition<Raw, Config> = {
   },
   async run(c, rt) {
     let spec: WebRequestSpec;
-    const seen: { url?: string } = {};
+    const seen: { url?: string; fragment?: boolean } = {};
     try {
       spec = buildRequest(c, rt, seen);
     } catch (e) {
@@ -377,8 +377,11 @@ function dryRun(c: Config, rt: BlockRuntime, spec: WebRequestSpec, request: Json
   return failed(c, rt, new EffectError('permanent', `${c.method} ${shownUrl}: HTTP ${answer.status} (dry run)`, { status: answer.status }), c.method, undefined);
 }
 
-/** The URL to request, or an HTTP_BAD_URL refusal; `seen.url` is the URL as it may be shown, once it parses. */
-function requestUrl(urlText: string, seen: { url?: string }): URL {
+/**
+ * The URL to request, or an HTTP_BAD_URL refusal; `seen.url` is the URL as it may be shown, once it parses, and
+ * `seen.fragment` says it had a fragment, which was taken off.
+ */
+function requestUrl(urlText: string, seen: { url?: string; fragment?: boolean }): URL {
   // Refused, not cleaned: a parser would drop a tab or line break and read what is around it as one (`.\t.` as `..`).
   const control = /[\u0000-\u001f\u007f]/.exec(urlText);
   if (control) {
@@ -391,6 +394,13 @@ function requestUrl(urlText: string, seen: { url?: string }): URL {
     url = new URL(urlText);
   } catch {
     throw new EffectError('permanent', whyNotAUrl(urlText), { code: 'HTTP_BAD_URL' });
+  }
+  // A fragment (`#…`) is never sent, so it is no part of the request: taken off here, it is neither recorded nor shown
+  // as if it had been, nor kept after a query added below. What follows a `#` left unencoded is no part of the path or
+  // the query either: in `http://u:7/X#frag@host/hook` or `…/x#?token=…` it may be a password's or a secret's rest.
+  if (url.hash || urlText.includes('#')) {
+    url.hash = '';
+    seen.fragment = true;
   }
   // Shown (secrets masked) with a refusal from here on.
   seen.url = maskUrl(url);
@@ -495,7 +505,7 @@ function constantUrlHint(urlText: string): string {
 }
 
 /** Builds the request from the block's expressions; data is only ever encoded, never parsed as anything but text. */
-function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebRequestSpec {
+function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string; fragment?: boolean }): WebRequestSpec {
   const text = (e: CompiledExpression) => toText(rt.evaluate(e), rt.timeZone);
   const url = requestUrl(text(c.url).trim(), seen);
   if (c.query.length) {
@@ -503,6 +513,8 @@ function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string }): WebR
     url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
     seen.url = maskUrl(url);
   }
+  // What came after the `#` is not quoted: it may be the rest of a password or of a secret.
+  if (seen.fragment) rt.traceNote(`the url has a "#": what follows it (a fragment) is not sent nor recorded, and the request goes to ${JSON.stringify(seen.url)} (a "#" in a value pasted into the url? write it %23)`);
   const headers: Record<string, string> = {};
   for (const [name, e] of c.headers) headers[name.toLowerCase()] = headerValue(name, text(e));
   if (c.auth) {

@@ -132,6 +132,30 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.ok(!JSON.stringify({ t: r.trace, h: r.httpCalls }).includes(Buffer.from('ivan:s3cr3t-token').toString('base64')));
   });
 
+  it('a fragment ("#…") is neither sent nor recorded, nor kept after a query added to the url; a note says so', async () => {
+    // Before, the run's record and trace kept `#frag@host/hook` (in `http://u:7/X#frag@host/hook` the rest of a
+    // password of digits) and `#x?token=SECRET` unmasked, after the query the block added too.
+    for (const [tail, query, sent, shown] of [
+      ['/X#frag@host/hook', '', '/X', '/X'],
+      ['/X?a=1#frag@host/hook', `query: { token: '[secret]' }`, '/X?a=1&token=s3cr3t-token', '/X?a=1&token=***'],
+      ['/X#x?token=SECRET456', '', '/X', '/X'],
+      ['/X#', '', '/X', '/X'],
+    ] as const) {
+      seen = [];
+      const r = await run(`url: '[base] + "${tail}"'${query ? `\n${query}` : ''}`);
+      assert.equal(exitOf(r), 'success', tail);
+      assert.deepEqual(seen.map((x) => x.url), [sent], tail);
+      assert.deepEqual(r.httpCalls?.map((c) => c.url), [`${base}${shown}`], tail);
+      const step = r.trace.find((t) => t.block === 'call')!;
+      assert.equal((step.effect as { request: { url: string } }).request.url, `${base}${shown}`, tail);
+      assert.ok(!JSON.stringify({ t: r.trace, h: r.httpCalls }).includes('SECRET456'), tail);
+      assert.match(step.notes?.join(' ') ?? '', new RegExp(`the url has a "#": what follows it \\(a fragment\\) is not sent nor recorded, and the request goes to "${base}${shown.replace(/[?*]/g, '\\$&')}"`), tail);
+    }
+    // A url without one has no such note.
+    const plain = await run(`url: '[base] + "/X"'`);
+    assert.equal(plain.trace.find((t) => t.block === 'call')!.notes, undefined);
+  });
+
   it('every method, with JSON, form and raw bodies and their content types', async () => {
     const cases: Array<[string, string, string, string]> = [
       ['POST', `json: { to: '"+7 900"', count: 2, nested: { ok: true, when: '[value]' } }`, 'application/json; charset=utf-8', '{"to":"+7 900","count":2,"nested":{"ok":true,"when":"x"}}'],
