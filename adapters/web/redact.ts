@@ -127,6 +127,16 @@ export const ABSOLUTE_USERINFO = new RegExp(`^(${AUTHORITY_START})([^?#]*)@`, 'i
  */
 const PLAIN_AUTHORITY = new RegExp(`^${AUTHORITY_START}(?:\\[[^\\]/?#@]*\\]|[^:/?#@[\\]]*)(?::\\d+)?(?=/|#[^@]*$|$)`, 'i');
 /**
+ * What PLAIN_AUTHORITY takes for a host, a port and a path when it may as well be a login and a password of digits
+ * with a `/` and then a `?` or `#` left unencoded in it: `http://u:7/X?@host/hook`, read by a URL parser as host `u`,
+ * port 7, path `/X` and the query `@host/hook`. Told apart by what follows the `?` or `#`: no `=` nor `&` (a query's
+ * parameters), then an `@` and a host followed by a `/`. A query of parameters (`http://host:8080/hook?mail=a@b/c`)
+ * and a fragment with no path after its `@` (`http://host:8080/hook#a@b`) keep their `@`. A password with a `=` or
+ * `&` after its `?` (`http://u:7/X?a=b@host/hook`) still cannot be told from a query. Linear: each part's characters
+ * exclude the delimiter that ends it.
+ */
+const PORT_LIKE_PASSWORD = new RegExp(`^${AUTHORITY_START}[^:/?#@[\\]]*:\\d+/[^?#@]*[?#][^=&@]*@[^/?#@]+/`, 'i');
+/**
  * A login:password that runs past a `?` or a `#` left unencoded in it, to the last `@` of the address. A `#` ends
  * nothing here: a client never sends a fragment, and the server takes a scheme-relative `//u:pa#ss@host/hook` for a
  * path (Node's parser refuses a `#` before the `@` only in the absolute form).
@@ -137,12 +147,13 @@ const USERINFO_PAST_QUERY = new RegExp(`^(${AUTHORITY_START})([\\s\\S]*)@`, 'i')
  * The scheme (or `//`) and the `user:password` of an address's authority (ABSOLUTE_USERINFO), or null. A `?` left
  * unencoded in the password (`http://u:pw?x@host/hook`, which a URL parser reads as host `u`, port `pw` and the query
  * `x@host/hook`), or a `#` (`//u:pa#ss@host/hook`), does not end it unless what comes before it is a host and port
- * followed by a path (PLAIN_AUTHORITY): the login:password then runs to the last `@`, too much rather than any of it. A plain host's
+ * followed by a path (PLAIN_AUTHORITY), or what looks like one may be a password of digits (PORT_LIKE_PASSWORD): the
+ * login:password then runs to the last `@`, too much rather than any of it. A plain host's
  * query keeps its `@` (`http://host/hook?mail=a@b`). One rule for the server's log lines and stored addresses and the
  * Bpium emulator's hook URLs. Linear in the address's length (a megabyte of `@/?` is read in milliseconds).
  */
 export function absoluteUserinfo(target: string): RegExpExecArray | null {
-  return ABSOLUTE_USERINFO.exec(target) ?? (PLAIN_AUTHORITY.test(target) ? null : USERINFO_PAST_QUERY.exec(target));
+  return ABSOLUTE_USERINFO.exec(target) ?? (PLAIN_AUTHORITY.test(target) && !PORT_LIKE_PASSWORD.test(target) ? null : USERINFO_PAST_QUERY.exec(target));
 }
 
 /**

@@ -370,4 +370,26 @@ describe('hookAddress: an absolute-form target is stored without its login:passw
     loggedTarget(`/hook?${'n'.repeat(1_000_000)}=1`);
     assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
   });
+
+  it('masks a password of digits with a "/" and then a "?" or "#" left unencoded whole, though it reads as a port and a path', () => {
+    // A URL parser reads "u:7" as host "u" and port 7, "/X" as the path and "@host/hook" as the query (or fragment):
+    // before, "7/X?" (the password's start) was stored and logged as they are.
+    assert.equal(hookAddress('http://u:7/X?@host/hook').stored, 'http://***@host/hook');
+    assert.equal(hookAddress('http://u:7/X?SECRET456@host/hook?id=7').stored, 'http://***@host/hook?id=7');
+    assert.ok(hookAddress('http://u:7/X?SECRET456@host/hook').credentials.includes('7/X?SECRET456'));
+    assert.equal(hookAddress('http://u:7/X#SECRET456@host:8080/hook').stored, 'http://***@host:8080/hook');
+    assert.equal(hookAddress('//u:7/X?SECRET456@host/hook').stored, '//***@host/hook');
+    assert.deepEqual(loggedTarget('http://u:7/X?SECRET456@host/hook'), { path: '/hook' });
+    // A query of parameters, and a fragment with no path after its "@", keep their "@" as before.
+    assert.equal(hookAddress('http://host:8080/hook?mail=a@b/c').stored, 'http://host:8080/hook?mail=a@b/c');
+    assert.equal(hookAddress('http://host:8080/hook?id=7&mail=a@b/c').stored, 'http://host:8080/hook?id=7&mail=a@b/c');
+    assert.equal(hookAddress('http://host:8080/hook#a@b').stored, 'http://host:8080/hook#a@b');
+    assert.equal(hookAddress('http://host/hook?a@b/c').stored, 'http://host/hook?a@b/c');
+    // Linear in the length.
+    const started = Date.now();
+    hookAddress(`http://u:1/${'a'.repeat(500_000)}?${'@'.repeat(500_000)}`);
+    loggedTarget(`http://u:1/${'?@'.repeat(500_000)}`);
+    hookAddress(`http://u:1/x?${'b'.repeat(1_000_000)}@`);
+    assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+  });
 });

@@ -16,5 +16,7 @@ describe('maskUrlText', () => {
   it('masks a long password whole, and a token after a second "?"', () => {
     assert.equal(maskUrlText(`http://u:${'S3CRET'.repeat(40)}@host:99999/api`), 'http://***@host:99999/api');
     assert.equal(maskUrlText('crm.example.ru/api?a?token=S3CRET&x=1'), 'crm.example.ru/api?a?token=***&x=1');
+    // A password of digits with a "/" and a "?" left unencoded, which reads as a port, a path and a query.
+    assert.equal(maskUrlText('http://u:7/X?S3CRET@host/hook'), 'http://***@host/hook');
   });
 });
