@@ -179,6 +179,8 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     const write = WRITES.has(c.method);
     // A fake Bpium's answer (or failure) is made up here: nothing went out, so the call was not performed.
     const fixture: { fixture?: true } = bpium.fixture === true ? { fixture: true } : {};
+    // Whether the block's own call is recorded (it worked): a failure after it is another call's, or no call's.
+    let recorded = false;
     try {
       if (write && rt.dryRun) return await dryRunWrite(c, rt, bpium, catalogId, recordId, opts);
       const call = () => perform(c, rt, bpium, catalogId, recordId, opts);
@@ -188,16 +190,20 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
       const { value: answer, replayed } = write ? await rt.effect(call) : await rt.read(call);
       rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: replayed ? 'replayed' : 'ok', performed: !replayed && !fixture.fixture, ...fixture, ...(attempts.length ? { attempts: attempts.length } : {}) });
       rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', ...(replayed ? { replayed: true } : {}), ...fixture, attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
+      recorded = true;
       saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts, answer));
       if (c.errorCode) rt.set(c.errorCode, '');
       return 'success';
     } catch (e) {
       if (!(e instanceof EffectError)) throw e;
       const status = e.details.status;
+      // The catalog structure read to resolve the field names after a read that worked (no connection, Bpium down):
+      // recorded as that call, of its catalog, not as the block's read a second time (which its record says worked).
+      const structureRead = recorded && STRUCTURE_READ_FAILURES.has(e);
       rt.recordBpiumCall({
-        method: c.method,
+        method: structureRead ? 'getCatalogStructure' : c.method,
         catalogId,
-        ...(recordId ? { recordId } : {}),
+        ...(recordId && !structureRead ? { recordId } : {}),
         status: e.kind === 'permanent' ? (status === 404 ? 'not-found' : 'error') : e.kind,
         performed: false,
         ...fixture,
@@ -361,6 +367,9 @@ async function dryRunWrite(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalo
   return 'success';
 }
 
+/** The failures of a catalog structure read made after the block's own read worked (fieldIds). */
+const STRUCTURE_READ_FAILURES = new WeakSet<EffectError>();
+
 /**
  * The field ids of the `fields` mapping, evaluated and resolved (names through the catalog structure). An id the
  * answer's values do not have is looked up in the structure too: Bpium may leave an empty field out, but an id the
@@ -370,7 +379,14 @@ async function dryRunWrite(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalo
 async function fieldIds(c: Config, rt: BlockRuntime, bpium: BpiumPort, catalogId: string, opts: BpiumCallOptions, answer: JsonValue): Promise<string[]> {
   const ids: string[] = [];
   // Fetching a catalog structure not yet cached is a read like the block's own: through `rt.external`.
-  const external: External = (read) => rt.external(read);
+  // A failure of that read is marked as one (STRUCTURE_READ_FAILURES), for the block to record it as that call.
+  const external: External = (read) =>
+    rt.external(() =>
+      read().catch((e: unknown) => {
+        if (e instanceof EffectError) STRUCTURE_READ_FAILURES.add(e);
+        throw e;
+      }),
+    );
   const values = answer && typeof answer === 'object' && !Array.isArray(answer) && answer.values && typeof answer.values === 'object' ? (answer.values as Record<string, JsonValue>) : {};
   for (const [variable, field] of c.fields) {
     const id = await fieldId(bpium, catalogId, toText(rt.evaluate(field), rt.timeZone), opts, external);
