@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { clipText, formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
+import { BIDI_FORMATTING_RANGE } from '../engine/bidi-controls.js';
 import { isValue } from '../server/stored-values.js';
 import { bpiumCallNote, httpCallNote } from '../server/console/call-notes.js';
 import { effectsInOrder } from '../server/console/effect-order.js';
@@ -114,6 +115,9 @@ function sentBodies(r: RunResult): Array<string | undefined> | undefined {
   });
 }
 
+/** What terminalText writes as \uXXXX: C0 but tab and line feed, DEL, C1, U+2028/2029 and the bidirectional formatting characters. */
+const TERMINAL_ESCAPED = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u2028\\u2029${BIDI_FORMATTING_RANGE}]`, 'g');
+
 /**
  * Text from a run, a letter or a server's answer (much of it from webhook data) as the CLI prints it: every control
  * character but the tab written as \u00XX — ESC, BEL, CSI and the rest of C0 and C1 — so that such text cannot
@@ -125,7 +129,7 @@ function sentBodies(r: RunResult): Array<string | undefined> | undefined {
  */
 export function terminalText(text: string, keepLines = false): string {
   const lines = keepLines ? text.replace(/\r\n/g, '\n') : text.replace(/\r?\n/g, '\\n');
-  return lines.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return lines.replace(TERMINAL_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A letter: status and recipients, then its subject and its text (the HTML part as text when there is no text). */
