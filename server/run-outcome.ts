@@ -43,18 +43,34 @@ const LETTER_KINDS: ReadonlyArray<{ is: (l: { to?: unknown; status?: unknown }) 
  * `leaveOut`: a return value the list shows in a column of its own (the console's Answer: a hook run's status).
  */
 export function runOutcomeText(src: RunOutcomeSource, leaveOut?: string): string {
-  const parts: string[] = [];
+  return runOutcomeParts(src, leaveOut).map((p) => p.text).join('');
+}
+
+/**
+ * A piece of an outcome: its own words (`letter sent to `, `; `, `value 2: `) or a value from the run's data (`value`:
+ * a recipient, a return value), which the console isolates so that its right-to-left letters cannot reorder the rest.
+ */
+export interface OutcomePart {
+  text: string;
+  value?: true;
+}
+
+/** runOutcomeText in pieces: joined, the pieces' texts are that line. */
+export function runOutcomeParts(src: RunOutcomeSource, leaveOut?: string): OutcomePart[] {
+  const parts: OutcomePart[][] = [];
+  const value = (text: string): OutcomePart => ({ text, value: true });
   for (const kind of LETTER_KINDS) {
     const letters = src.letters.filter(kind.is);
     if (!letters.length) continue;
     const named = letters.length === 1 ? kind.one : kind.many(letters.length);
     if (!kind.to) {
-      parts.push(named);
+      parts.push([{ text: named }]);
       continue;
     }
     const to = [...new Set(letters.flatMap((l) => (Array.isArray(l.to) ? l.to.map(String) : [])))];
-    const who = to.length ? `${to.slice(0, SHOWN_RECIPIENTS).join(', ')}${to.length > SHOWN_RECIPIENTS ? ` and ${to.length - SHOWN_RECIPIENTS} more` : ''}` : '(nobody)';
-    parts.push(`${named} ${who}`);
+    const who: OutcomePart[] = to.length ? to.slice(0, SHOWN_RECIPIENTS).flatMap((t, i) => (i ? [{ text: ', ' }, value(t)] : [value(t)])) : [{ text: '(nobody)' }];
+    if (to.length > SHOWN_RECIPIENTS) who.push({ text: ` and ${to.length - SHOWN_RECIPIENTS} more` });
+    parts.push([{ text: `${named} ` }, ...who]);
   }
   const rv = src.returnValues;
   if (rv && typeof rv === 'object' && !Array.isArray(rv)) {
@@ -64,10 +80,10 @@ export function runOutcomeText(src: RunOutcomeSource, leaveOut?: string): string
     for (const [k, v] of entries) {
       // A number as runs show prints it (15 significant digits: 0.1 + 0.2 is 0.3), not JavaScript's 0.30000000000000004.
       const text = typeof v === 'string' ? v : typeof v === 'number' ? toText(v, 'UTC') : typeof v === 'object' ? JSON.stringify(v) : String(v);
-      parts.push(k === '1' ? text : `value ${k}: ${text}`);
+      parts.push(k === '1' ? [value(text)] : [{ text: `value ${k}: ` }, value(text)]);
     }
   }
-  return parts.join('; ');
+  return parts.flatMap((p, i) => (i ? [{ text: '; ' }, ...p] : p));
 }
 
 /** The letters of a run's `mails` as the store keeps them (JSON), reduced to what the outcome reads. */

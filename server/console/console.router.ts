@@ -13,6 +13,7 @@ import { crossSiteReason } from '../cross-site.js';
 import { closeUnreadBody, declaresBody, OVER_BUDGET, readForm } from '../request-body.js';
 import { InvalidCursorError, StoreUnavailableError } from '../store/store.errors.js';
 import { consoleHeaders, createCsrf, requireSameOrigin, type Csrf } from './console-security.js';
+import { showBidiControls } from './bidi-text.js';
 import { CONSOLE_BASE, consoleBase, consoleSourceDir, createViews, forwardedPrefix, graphCommand } from './console-views.js';
 import { createDryRunResults, type DryRunResults } from './dry-run.js';
 import { dryRunRoutes } from './dry-run.routes.js';
@@ -106,7 +107,8 @@ export function consoleRouter(d: AppDeps): Router {
     render(res, view, model, status = 200) {
       const login = typeof res.locals.user === 'string' ? res.locals.user : '';
       const user = res.locals.oktellUser as OktellUser | undefined;
-      const html = views.render(view, { base: consoleBase(res), user: login, csrf: user ? csrf.tokenFor(user) : '', readOnly: !mayAct(res), ...model });
+      // A bidirectional override in the data is drawn as a token, not obeyed (bidi-text.ts).
+      const html = showBidiControls(views.render(view, { base: consoleBase(res), user: login, csrf: user ? csrf.tokenFor(user) : '', readOnly: !mayAct(res), ...model }));
       res.status(status).type('text/html; charset=utf-8').send(html);
     },
     notFound(res, what) {

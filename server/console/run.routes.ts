@@ -8,7 +8,7 @@ import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
-import { runOutcomeText, type RunOutcomeSource } from '../run-outcome.js';
+import { runOutcomeParts, type OutcomePart, type RunOutcomeSource } from '../run-outcome.js';
 import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, wasCancelled, whenCancellable, CLAIMED_STATE, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
@@ -149,7 +149,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     error: clipText(errorOf(r.error)?.message ?? '', 160),
     // What the run did (its letters, its return values), as `oktell-emu runs` ends its line: a completed run that sent
     // a letter and one that ignored its webhook look alike otherwise.
-    outcome: outcomeOf(r.id, outcomes, r.trigger === 'http' ? String(ctx.d.config.hook.returns.status) : undefined),
+    ...outcomeFields(outcomePartsOf(r.id, outcomes, r.trigger === 'http' ? String(ctx.d.config.hook.returns.status) : undefined)),
     // Only a hook run answered a caller (a job it queued may carry the same inbox entry).
     answer: r.trigger === 'http' && r.inboxId !== null ? (answers?.get(r.inboxId) ?? null) : null,
     // The store's mark (both stores give it with the list): an effect of the run may repeat one of a cut-off attempt,
@@ -577,16 +577,42 @@ function outcomesOf(store: Store, ids: readonly (string | null)[]): Promise<Map<
  * `leaveOut`: the return value a column of its own shows (a hook run's status, in Answer).
  */
 export function outcomeOf(id: string | null, outcomes?: ReadonlyMap<string, RunOutcomeSource>, leaveOut?: string): string {
+  return outcomePartsOf(id, outcomes, leaveOut).map((p) => p.text).join('');
+}
+
+/**
+ * outcomeOf in its pieces (run-outcome.ts): the lists draw each recipient and return value isolated (<bdi>), so that
+ * right-to-left letters in one cannot reorder the words around it. Cut as outcomeOf cuts the line.
+ */
+export function outcomePartsOf(id: string | null, outcomes?: ReadonlyMap<string, RunOutcomeSource>, leaveOut?: string): OutcomePart[] {
   const src = id ? outcomes?.get(id) : undefined;
-  const text = src ? runOutcomeText(src, leaveOut) : '';
+  const parts = src ? runOutcomeParts(src, leaveOut) : [];
   // Cut with a `…`, as `oktell-emu runs` cuts its column: a cut recipient list must not read as the whole of it.
-  return text.length > OUTCOME_CHARS ? `${clipText(text, OUTCOME_CHARS - 1)}…` : text;
+  if (parts.reduce((n, p) => n + p.text.length, 0) <= OUTCOME_CHARS) return parts;
+  const cut: OutcomePart[] = [];
+  let room = OUTCOME_CHARS - 1;
+  for (const p of parts) {
+    const text = clipText(p.text, room);
+    if (text) cut.push({ ...p, text });
+    room -= p.text.length;
+    if (room <= 0) break;
+  }
+  cut.push({ text: '…' });
+  return cut;
 }
 
 /** The jobs list's rows, each with the outcome of its job's last run (what a succeeded job did). */
 async function jobRows(store: Store, jobs: readonly JobRecord[], time: (ms: unknown) => string) {
   const outcomes = await outcomesOf(store, jobs.map((j) => j.lastRunId));
-  return jobs.map((j) => ({ ...jobRow(j, time), outcome: outcomeOf(j.lastRunId, outcomes) }));
+  return jobs.map((j) => ({ ...jobRow(j, time), ...outcomeFields(outcomePartsOf(j.lastRunId, outcomes)) }));
+}
+
+/**
+ * A list row's outcome: `outcome`, its line (as it was before the pieces); `outcomeParts`, the same line in pieces,
+ * `[text, 1]` for a value the list isolates, `[text]` for the outcome's own words (runs.njk, jobs.njk, console.js).
+ */
+function outcomeFields(parts: OutcomePart[]): { outcome: string; outcomeParts: Array<[string] | [string, 1]> } {
+  return { outcome: parts.map((p) => p.text).join(''), outcomeParts: parts.map((p) => (p.value ? [p.text, 1] : [p.text])) };
 }
 
 export function jobRow(j: JobRecord, time: (ms: unknown) => string) {

@@ -28,6 +28,53 @@
     return a;
   }
   function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+
+  // Data is drawn as the page draws it (bidi-text.ts, the outcome macro): each bidirectional control character (a
+  // right-to-left override U+202E, an embedding, an isolate, a mark) as a visible token, never obeyed, and each value
+  // inside the outcome's words isolated in <bdi>, so that neither can reorder the rest of the row.
+  var BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  var BIDI_NAMES = {
+    '\u061c': 'ARABIC LETTER MARK', '\u200e': 'LEFT-TO-RIGHT MARK', '\u200f': 'RIGHT-TO-LEFT MARK',
+    '\u202a': 'LEFT-TO-RIGHT EMBEDDING', '\u202b': 'RIGHT-TO-LEFT EMBEDDING', '\u202c': 'POP DIRECTIONAL FORMATTING',
+    '\u202d': 'LEFT-TO-RIGHT OVERRIDE', '\u202e': 'RIGHT-TO-LEFT OVERRIDE', '\u2066': 'LEFT-TO-RIGHT ISOLATE',
+    '\u2067': 'RIGHT-TO-LEFT ISOLATE', '\u2068': 'FIRST STRONG ISOLATE', '\u2069': 'POP DIRECTIONAL ISOLATE'
+  };
+  function codeLabel(c) { return 'U+' + ('000' + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4); }
+  function appendData(el, text) {
+    var start = 0;
+    text.replace(BIDI, function (c, at) {
+      if (at > start) el.appendChild(document.createTextNode(text.slice(start, at)));
+      var t = document.createElement('span');
+      t.className = 'bidi-char';
+      t.title = codeLabel(c) + ' ' + BIDI_NAMES[c];
+      t.textContent = codeLabel(c);
+      el.appendChild(t);
+      start = at + 1;
+      return c;
+    });
+    if (start < text.length) el.appendChild(document.createTextNode(text.slice(start)));
+  }
+  // parts: [text] for words, [text, 1] for a value (isolated). Redrawn only when they changed; what the page drew
+  // already is kept as it is (a text selection in it survives the first update).
+  function setParts(el, parts) {
+    var key = JSON.stringify(parts);
+    if (el.bidiParts === key) return;
+    if (el.bidiParts === undefined) {
+      var shown = parts.map(function (p) { return p[0].replace(BIDI, codeLabel); }).join('');
+      var values = parts.filter(function (p) { return p[1]; }).length;
+      var drawn = el.querySelectorAll('bdi').length;
+      el.bidiParts = key;
+      if (el.textContent === shown && drawn === values) return;
+    }
+    el.bidiParts = key;
+    while (el.firstChild) el.removeChild(el.firstChild);
+    parts.forEach(function (p) {
+      var into = el;
+      if (p[1]) into = el.appendChild(document.createElement('bdi'));
+      appendData(into, p[0]);
+    });
+  }
+  function setData(el, text) { setParts(el, text ? [[text]] : []); }
   function setAttr(el, name, value) { if (el.getAttribute(name) !== value) el.setAttribute(name, value); }
 
   function newRow() {
@@ -55,14 +102,14 @@
     setText(badge, r.status);
     fillMayRepeat(c[0], r.mayRepeat === true);
     setAttr(c[1].firstChild, 'href', r.href);
-    setText(c[1].firstChild, r.scenario);
+    setData(c[1].firstChild, r.scenario);
     fillJob(c[1], r);
     setText(c[2], r.trigger);
     fillAnswer(c[3], r.answer);
     setText(c[4], r.started);
     setText(c[5], r.duration);
-    setText(c[6], r.outcome || '');
-    setText(c[7], r.error);
+    setParts(c[6], r.outcomeParts || (r.outcome ? [[r.outcome]] : []));
+    setData(c[7], r.error || '');
   }
   // The line under the scenario of a job's run, "job …1t3v6w #3", as runs.njk draws it; none for a run without a job.
   function fillJob(td, r) {
