@@ -1,9 +1,9 @@
 // Where things are: scenario folder, data folder, time zone — from flags, then the environment, then defaults.
 import { existsSync, statSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
-import { loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary, type ScenarioLoadCache } from '../engine/index.js';
+import { isScenarioFileName, loadScenarioLibrary, SCENARIO_EXTENSIONS, scenarioNameOf, type DbDialect, type ScenarioLibrary, type ScenarioLoadCache } from '../engine/index.js';
 import { configuredScenariosDir, loadServerConfig, timeZoneProblem } from '../server/config.js';
 import { envSetting } from '../engine/env.js';
 import { UsageError } from './errors.js';
@@ -146,7 +146,7 @@ export function storeSettings(flags: ServerFlags, env = process.env, onTaskProbl
  * path (a .yaml/.yml file), whose folder is then the scenarios folder.
  */
 export function scenarioTarget(arg: string, scenarios: string | undefined, config?: string): { dir: string; name: string; file?: string } {
-  if (!SCENARIO_EXTENSIONS.includes(extname(arg))) return { dir: scenariosDir(scenarios, process.env, config), name: arg };
+  if (!isScenarioFileName(arg)) return { dir: scenariosDir(scenarios, process.env, config), name: arg };
   const file = resolve(arg);
   if (!existsSync(file)) throw new UsageError(`${arg}: no such file`);
   return { dir: dirname(file), name: scenarioNameOf(file), file };

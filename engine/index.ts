@@ -14,7 +14,7 @@ export { expressionSchema, variableNameSchema } from './well-formed.js';
 export { defaultOf, describeSource, returnValueSlot, variableSourceWarnings } from './variables.js';
 export { SECRET_MASK, maskSecretTexts, answerValues, type SecretCarriers } from './secrets.js';
 export { outlineOfScenario, outlineOfText, unwiredEnd, blockDetail, EXIT_END_LABELS, type ScenarioOutline, type OutlineBlock, type OutlineExit, type ExitEnd } from './outline.js';
-export { loadScenarioLibrary, listScenarioFiles, listScenarioFilesSync, blocksOfScenarios, connectionsOfBlocks, SCENARIO_EXTENSIONS, type ScenarioLibrary, type ScenarioBlock, type TemplateChecker, type LibraryOptions } from './library.js';
+export { loadScenarioLibrary, listScenarioFiles, listScenarioFilesSync, isScenarioFileName, blocksOfScenarios, connectionsOfBlocks, SCENARIO_EXTENSIONS, type ScenarioLibrary, type ScenarioBlock, type TemplateChecker, type LibraryOptions } from './library.js';
 export { createScenarioLoadCache, type ScenarioLoadCache } from './load-cache.js';
 export { VERSIONS_KEY } from './journal-versions.js';
 export { runScenario, MAY_REPEAT_NOTE, DEFAULT_LIMITS, DEFAULT_MAX_EFFECTS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';
@@ -22,6 +22,7 @@ export { createInProcessStarter, attachChildResults, startedRunInputs, type InPr
 export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';
 export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
+export { decodeTextFile, type TextFileRead } from './text-file.js';
 export { firstSyntaxProblem, yamlSingleQuoted, type SyntaxProblem } from './yaml-syntax-hints.js';
 export { closest, closestTimeZone, suggestedZone, timeZoneGuess, zoneWithNote } from './suggest.js';
 export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';

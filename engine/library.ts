@@ -7,6 +7,7 @@ import { scenarioNameOf, type CompiledBlock, type DeferredCheck, type LoadOption
 import type { Block, Scenario } from './model.js';
 import { closest, bareScenarioName, closestScenario, someOf } from './suggest.js';
 import { createScenarioLoadCache, type ScenarioLoadCache } from './load-cache.js';
+import { decodeTextFile } from './text-file.js';
 
 /** A block, with the name of the scenario it is written in. */
 export interface ScenarioBlock {
@@ -90,6 +91,14 @@ async function yieldAfterSlice(since: number): Promise<number> {
 
 export const SCENARIO_EXTENSIONS = ['.yaml', '.yml'];
 
+/**
+ * Whether a file name ends in a scenario extension, in any letter case: Windows keeps `HTTP404.YAML` as an editor or
+ * an export wrote it, and it is the scenario `HTTP404` there; left out here, it would be missing without a word.
+ */
+export function isScenarioFileName(name: string): boolean {
+  return SCENARIO_EXTENSIONS.includes(extname(name).toLowerCase());
+}
+
 /** Lists scenario files of a folder (not its subfolders: templates and fixtures live there). */
 export async function listScenarioFiles(dir: string): Promise<string[]> {
   return scenarioFilesOf(dir, await readdir(dir, { withFileTypes: true }));
@@ -102,7 +111,7 @@ export function listScenarioFilesSync(dir: string): string[] {
 
 function scenarioFilesOf(dir: string, entries: Dirent[]): string[] {
   return entries
-    .filter((e) => e.isFile() && SCENARIO_EXTENSIONS.includes(extname(e.name)))
+    .filter((e) => e.isFile() && isScenarioFileName(e.name))
     .map((e) => join(dir, e.name))
     .sort();
 }
@@ -114,7 +123,8 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
   const texts = await Promise.all(
     paths.map(async (p) => {
       try {
-        return { p, text: await readFile(p, 'utf8') };
+        const read = decodeTextFile(await readFile(p));
+        return read.ok ? { p, text: read.text } : { p, notText: read };
       } catch (e) {
         return { p, error: e as Error };
       }
@@ -146,6 +156,13 @@ export async function loadScenarioLibrary(dir: string, opts: LibraryOptions, fil
     const shown = relative(base, t.p) || t.p;
     if ('error' in t) {
       issues.push({ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the file: ${t.error!.message}` });
+      continue;
+    }
+    if ('notText' in t) {
+      // Saved as UTF-16 or in a Cyrillic code page: read as UTF-8, its Cyrillic texts would be U+FFFD, and its letters
+      // and answers would say "�����" with nothing refused.
+      const { line, col, message, hint } = t.notText!;
+      issues.push({ file: shown, line, col, code: C.YAML_SYNTAX, message, hint });
       continue;
     }
     const load = loads.load(t.p, shown, t.text!, opts);

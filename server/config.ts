@@ -10,7 +10,7 @@ import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { environmentOnlyKey } from './env-names.js';
 import { envSetting, type Env } from '../engine/env.js';
-import { allowedKeys, closest, suggestedZone, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
+import { allowedKeys, closest, decodeTextFile, suggestedZone, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
 import { parseUsers, type OktellUser } from './auth.js';
 import { defaultBodyBudget } from './body-budget.js';
@@ -365,9 +365,13 @@ function readConfigFile(flags: Pick<ConfigFlags, 'config'>, env: Env, cwd: strin
   let raw: unknown;
   let fileText: string;
   try {
-    fileText = readFileSync(filePath, 'utf8');
+    const read = decodeTextFile(readFileSync(filePath));
+    // Saved as UTF-16 or in a Cyrillic code page, it was read as a string, or with its paths and names turned to U+FFFD.
+    if (!read.ok) throw new ConfigError(`${file}:${read.line}:${read.col}: ${read.message}; ${read.hint}`);
+    fileText = read.text;
     raw = parse(fileText);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(`${file}: ${(e as Error).message}`);
   }
   const r = fileSchema.safeParse(raw ?? {});

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, realpathSync, statSync, type Sta
 import { join, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { TemplatePort, TemplateReads } from '../../engine/ports.js';
-import { closest } from '../../engine/index.js';
+import { closest, decodeTextFile } from '../../engine/index.js';
 import type { Value } from '../../engine/values.js';
 import { sanitizeSubject } from './message.js';
 import {
@@ -106,8 +106,26 @@ type Part = (typeof PARTS)[number];
 export const TEMPLATE_NAME = /^[\p{L}\p{M}\p{N}_-][\p{L}\p{M}\p{N}_.-]*$/u;
 const LEX_OPTIONS = { trimBlocks: true, lstripBlocks: true };
 
+/**
+ * A template file's text as it is parsed and rendered: without a byte-order mark, and with its lines ending in LF
+ * whether an editor saved them with CR LF (Windows) or CR alone (old Mac). The letter is then the same whatever editor
+ * saved the template: not CR LF lines from the template mixed with LF ones from a value, nor lines ending in CR alone,
+ * which trimBlocks and lstripBlocks do not see as line ends (a `{% if %}` line left a line break in the letter).
+ */
+export function templateText(text: string): string {
+  const bare = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return bare.includes('\r') ? bare.replace(/\r\n?/g, '\n') : bare;
+}
+
 function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment {
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(dir, { watch: false, noCache: false }), {
+  const loader = new nunjucks.FileSystemLoader(dir, { watch: false, noCache: false });
+  // nunjucks reads the file again to render it (once, then cached): it renders the text parseFile checked.
+  const read = loader.getSource.bind(loader);
+  loader.getSource = (name: string) => {
+    const source = read(name);
+    return source ? { ...source, src: templateText(source.src) } : source;
+  };
+  const env = new nunjucks.Environment(loader, {
     autoescape,
     throwOnUndefined: true,
     ...LEX_OPTIONS,
@@ -243,8 +261,15 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     if (cached) return cached;
     let result: Parsed;
     try {
-      const src = readFileSync(file, 'utf8');
+      const read = decodeTextFile(readFileSync(file));
       templateFilesParsed++;
+      if (!read.ok) {
+        // Saved in windows-1251 or as UTF-16, its Cyrillic would reach the letter as U+FFFD: said at its first such byte.
+        result = { ok: false, issue: { file, line: read.line, col: read.col, message: read.message, hint: read.hint } };
+        parsed.set(file, result);
+        return result;
+      }
+      const src = templateText(read.text);
       try {
         result = { ok: true, src, ast: parseTemplate(src, LEX_OPTIONS) };
       } catch (e) {

@@ -1,9 +1,8 @@
 // `oktell-emu graph <Scenario>`: draws a scenario as a Mermaid flowchart or as the console's SVG. Unwired exits show
 // how the run ends there; an invalid scenario is drawn as far as its YAML can be read, with its problems listed.
 import type { GraphFormat } from './graph.command.js';
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import pc from 'picocolors';
 import { defaultRegistry } from '../../components/registry.js';
 import {
@@ -12,7 +11,7 @@ import {
   formatIssue,
   outlineOfScenario,
   outlineOfText,
-  SCENARIO_EXTENSIONS,
+  listScenarioFiles,
   scenarioNameOf,
   type ExitEnd,
   type ScenarioIssue,
@@ -30,7 +29,7 @@ export async function graphAction(arg: string, opts: { scenarios?: string; confi
   let outline: ScenarioOutline;
   if (loaded) outline = outlineOfScenario(loaded);
   else {
-    const path = file ?? SCENARIO_EXTENSIONS.map((ext) => join(dir, `${name}${ext}`)).find((p) => existsSync(p));
+    const path = file ?? (await listScenarioFiles(dir)).find((p) => scenarioNameOf(p) === name);
     if (!path) {
       const guess = closest(name, library.scenarios.keys());
       throw new UsageError(`unknown scenario "${name}"${guess !== undefined ? `; did you mean "${guess}"?` : ''}; known: ${[...library.scenarios.keys()].join(', ')}`);

@@ -101,10 +101,12 @@ export function parseParams(specs: string[]): Record<string, Value> {
     else if (raw === '@-') {
       // Standard input, as `webhook send … -` takes a body: `cat body.json | oktell-emu run … -p 4=@-`. It can be read once.
       if ([...given.values()].filter((s) => s.endsWith('=@-')).length > 1) throw new UsageError(`-p ${n}=@-: standard input can be read by one parameter only`);
-      out[n] = readFileSync(0, 'utf8');
+      out[n] = readFileSync(0, 'utf8').replace(/^\uFEFF/, '');
     } else if (raw.startsWith('@')) {
       try {
-        out[n] = readFileSync(resolve(raw.slice(1)), 'utf8');
+        // A byte-order mark a Windows editor put before a saved body is no part of it (JsonGet and the Parser would
+        // refuse the JSON after it), as in a test file's @file parameter.
+        out[n] = readFileSync(resolve(raw.slice(1)), 'utf8').replace(/^\uFEFF/, '');
       } catch (e) {
         throw new UsageError(`-p ${n}=${raw}: cannot read ${raw.slice(1)}: ${(e as Error).message}`);
       }

@@ -499,12 +499,12 @@ function update(runs: Array<{ file: TestFile; c: TestFile['cases'][number]; outc
  */
 export function findTestFiles(paths: string[], implicit: boolean, misnamed: string[] = []): string[] {
   const found: string[] = [];
-  const isTest = (name: string) => TEST_FILE_SUFFIXES.some((s) => name.endsWith(s));
+  const isTest = (name: string) => TEST_FILE_SUFFIXES.some((s) => name.toLowerCase().endsWith(s));
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.')) walk(join(dir, e.name));
       else if (e.isFile() && isTest(e.name)) found.push(join(dir, e.name));
-      else if (e.isFile() && /\.ya?ml$/.test(e.name) && casesLine(join(dir, e.name)) !== undefined) misnamed.push(join(dir, e.name));
+      else if (e.isFile() && /\.ya?ml$/i.test(e.name) && casesLine(join(dir, e.name)) !== undefined) misnamed.push(join(dir, e.name));
     }
   };
   for (const p of paths) {
@@ -531,14 +531,14 @@ function casesLine(file: string): number | undefined {
   } catch {
     return undefined;
   }
-  const at = text.split(/\r?\n/).findIndex((l) => /^cases\s*:/.test(l));
+  const at = text.replace(/^\uFEFF/, '').split(/\r\n?|\n/).findIndex((l) => /^cases\s*:/.test(l));
   return at === -1 ? undefined : at + 1;
 }
 
 /** The problem of a file that looks like a test file but is not named as one (see findTestFiles). */
 function misnamedTestFile(path: string): ScenarioIssue {
   const shown = relative(process.cwd(), path) || path;
-  const name = basename(path).replace(/([.-]tests?)?\.ya?ml$/, '');
+  const name = basename(path).replace(/([.-]tests?)?\.ya?ml$/i, '');
   return {
     file: shown,
     line: casesLine(path) ?? 1,

@@ -1,8 +1,8 @@
 // `oktell-emu validate [paths…]`: checks scenario files and prints every problem as file:line:col code message.
 import { stat } from 'node:fs/promises';
-import { dirname, extname, relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import pc from 'picocolors';
-import { createScenarioLoadCache, formatIssue, listScenarioFiles, scenarioNameOf, SCENARIO_EXTENSIONS, type DeferredCheck, type Scenario, type ScenarioIssue, type ScenarioLibrary, type ScenarioLoadCache } from '../../engine/index.js';
+import { createScenarioLoadCache, formatIssue, isScenarioFileName, listScenarioFiles, scenarioNameOf, SCENARIO_EXTENSIONS, type DeferredCheck, type Scenario, type ScenarioIssue, type ScenarioLibrary, type ScenarioLoadCache } from '../../engine/index.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare, type UncheckedStatements } from '../../adapters/db/prepare-check.js';
 import { webRequestAttempts } from '../../adapters/web/client.js';
@@ -190,8 +190,8 @@ async function groupByFolder(paths: string[], scenariosFlag?: string): Promise<V
     if (st.isDirectory()) {
       groups.set(abs, undefined);
     } else {
-      if (!SCENARIO_EXTENSIONS.includes(extname(abs))) throw new UsageError(`${p}: not a scenario file (${SCENARIO_EXTENSIONS.join(', ')})`);
-      if (/\.test\.ya?ml$/.test(abs)) throw new UsageError(`${p} is a test file, not a scenario: run it with \`oktell-emu test ${p}\``);
+      if (!isScenarioFileName(abs)) throw new UsageError(`${p}: not a scenario file (${SCENARIO_EXTENSIONS.join(', ')})`);
+      if (/\.test\.ya?ml$/i.test(abs)) throw new UsageError(`${p} is a test file, not a scenario: run it with \`oktell-emu test ${p}\``);
       const dir = home ?? dirname(abs);
       if (groups.has(dir) && groups.get(dir) === undefined) continue;
       groups.set(dir, [...(groups.get(dir) ?? []), abs]);

@@ -8,6 +8,7 @@ import {
   closest,
   coerceToType,
   connectionsOfBlocks,
+  decodeTextFile,
   ExpressionRuntimeError,
   SCENARIO_ERROR_CODES as C,
   firstSyntaxProblem,
@@ -366,14 +367,16 @@ export type TestFileLoad = { ok: true; file: TestFile } | { ok: false; issues: S
  * `variableProblems` once its folder is loaded, in the same round as the file's own issues.
  */
 export function loadTestFile(path: string, defaultScenariosDir: string): TestFileLoad {
-  let text: string;
+  let bytes: Buffer;
+  const shown = relative(process.cwd(), path) || path;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
-    const shown = relative(process.cwd(), path) || path;
     return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the test file: ${(e as Error).message}` }] };
   }
-  return loadTestText(text, path, defaultScenariosDir);
+  const read = decodeTextFile(bytes);
+  if (!read.ok) return { ok: false, issues: [{ file: shown, line: read.line, col: read.col, code: C.YAML_SYNTAX, message: read.message, hint: read.hint }] };
+  return loadTestText(read.text, path, defaultScenariosDir);
 }
 
 /**
@@ -868,7 +871,9 @@ function readParams(raw: Record<string, string | number | boolean>, base: string
     if (typeof v === 'string' && v.startsWith('@@')) out[n] = v.slice(1);
     else if (typeof v === 'string' && v.startsWith('@')) {
       try {
-        out[n] = readFileSync(resolve(base, v.slice(1)), 'utf8');
+        // A byte-order mark a Windows editor put before a saved body is no part of it (JsonGet and the Parser would
+        // refuse the JSON after it): Bpium and the other senders of webhooks send none.
+        out[n] = readFileSync(resolve(base, v.slice(1)), 'utf8').replace(/^\uFEFF/, '');
       } catch (e) {
         report(src.locate([...at, n]), C.READ_FAILED, `parameter ${n}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missingFileHint(e, base, v.slice(1), '@', 'a path after @ is relative to the test file'));
       }

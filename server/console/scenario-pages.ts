@@ -1,8 +1,8 @@
 // What the scenario pages show: every scenario file with its validation status, and one file's YAML with its
 // problems at their lines beside its diagram.
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { listScenarioFiles, scenarioNameOf, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isScenarioFileName, listScenarioFiles, scenarioNameOf, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 
 export type ScenarioStatus = 'valid' | 'invalid' | 'stale';
 
@@ -79,7 +79,7 @@ export function problemFiles(library: ScenarioLibrary): ProblemFile[] {
       known.problems++;
       continue;
     }
-    const isScenario = dirname(file) === '.' && ['.yaml', '.yml'].includes(extname(file));
+    const isScenario = dirname(file) === '.' && isScenarioFileName(file);
     const scenario = isScenario ? scenarioNameOf(file) : undefined;
     byFile.set(file, {
       file,

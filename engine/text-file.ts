@@ -1,0 +1,82 @@
+// A text file's bytes as text, for the files a user writes (scenarios, test files, templates, the configuration file):
+// UTF-8, with or without a byte-order mark. A file a Windows editor saved otherwise — as UTF-16 (Notepad's "Unicode"),
+// or in the Cyrillic "ANSI" code page windows-1251 or the DOS one, cp866 — is said as such, at the first byte that is
+// not UTF-8, instead of being read with every Cyrillic letter turned into U+FFFD.
+import { isUtf8 } from 'node:buffer';
+
+export type TextFileRead =
+  | { ok: true; text: string }
+  /** Where the file stops being UTF-8 (line and column as an editor counts them), what it is, and how to fix it. */
+  | { ok: false; line: number; col: number; message: string; hint: string };
+
+export const SAVE_AS_UTF8 =
+  'save it as UTF-8 in your editor (Notepad: "Save as", Encoding UTF-8; Notepad++: Encoding, Convert to UTF-8; VS Code: the encoding in the status bar, "Save with Encoding", UTF-8)';
+
+/** The first byte of `b` at which it stops being UTF-8 (a well-formed sequence is skipped whole). */
+function firstBadByte(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    if (n > 0) {
+      // The second byte's range narrows after E0, ED, F0 and F4 (no overlong forms, surrogates or code points past U+10FFFF).
+      const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+      const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+      for (let k = 1; k <= n; k++) {
+        const d = b[i + k];
+        if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+      }
+    }
+    i += n + 1;
+  }
+  return -1;
+}
+
+/**
+ * Which Cyrillic code page the bytes above 0x7F look like: in windows-1251 the lower-case letters are E0–FF and the
+ * capitals C0–DF; in cp866 (DOS) а–п are A0–AF, р–я E0–EF and the capitals 80–9F. Text is mostly lower-case.
+ */
+function codePageGuess(b: Uint8Array): string {
+  let cp1251 = 0;
+  let cp866 = 0;
+  for (const c of b) {
+    if (c >= 0xa0 && c <= 0xaf) cp866++;
+    else if (c >= 0xc0 && c <= 0xdf) cp1251++;
+    else if (c >= 0xf0) cp1251++;
+    else if (c >= 0x80 && c <= 0x9f) cp866++;
+  }
+  return cp866 > cp1251 ? 'cp866 (DOS, "OEM 866")' : 'windows-1251 ("ANSI", "Cyrillic (Windows)")';
+}
+
+/** Line and column of byte `at` of `b`, lines ending in LF, CR LF or CR alone; a UTF-8 BOM at the start not counted. */
+function placeOf(b: Uint8Array, at: number): { line: number; col: number } {
+  let line = 1;
+  let start = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  for (let i = start; i < at; i++) {
+    if (b[i] === 0x0a || (b[i] === 0x0d && b[i + 1] !== 0x0a)) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, col: Buffer.from(b.buffer, b.byteOffset + start, at - start).toString('utf8').length + 1 };
+}
+
+/** `bytes` as UTF-8 text (a leading BOM kept: callers count columns past it), or why they are not UTF-8. */
+export function decodeTextFile(bytes: Buffer): TextFileRead {
+  if (isUtf8(bytes)) return { ok: true, text: bytes.toString('utf8') };
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    const order = bytes[0] === 0xff ? 'LE' : 'BE';
+    return { ok: false, line: 1, col: 1, message: `the file is saved as UTF-16 ${order} (Notepad's "Unicode${order === 'BE' ? ' big endian' : ''}"), not as UTF-8`, hint: SAVE_AS_UTF8 };
+  }
+  const at = firstBadByte(bytes);
+  const { line, col } = placeOf(bytes, at);
+  const byte = `0x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}`;
+  return {
+    ok: false,
+    line,
+    col,
+    message: `the file is not UTF-8: the byte ${byte} at line ${line}, column ${col} is not UTF-8 text; it looks saved as ${codePageGuess(bytes)}`,
+    hint: SAVE_AS_UTF8,
+  };
+}
