@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateDatabase } from '../private-file.js';
-import { describeDatabase, fromCwd, migrationFiles, type DatabaseSettings } from './settings.js';
+import { describeDatabase, fromCwd, migrationFiles, migrationSql, type DatabaseSettings } from './settings.js';
 
 export interface MigrationReport {
   connection: string;
@@ -93,8 +93,8 @@ export function applyMigrations(dir: string, settings: DatabaseSettings): Migrat
       const applied: string[] = [];
       for (const file of files) {
         if (done.has(file)) continue;
-        const sql = readFileSync(join(dir, connection, file), 'utf8');
         try {
+          const sql = migrationSql(join(dir, connection, file));
           db.transaction(() => {
             db.exec(sql);
             db.prepare('INSERT INTO oktell_migrations (name, applied_at) VALUES (?, ?)').run(file, new Date().toISOString());
@@ -128,7 +128,7 @@ export function scratchMigrated(dir: string, settings: DatabaseSettings, scratch
       continue;
     }
     const folder = join(dir, name);
-    const files = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.sql')) : [];
+    const files = existsSync(folder) ? readdirSync(folder).filter((f) => /\.sql$/i.test(f)) : [];
     if (!files.length) continue;
     const db = new Database(s.path, { readonly: true, fileMustExist: true });
     try {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { closest, renderNamedSql, SCENARIO_ERROR_CODES as C, YamlSource, type CompiledBlock, type DeferredCheck, type NamedSql, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 import { appliedMigrations, migrationFix } from './migrations.js';
 import { connectionSettingFailure } from './postgres.js';
-import { fromCwd, migrationFiles, type DatabaseSettings, type PostgresSetting } from './settings.js';
+import { fromCwd, migrationFiles, migrationSql, type DatabaseSettings, type PostgresSetting } from './settings.js';
 
 /** Statements a connection could not check: all of them, or, with `block`, the one of that block. */
 export interface UncheckedStatements {
@@ -367,7 +367,7 @@ function checkSqlite(path: string, connection: string, migrationsDir: string, st
       for (const f of migrationFiles(migrationsDir)) {
         if (done.has(f)) continue;
         try {
-          db.exec(readFileSync(join(migrationsDir, f), 'utf8'));
+          db.exec(migrationSql(join(migrationsDir, f)));
         } catch (e) {
           // `serve` and `run` stop on this file: a problem at the file, and the statements wait for it (the tables
           // they use may be the file's).

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DbDialect } from '../../engine/index.js';
+import { decodeTextFile } from '../../engine/text-file.js';
 import { envSetting, envSettingsWithPrefix, unsetOrBlank, type Env } from '../../engine/env.js';
 
 /**
@@ -73,9 +74,24 @@ export function describeDatabase(s: DatabaseSetting): string {
   return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
 }
 
-/** The migration files (`*.sql`) of one connection's folder, sorted; none when the folder does not exist. */
+/**
+ * The migration files (`*.sql`, in any letter case: `001-CLIENTS.SQL` as a Windows tool names it) of one connection's
+ * folder, sorted; none when the folder does not exist.
+ */
 export function migrationFiles(folder: string): string[] {
-  return existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.sql')).sort() : [];
+  return existsSync(folder) ? readdirSync(folder).filter((f) => /\.sql$/i.test(f)).sort() : [];
+}
+
+/**
+ * A migration file's SQL. One saved as UTF-16 or in windows-1251 is an Error naming where and how to save it as UTF-8
+ * (read as UTF-8, SQLite answered `unrecognized token` or wrote `�` into the rows); one whose lines end in CR alone
+ * (old Mac) has them end in LF, since SQLite ends a `--` comment only at LF and the comment on its first line took
+ * the whole file: every statement was skipped, and the tables were missing with nothing said.
+ */
+export function migrationSql(path: string): string {
+  const read = decodeTextFile(readFileSync(path));
+  if (!read.ok) throw new Error(`${read.message}; ${read.hint}`);
+  return read.text.includes('\r') && !read.text.includes('\n') ? read.text.replace(/\r/g, '\n') : read.text;
 }
 
 /**

@@ -129,3 +129,28 @@ describe('mail templates and bodies saved on Windows', () => {
     });
   }
 });
+
+describe('migrations saved on Windows or an old Mac', () => {
+  const tmp = tempDir();
+  const s = join(tmp.dir, 'scenarios');
+  const migration = join(s, 'db', 'main', '001-CLIENTS.SQL');
+  before(() => {
+    mkdirSync(join(s, 'db', 'main'), { recursive: true });
+    writeFileSync(join(s, 'Read.yaml'), ['variables:', '  n: number', 'blocks:', '  a: { kind: DbQuery, sql: "SELECT count(*) AS n FROM clients", into: { n: n } }', ''].join('\r\n'));
+  });
+  after(() => tmp.cleanup());
+
+  it('a *.SQL file with lines ending in CR alone makes its tables (a -- comment on its first line took the whole file)', () => {
+    writeFileSync(migration, ['-- clients of the CRM', 'CREATE TABLE clients (id INTEGER PRIMARY KEY, name TEXT);', ''].join('\r'));
+    const v = run(tmp.dir, ['validate']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /1 scenario file\(s\) valid/);
+  });
+
+  it('one saved in windows-1251 is said to be one, not "unrecognized token"', () => {
+    writeFileSync(migration, cp1251('-- Клиенты\r\nCREATE TABLE clients (id INTEGER PRIMARY KEY, name TEXT);\r\n'));
+    const v = run(tmp.dir, ['validate']);
+    assert.equal(v.code, 1, v.stdout + v.stderr);
+    assert.match(v.stdout, /001-CLIENTS\.SQL:1:1 E_MIGRATION .*the file is not UTF-8: the byte 0xCA at line 1, column 4 is not UTF-8 text; it looks saved as windows-1251/);
+  });
+});
