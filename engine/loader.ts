@@ -126,7 +126,8 @@ function invisibleCharacters(text: string): Array<{ offset: number; message: str
   }
   for (const [c, at] of seen) {
     const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-    const name = c === '\0' ? `a NUL character (${code})` : `the control character ${code}`;
+    // Ctrl-Z (U+001A) is the end-of-file mark DOS tools, and some Windows ones still, write after the last line.
+    const name = c === '\0' ? `a NUL character (${code})` : c === '\x1A' ? `the control character ${code} (Ctrl-Z, the end-of-file mark of DOS tools)` : `the control character ${code}`;
     out.push({ offset: at[0]!, message: `the file holds ${name}, which editors do not show${at.length > 1 ? ` (here and in ${at.length - 1} more place(s))` : ''}`, hint: 'remove it: a scenario file is text, and YAML allows no control characters but tab and line breaks' });
   }
   return out;

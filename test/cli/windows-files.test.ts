@@ -154,3 +154,16 @@ describe('migrations saved on Windows or an old Mac', () => {
     assert.match(v.stdout, /001-CLIENTS\.SQL:1:1 E_MIGRATION .*the file is not UTF-8: the byte 0xCA at line 1, column 4 is not UTF-8 text; it looks saved as windows-1251/);
   });
 });
+
+describe('a scenario ending in Ctrl-Z', () => {
+  const tmp = tempDir();
+  after(() => tmp.cleanup());
+
+  it('names the character as the end-of-file mark it is, at its place', () => {
+    mkdirSync(join(tmp.dir, 'scenarios'));
+    writeFileSync(join(tmp.dir, 'scenarios', 'Old.yaml'), `${HOOK}\x1A`);
+    const v = run(tmp.dir, ['validate']);
+    assert.equal(v.code, 1, v.stdout + v.stderr);
+    assert.match(v.stdout, /Old\.yaml:6:1 E_YAML_SYNTAX the file holds the control character U\+001A \(Ctrl-Z, the end-of-file mark of DOS tools\)/);
+  });
+});
