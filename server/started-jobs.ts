@@ -3,12 +3,13 @@
 // commit), so that read went through every stored job, newest first, even after it had found the run's few (about
 // 0.5 s at 180,000 jobs, on the server's event loop for the console's run page).
 import type { JobRecord, Store } from './store/store.port.js';
+import { isRecordCutStep } from './run-budget.js';
 
 /**
  * The ids of the jobs a stored trace says its run started (`effect.started` steps), in the order they were started,
  * once each; undefined when the trace may not name every start: not an array, its steps not kept (OKTELL_TRACE=failed),
  * or steps left out (a record cut at its budget, the middle of a runaway loop), which shows as step numbers that do not
- * run 1, 2, 3… without a gap.
+ * run 1, 2, 3… without a gap, or as a record-cut marker that left steps out (a cut of the trace's tail leaves no gap).
  */
 export function startedJobIdsOf(trace: unknown): string[] | undefined {
   if (!Array.isArray(trace)) return undefined;
@@ -16,6 +17,10 @@ export function startedJobIdsOf(trace: unknown): string[] | undefined {
   for (let i = 0; i < trace.length; i++) {
     const step = trace[i] as { step?: unknown; effect?: { started?: unknown; runId?: unknown } } | null;
     if (!step || typeof step !== 'object' || step.step !== i + 1) return undefined;
+    // A record cut at its budget whose steps were left out at its end (or all of them: its last step alone larger than
+    // the room, or parameters that fill it) has no gap in its numbers: the marker takes the first left-out step's number
+    // and nothing follows it. Its marker says so.
+    if (isRecordCutStep(step) && (step.effect as { recordCut?: { steps?: { omitted?: unknown } } } | undefined)?.recordCut?.steps?.omitted !== 0) return undefined;
     const effect = step.effect;
     if (effect && typeof effect === 'object' && typeof effect.started === 'string' && typeof effect.runId === 'string' && !ids.includes(effect.runId)) ids.push(effect.runId);
   }

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startedJobIdsOf, startedJobs } from '../../server/started-jobs.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { fitRunRecord } from '../../server/run-budget.js';
+import type { TraceStep } from '../../engine/index.js';
 import type { ListJobsQuery, Store } from '../../server/store/store.port.js';
 
 const step = (n: number, effect?: Record<string, unknown>) => ({ step: n, scenario: 'Hook', block: `b${n}`, kind: effect ? 'AsyncScenario' : 'Variable', exit: 'next', ms: 0, ...(effect ? { effect } : {}) });
@@ -68,6 +70,34 @@ describe('startedJobs', () => {
         assert.deepEqual((await startedJobs(c.store, { id: 'hook-1', trace }, 20)).map((j) => j.id), ['job-a']);
         assert.equal(c.scans(), 1);
       }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a record cut at its budget with its tail left out (no gap in the step numbers): the jobs table is read', async () => {
+    const store = await openSqliteStore({ file: ':memory:' });
+    try {
+      await store.enqueueJobs([
+        { id: 'job-early', scenario: 'Child', params: {}, parentRunId: 'hook-1' },
+        { id: 'job-late', scenario: 'Child', params: {}, parentRunId: 'hook-1' },
+      ]);
+      // 200 small steps, a start at step 2 and one at step 190, then a last step too large for the room left: the
+      // budget's cut keeps the head and no tail, and its marker takes the number of the first step left out.
+      const whole: TraceStep[] = [];
+      for (let i = 1; i <= 200; i++) whole.push(<TraceStep>step(i, i === 2 ? { started: 'Child', runId: 'job-early' } : i === 190 ? { started: 'Child', runId: 'job-late' } : undefined));
+      whole.push(<TraceStep>{ ...step(201), changed: { big: 'x'.repeat(12_000) } });
+      const tailCut = fitRunRecord({ trace: whole, bpiumCalls: [], mails: [] }, [], 16_384, 'hook-1', 'Hook').trace;
+      // Parameters that fill the budget: every step left out, the marker alone (numbered 1).
+      const allCut = fitRunRecord({ trace: whole, bpiumCalls: [], mails: [] }, [{ body: 'y'.repeat(16_384) }], 16_384, 'hook-1', 'Hook').trace;
+      for (const trace of [tailCut, allCut]) {
+        assert.ok(trace.every((s, i) => s.step === i + 1), 'step numbers without a gap');
+        assert.equal(startedJobIdsOf(trace), undefined);
+        assert.deepEqual((await startedJobs(store, { id: 'hook-1', trace }, 20)).map((j) => j.id).sort(), ['job-early', 'job-late']);
+      }
+      // A cut that left no step out (only letters or Bpium calls): its marker comes last, and every start is named.
+      const noStepCut = [...whole.slice(0, 3), { step: 4, scenario: 'Hook', block: tailCut.at(-1)!.block, kind: tailCut.at(-1)!.kind, exit: 'left out', ms: 0, effect: { recordCut: { budgetBytes: 16_384, steps: { first: 3, omitted: 0 }, bpiumCalls: { first: 0, omitted: 0 }, mails: { first: 1, omitted: 2 } } } }];
+      assert.deepEqual(startedJobIdsOf(noStepCut), ['job-early']);
     } finally {
       await store.close();
     }
