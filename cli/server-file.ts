@@ -17,6 +17,12 @@ export const STORE_FILE = 'store.json';
 export interface ServerFile {
   /** The process that wrote it; a file whose process is gone is ignored. */
   pid: number;
+  /**
+   * When that process started, as Linux counts it (field 22 of `/proc/<pid>/stat`, clock ticks since boot), so that a
+   * file whose pid now belongs to another process (the server was killed and the pid reused) is told from the running
+   * server's. Absent where there is no /proc, and in the file of an older server: the pid alone decides then.
+   */
+  processStart?: string;
   /** The Oktell server, e.g. `http://127.0.0.1:4055`. */
   url: string;
   /** The embedded Bpium emulator, when `serve` started one. */
@@ -134,18 +140,41 @@ function readStoreFile(dataDir: string): ServerFileStore | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
+/**
+ * When the process `pid` started (field 22 of /proc/<pid>/stat, ticks since boot), or undefined where that cannot be
+ * read (no /proc, the process is gone, or /proc hides other users' processes).
+ */
+export function processStartOf(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself: count from the last ")".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = fields[19]; // fields 3.. follow the name: field 22 is the 20th
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+}
+
+/**
+ * Whether the process that wrote a `serve.json` still runs: its pid is alive and, when the file recorded its start
+ * (`processStart`) and /proc tells the pid's, that is the same start; else the pid belongs to another process now.
+ */
+function processAlive(pid: number, processStart?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (processStart === undefined) return true;
+  const now = processStartOf(pid);
+  return now === undefined || now === processStart;
 }
 
 /** The running server's addresses, or undefined when no server of this data folder is running (or the file is bad). */
-export function readServerFile(dataDir: string, alive: (pid: number) => boolean = processAlive): ServerFile | undefined {
+export function readServerFile(dataDir: string, alive: (pid: number, processStart?: string) => boolean = processAlive): ServerFile | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(serverFilePath(dataDir), 'utf8'));
@@ -153,9 +182,11 @@ export function readServerFile(dataDir: string, alive: (pid: number) => boolean 
     return undefined;
   }
   const f = parsed as Partial<ServerFile> | null;
-  if (!f || typeof f.pid !== 'number' || typeof f.url !== 'string' || !alive(f.pid)) return undefined;
+  const processStart = typeof f?.processStart === 'string' ? f.processStart : undefined;
+  if (!f || typeof f.pid !== 'number' || typeof f.url !== 'string' || !alive(f.pid, processStart)) return undefined;
   return {
     pid: f.pid,
+    ...(processStart !== undefined ? { processStart } : {}),
     url: f.url,
     ...(typeof f.bpiumEmulator === 'string' ? { bpiumEmulator: f.bpiumEmulator } : {}),
     ...(typeof f.bpiumEmulatorLogin === 'string' ? { bpiumEmulatorLogin: f.bpiumEmulatorLogin } : {}),
@@ -189,7 +220,7 @@ export interface FolderServer {
 
 export function readFolderServer(dataDir: string): FolderServer {
   const file = readServerFile(dataDir, () => true);
-  return { file, running: file && processAlive(file.pid) ? file : undefined };
+  return { file, running: file && processAlive(file.pid, file.processStart) ? file : undefined };
 }
 
 /**

@@ -89,7 +89,8 @@ export function refuseServedFolder(dataDir: string): void {
   if (!running?.bpiumEmulator) return;
   if (running.store?.kind !== 'postgres' && !dataFolderHeld(dataDir)) return;
   // A PostgreSQL server holds the folder's lock shared, which dataFolderHeld does not see (it looks for a SQLite
-  // server's): only its pid tells, and a reused pid would keep refusing.
+  // server's): only its pid tells (with its start, where /proc has it), and without /proc a reused pid would keep
+  // refusing.
   const stale = running.store?.kind === 'postgres' ? ` (if no such server runs, its serve.json is left over: remove ${serverFilePath(dataDir)})` : '';
   throw new UsageError(
     `the data folder ${dataDir} is in use by the server with pid ${running.pid} (${running.url}), whose embedded Bpium emulator (${running.bpiumEmulator}) keeps its data there: use that emulator, stop that server first, or give this one another data folder (--data-dir or OKTELL_DATA_DIR)${stale}`,

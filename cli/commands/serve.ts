@@ -9,7 +9,7 @@ import { MigrationError, migrationFailureText } from '../../adapters/db/migratio
 import { ConfigError, hookSecret, type StoreSetting } from '../../server/config.js';
 import { envSetting } from '../../engine/env.js';
 import { redactPostgresUrl } from '../../server/store/postgres.url.js';
-import { removeServerFile, serverFilePath, STORE_FILE, writeServerFile, writeStoreFile, type ServerFile, type ServerFileStore } from '../server-file.js';
+import { processStartOf, removeServerFile, serverFilePath, STORE_FILE, writeServerFile, writeStoreFile, type ServerFile, type ServerFileStore } from '../server-file.js';
 import { DEMO_PASSWORD, type BpiumEmulator } from '../../bpium-emulator/index.js';
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 import type { ServiceTask } from '../../server/tasks/definitions.js';
@@ -72,7 +72,9 @@ export async function serveAction(o: ServeOpts): Promise<void> {
       unwritten.push(unwritableFile(file, e, storeEntry.kind === 'postgres'));
     }
   };
-  tryWrite(serverFilePath(server.config.dataDir), () => writeServerFile(server.config.dataDir, { pid: process.pid, url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry, scenariosDir: resolve(server.config.scenariosDir), maxAttempts: server.config.workers.maxAttempts, timeZone: server.config.timeZone, ...(server.config.configPath !== undefined ? { configFile: resolve(server.config.configPath) } : {}) }));
+  // Its start too, where /proc tells it: a file left by a killed server whose pid another process got is told apart.
+  const ownStart = processStartOf(process.pid);
+  tryWrite(serverFilePath(server.config.dataDir), () => writeServerFile(server.config.dataDir, { pid: process.pid, ...(ownStart !== undefined ? { processStart: ownStart } : {}), url: server.url, ...emulatorEntry(server.emulator), signedPaths, startedAt: new Date().toISOString(), store: storeEntry, scenariosDir: resolve(server.config.scenariosDir), maxAttempts: server.config.workers.maxAttempts, timeZone: server.config.timeZone, ...(server.config.configPath !== undefined ? { configFile: resolve(server.config.configPath) } : {}) }));
   // serve.json goes when the server stops; store.json stays, so the refusal outlives the server.
   tryWrite(join(server.config.dataDir, STORE_FILE), () => writeStoreFile(server.config.dataDir, storeEntry));
   const u = hookUser(server.users)!;
