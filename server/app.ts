@@ -435,8 +435,23 @@ function bodyBudgetMetrics(budget: BodyBudget): string[] {
  * `/execsvcscriptplain/` gets the plain text it reads, not XML.
  */
 function webApiRoute(req: Request): 'xml' | 'plain' | undefined {
-  const path = req.path.toLowerCase().replace(/\/$/, '');
-  return path === '/execsvcscript' ? 'xml' : path === '/execsvcscriptplain' ? 'plain' : undefined;
+  return webApiForm(req.path);
+}
+
+/** webApiRoute for a path alone (no query), as Node's parser left it for an answer it makes itself (serve.ts). */
+export function webApiForm(path: string): 'xml' | 'plain' | undefined {
+  const p = path.toLowerCase().replace(/\/$/, '');
+  return p === '/execsvcscript' ? 'xml' : p === '/execsvcscriptplain' ? 'plain' : undefined;
+}
+
+/**
+ * A Web-API answer written by hand on a socket (`HTTP/1.1 <statusLine>`, connection closed), in the form of the route:
+ * for the answers Node's parser makes before the route runs (408, 431), which Web-API clients could not read.
+ */
+export function rawWebApiAnswer(form: 'xml' | 'plain', statusLine: string, a: ExecSvcAnswer): string {
+  const body = form === 'plain' ? a.returnValue : execSvcScriptXml(a);
+  const type = form === 'plain' ? 'text/plain; charset=utf-8' : 'application/xml; charset=utf-8';
+  return `HTTP/1.1 ${statusLine}\r\nContent-Type: ${type}\r\n${START_RESULT_HEADER}: ${a.startResult}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /**

@@ -19,7 +19,7 @@ import type { LoggerPort } from '../engine/index.js';
 import { loadRunLibraries } from './run-libraries.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { emulatorAccount, startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
-import { createApp, type AppDeps } from './app.js';
+import { createApp, rawWebApiAnswer, webApiForm, type AppDeps } from './app.js';
 import { continueChecked, hookListener } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
 import { ConfigError, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
@@ -669,6 +669,28 @@ const CLIENT_ERROR_ANSWERS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
+/** What the Web-API says for Node's own answers, when the request is known to be the Web-API's. */
+const WEB_API_REASONS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: 'the request line and headers are larger than the server reads (16 KB): nothing was started; send long values as a POST form, with the parameters in the body',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'a chunk of the body has extensions larger than the server reads: nothing was started',
+  ERR_HTTP_REQUEST_TIMEOUT: 'the request did not arrive within the request timeout (OKTELL_REQUEST_TIMEOUT_MS): nothing was started; send it again',
+};
+
+/**
+ * The path of the request a parse error cut, where it is known: the request in flight, once its headers were read
+ * (a body that did not arrive in time); else the request line at the start of the bytes that failed (headers too
+ * large, sent at once). Undefined when those bytes start elsewhere (headers that came in several reads): Node's bare
+ * answer is sent then.
+ */
+function clientErrorPath(e: Error & { rawPacket?: unknown }, inFlight: { req?: { url?: string } } | null | undefined): string | undefined {
+  const url = inFlight?.req?.url;
+  if (typeof url === 'string') return url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0];
+  if (!Buffer.isBuffer(e.rawPacket)) return undefined;
+  // The path must end in these bytes (a "?", a space): one cut off could be /execsvcscript of /execsvcscriptplain.
+  const line = /^[A-Z]{1,20} (?:[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*)?(\/[^\s?#]*)[\s?#]/i.exec(e.rawPacket.subarray(0, 1024).toString('latin1'));
+  return line?.[1];
+}
+
 /**
  * Errors of a connection its client ended: a reset, its side closed in the middle of a request (Node's parser reports
  * the early end of a body as HPE_INVALID_EOF_STATE: a caller's own timeout, a closed 1C client), the network gone.
@@ -685,7 +707,7 @@ const CLIENT_ENDED = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STATE', 'EPIPE', 'E
 export function answerClientError(e: Error & { code?: string }, socket: Duplex): void {
   // As node does: no answer when a response on this connection has begun (it would be cut into); an earlier response
   // of a kept-alive connection, finished, does not count (node's `_httpMessage` is the one in flight).
-  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean; req?: { url?: string } } | null })._httpMessage;
   // Unless the client ended the connection itself, the server cuts it: the request's log line says so (server-cut.ts),
   // not that its client ended it.
   if (!CLIENT_ENDED.has(e.code ?? '')) noteServerCut(socket, e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'its body did not arrive within the request timeout, OKTELL_REQUEST_TIMEOUT_MS; answered 408' : `the rest of the request could not be read (${String(e.code ?? e.message).slice(0, 60)})`);
@@ -699,7 +721,14 @@ export function answerClientError(e: Error & { code?: string }, socket: Duplex):
       'Cyrillic, or a space): encode it as UTF-8, e.g. /%D0%97 for /З and ?%D1%82%D0%B5%D0%BC%D0%B0=%D0%9F for ?тема=П ' +
       "(curl encodes the path itself; for the query, curl -G --data-urlencode 'тема=Привет' URL)\n";
     socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  } else socket.write(`HTTP/1.1 ${CLIENT_ERROR_ANSWERS[e.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`);
+  } else {
+    const statusLine = CLIENT_ERROR_ANSWERS[e.code ?? ''] ?? '400 Bad Request';
+    const reason = WEB_API_REASONS[e.code ?? ''];
+    const form = reason !== undefined ? webApiForm(clientErrorPath(e, inFlight) ?? '') : undefined;
+    // A Web-API client reads Oktell's answer (XML, or the plain return value with its start result), not Node's bare line.
+    if (form !== undefined) socket.write(rawWebApiAnswer(form, statusLine, { started: false, startResult: -1, returnValue: reason! }));
+    else socket.write(`HTTP/1.1 ${statusLine}\r\nConnection: close\r\n\r\n`);
+  }
   // As node does: the answer is written at once, then the connection is closed.
   socket.destroy();
 }
