@@ -3,6 +3,7 @@
 import type { JobRecord, JobState, RunStatus, RunSummary, StoreCounts } from './store/store.port.js';
 import { jobRunTrigger } from './run-record.js';
 import { RUN_ERROR_CODES } from '../engine/index.js';
+import { hostname } from 'node:os';
 
 /** A run's status in a list: the stored status, or `dead` for the run that made its job a dead letter. */
 export type ListedRunStatus = RunStatus | 'dead';
@@ -108,8 +109,36 @@ export const CLAIMED_STATE = 'claimed by a worker: its attempt is under way, or,
  * it is queued again: only a queued job is cancelled, and a claimed one is queued again when its attempt fails and
  * waits for a retry, or when the server stops (a job claimed ahead is given back to the queue uncounted).
  */
-export function whenCancellable(cancelCommand: string): string {
+export function whenCancellable(cancelCommand: string, job?: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, now = Date.now()): string {
+  const gone = job && goneWorker(job, now);
+  if (gone) {
+    // No server to stop: telling the operator to stop one (another instance, say) would cut off other jobs for nothing.
+    return `${gone}, so there is no server to stop for it: a server takes the job over (another instance at its next claim once the lease has run out, or the next start of a server on this store) and runs it again, or makes it a dead letter if it has no attempt left. Cancel works once the job is back in the queue: if that attempt fails and waits for a retry, cancel it then (${cancelCommand})`;
+  }
   return `Cancel works once the job is back in the queue: if its attempt fails and waits for a retry, cancel it then (${cancelCommand}); to stop it now, stop the server (a job claimed ahead goes back to the queue, where it can be cancelled before the next start; an attempt under way is cut off and resumed at the next start)`;
+}
+
+/**
+ * Why a claimed job's worker is known to be gone, or undefined when it may still run: its lease ran out unrenewed (a
+ * live worker renews it every third of the lease), or its worker id (`host:pid…`, delivery/pool.ts) names a process
+ * of this machine that is not running. A worker of another machine with its lease still running cannot be told.
+ */
+function goneWorker(job: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, now: number): string | undefined {
+  const owner = job.leaseOwner ?? 'unknown';
+  if (job.leaseExpiresAt !== null && job.leaseExpiresAt <= now) {
+    return `Its worker (${owner}) stopped renewing its claim, whose lease ran out at ${new Date(job.leaseExpiresAt).toISOString()}: its server was stopped or killed (or hangs)`;
+  }
+  const m = /^(.*):(\d+)(?:\/t\d+)?:[^:]*$/.exec(job.leaseOwner ?? '');
+  if (!m || m[1] !== hostname()) return undefined;
+  const pid = Number(m[2]);
+  try {
+    process.kill(pid, 0);
+    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') return undefined; // EPERM: it runs, as another user
+  }
+  const until = job.leaseExpiresAt !== null ? `; its lease runs out at ${new Date(job.leaseExpiresAt).toISOString()}` : '';
+  return `Its worker (${owner}) was process ${pid} of this machine, which is not running any more: its server was stopped or killed${until}`;
 }
 
 /**

@@ -40,7 +40,7 @@ async function cancelTarget(store: Store, id: string, dirFlag: string): Promise<
   if (job.status === 'queued') return job;
   const why = `job ${job.id} (${job.scenario}) ${notCancellable(job)}`;
   if (job.status !== 'running') return { problem: why };
-  return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`)}` };
+  return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`, job)}` };
 }
 
 export async function cancelAction(names: string[], o: CancelOptions): Promise<void> {

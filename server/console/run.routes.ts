@@ -537,11 +537,11 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
       link: { href: `${consoleBase(res)}/runs?${new URLSearchParams({ job: job.id })}`, text: `The runs of job ${job.id}` },
       nav: 'jobs',
     }, 409);
-  const running = `${whenCancellable('its Cancel button, on the jobs page')}.`;
+  const running = (j: JobRecord) => `${whenCancellable('its Cancel button, on the jobs page', j)}.`;
   // Why a job that is not queued is refused; one cancelled already says by whom and when (another console, the CLI).
   const why = (j: JobRecord) => {
     const by = wasCancelled(j) ? (j.lastError as { message?: unknown }).message : undefined;
-    return `The job ${notCancellable(j)}.${j.status === 'running' ? ` ${running}` : ''}${typeof by === 'string' && by ? ` It was ${by}.` : ''}`;
+    return `The job ${notCancellable(j)}.${j.status === 'running' ? ` ${running(j)}` : ''}${typeof by === 'string' && by ? ` It was ${by}.` : ''}`;
   };
   if (job.status !== 'queued') return refused(why(job));
   if (!step.confirmed) return askToConfirm(ctx, res, job, 'cancel', step);
@@ -558,7 +558,7 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
     // retry): it may be cancelled now, from a page drawn afresh.
     if (now.status === 'queued') return refused('The job left the queue and came back to it while this Cancel was under way (a worker tried it, or it was cancelled and replayed elsewhere): it was not cancelled. Open the jobs page again and cancel it there if you still mean to.');
     const ended = now.status !== 'running';
-    return refused(`A worker claimed the job after the page was drawn: it was not cancelled. ${ended ? `The job ${notCancellable(now)}.` : `The job is ${CLAIMED_STATE}. ${running}`}`);
+    return refused(`A worker claimed the job after the page was drawn: it was not cancelled. ${ended ? `The job ${notCancellable(now)}.` : `The job is ${CLAIMED_STATE}. ${running(now)}`}`);
   }
   ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');
   res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId })}`);

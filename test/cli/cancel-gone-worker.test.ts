@@ -1,0 +1,77 @@
+// `cancel` of a claimed job whose worker is gone (its server was killed: another instance takes the job over when the
+// lease runs out, or the next start does) must not advise stopping a server: there is none to stop. Told by a lease
+// that ran out unrenewed, or by a worker id naming a process of this machine that is not running. A worker that may
+// still run keeps the advice. The real binary on a real store (SQLite, and PostgreSQL when reachable).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { after, describe, it } from 'node:test';
+import { enqueue, postgresKind, sqliteKind, withStoreOf, type Kind } from './job-fates.helper.js';
+
+/** The pid of a process that ran and ended. */
+async function endedPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await new Promise((r) => child.once('exit', r));
+  return child.pid!;
+}
+
+async function claimed(kind: Kind, worker: string, leaseMs: number): Promise<string> {
+  return withStoreOf(kind, async (s) => {
+    const id = await enqueue(s);
+    const got = await s.claimJobs(worker, 10, leaseMs);
+    assert.deepEqual(got.map((j) => j.id), [id]);
+    return id;
+  });
+}
+
+const STOP_ADVICE = /to stop it now, stop the server/;
+
+for (const make of [sqliteKind, postgresKind]) {
+  // A store of its own for each case: a server's claim takes over the job of an earlier case whose lease ran out.
+  const kinds: Kind[] = [];
+  const fresh = () => {
+    const k = make();
+    kinds.push(k);
+    return k;
+  };
+  const { name, skip } = fresh();
+  describe(`cancel of a job whose worker is gone (${name})`, { timeout: 120_000, ...(skip ? { skip } : {}) }, () => {
+    after(async () => {
+      for (const k of kinds) await k.cleanup();
+    });
+
+    it('a lease that ran out: no server to stop, a server takes the job over', async () => {
+      const kind = fresh();
+      const id = await claimed(kind, 'elsewhere:4242:abcd1234', 1);
+      await new Promise((r) => setTimeout(r, 20));
+      const r = kind.cli(['cancel', id]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stderr, new RegExp(`job ${id} \\(Letters\\) is claimed by a worker`));
+      assert.match(r.stderr, /Its worker \(elsewhere:4242:abcd1234\) stopped renewing its claim, whose lease ran out at \d{4}-\d\d-\d\dT[\d:.]+Z: its server was stopped or killed \(or hangs\), so there is no server to stop for it: a server takes the job over/);
+      assert.match(r.stderr, new RegExp(`if that attempt fails and waits for a retry, cancel it then \\(npx oktell-emu cancel ${id}`));
+      assert.doesNotMatch(r.stderr, STOP_ADVICE);
+    });
+
+    it('a worker of this machine whose process is gone, its lease still running: the same', async () => {
+      const kind = fresh();
+      const pid = await endedPid();
+      const worker = `${hostname()}:${pid}:abcd1234`;
+      const id = await claimed(kind, worker, 600_000);
+      const r = kind.cli(['cancel', id]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stderr, new RegExp(`Its worker \\(${worker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) was process ${pid} of this machine, which is not running any more: its server was stopped or killed; its lease runs out at \\d{4}-[^,]+Z, so there is no server to stop for it`));
+      assert.doesNotMatch(r.stderr, STOP_ADVICE);
+    });
+
+    it('a worker that may still run (this process; another machine) keeps the advice to stop the server', async () => {
+      const kind = fresh();
+      for (const worker of [`${hostname()}:${process.pid}:abcd1234`, 'elsewhere:4242:abcd1234']) {
+        const id = await claimed(kind, worker, 600_000);
+        const r = kind.cli(['cancel', id]);
+        assert.equal(r.code, 2, r.stdout);
+        assert.match(r.stderr, STOP_ADVICE, worker);
+        assert.doesNotMatch(r.stderr, /no server to stop/, worker);
+      }
+    });
+  });
+}
