@@ -60,6 +60,18 @@ function invalidResponse(what: string): EffectError {
   });
 }
 
+/**
+ * A create Bpium answered 2xx without the new record's id (an empty body, JSON without `id`): it took the POST, so the
+ * record was most likely made, but under an id the run does not know. Of unknown outcome, not refused: the block's
+ * `timeout` exit, else the run fails R_EFFECT_UNKNOWN and no later attempt or plain replay makes a second record.
+ */
+function noNewRecordId(catalogId: string, status: number, body: JsonValue | undefined): EffectError {
+  const what = body === undefined ? 'an empty body' : 'no record id';
+  return new EffectError('unknown', `Bpium answered the new record in catalog ${catalogId} with ${what} (HTTP ${status}): the record may have been created, but its id is not known; it is not created again: look for it in Bpium before replaying the job`, {
+    code: 'BPIUM_NO_RECORD_ID',
+  });
+}
+
 function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -271,9 +283,7 @@ export function createBpiumClient(opts: BpiumClientOptions): BpiumClient {
       const res = await underCatalog(catalogId, () => transport.call({ method: 'POST', path, body: { values }, ...callOptions(callOpts), retryMode: 'not-processed' }), callOpts);
       invalidate(catalogId);
       const body = res.body;
-      if (!isObject(body) || (typeof body.id !== 'string' && typeof body.id !== 'number')) {
-        throw invalidResponse(`the created record in catalog ${catalogId}`);
-      }
+      if (!isObject(body) || (typeof body.id !== 'string' && typeof body.id !== 'number')) throw noNewRecordId(catalogId, res.status, body);
       return { id: String(body.id) };
     },
 
