@@ -29,7 +29,7 @@ function ids(list: readonly string[]): string {
 }
 
 /** The job a named run (or job) id cancels, or why it cannot be: the id unknown, the job running or ended. */
-async function cancelTarget(store: Store, id: string, dirFlag: string): Promise<JobRecord | { problem: string }> {
+async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: boolean): Promise<JobRecord | { problem: string }> {
   const run = await store.getRun(id);
   const jobId = run?.jobId ?? id;
   const job = await store.getJob(jobId);
@@ -40,7 +40,7 @@ async function cancelTarget(store: Store, id: string, dirFlag: string): Promise<
   if (job.status === 'queued') return job;
   const why = `job ${job.id} (${job.scenario}) ${notCancellable(job)}`;
   if (job.status !== 'running') return { problem: why };
-  return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`, job)}` };
+  return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`, job, { sqlite })}` };
 }
 
 export async function cancelAction(names: string[], o: CancelOptions): Promise<void> {
@@ -72,7 +72,7 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
     const targets: JobRecord[] = [];
     const problems: string[] = [];
     for (const id of names) {
-      const t = await cancelTarget(store, id, dirFlag);
+      const t = await cancelTarget(store, id, dirFlag, settings.store.kind === 'sqlite');
       if ('problem' in t) problems.push(t.problem);
       else if (!targets.some((j) => j.id === t.id)) targets.push(t);
     }

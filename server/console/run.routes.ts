@@ -537,7 +537,7 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
       link: { href: `${consoleBase(res)}/runs?${new URLSearchParams({ job: job.id })}`, text: `The runs of job ${job.id}` },
       nav: 'jobs',
     }, 409);
-  const running = (j: JobRecord) => `${whenCancellable('its Cancel button, on the jobs page', j)}.`;
+  const running = (j: JobRecord) => `${whenCancellable('its Cancel button, on the jobs page', j, { sqlite: ctx.d.config.store.kind === 'sqlite' })}.`;
   // Why a job that is not queued is refused; one cancelled already says by whom and when (another console, the CLI).
   const why = (j: JobRecord) => {
     const by = wasCancelled(j) ? (j.lastError as { message?: unknown }).message : undefined;

@@ -52,13 +52,19 @@ for (const make of [sqliteKind, postgresKind]) {
       assert.doesNotMatch(r.stderr, STOP_ADVICE);
     });
 
-    it('a worker of this machine whose process is gone, its lease still running: the same', async () => {
+    // With SQLite every server of the store runs on this machine; with PostgreSQL a host name may be another machine's
+    // too (cloned machines called alike), so only the lease tells there.
+    it(name === 'SQLite' ? 'a worker of this machine whose process is gone, its lease still running: the same' : 'a worker named as this machine whose pid is not running here, its lease still running: the advice is kept', async () => {
       const kind = fresh();
       const pid = await endedPid();
       const worker = `${hostname()}:${pid}:abcd1234`;
       const id = await claimed(kind, worker, 600_000);
       const r = kind.cli(['cancel', id]);
       assert.equal(r.code, 2, r.stdout);
+      if (name !== 'SQLite') {
+        assert.match(r.stderr, STOP_ADVICE);
+        return;
+      }
       assert.match(r.stderr, new RegExp(`Its worker \\(${worker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) was process ${pid} of this machine, which is not running any more: its server was stopped or killed; its lease runs out at \\d{4}-[^,]+Z, so there is no server to stop for it`));
       assert.doesNotMatch(r.stderr, STOP_ADVICE);
     });
