@@ -4,16 +4,21 @@
 // 0.5 s at 180,000 jobs, on the server's event loop for the console's run page).
 import type { JobRecord, Store } from './store/store.port.js';
 import { isRecordCutStep } from './run-budget.js';
+import { traceNotKeptOf } from './trace-setting.js';
 
 /**
  * The ids of the jobs a stored trace says its run started (`effect.started` steps), in the order they were started,
- * once each; undefined when the trace may not name every start: not an array, its steps not kept (OKTELL_TRACE=failed),
- * or steps left out (a record cut at its budget, the middle of a runaway loop), which shows as step numbers that do not
+ * once each; undefined when the trace may not name every start: not an array, its steps not kept (OKTELL_TRACE=failed)
+ * by a build whose marker did not name the starts, or steps left out (a record cut at its budget, the middle of a runaway loop), which shows as step numbers that do not
  * run 1, 2, 3… without a gap, or as a record-cut marker that left steps out (a cut of the trace's tail leaves no gap).
  */
 export function startedJobIdsOf(trace: unknown): string[] | undefined {
   if (!Array.isArray(trace)) return undefined;
-  const ids: string[] = [];
+  // A completed run stored without its steps (OKTELL_TRACE=failed) names its starts in the marker, when it made them all
+  // (trace-setting.ts); an older record's marker does not.
+  const notKept = traceNotKeptOf(trace);
+  if (notKept) return notKept.started && Array.isArray(notKept.started) ? [...new Set(notKept.started.filter((id) => typeof id === 'string'))] : undefined;
+  const ids = new Set<string>();
   for (let i = 0; i < trace.length; i++) {
     const step = trace[i] as { step?: unknown; effect?: { started?: unknown; runId?: unknown } } | null;
     if (!step || typeof step !== 'object' || step.step !== i + 1) return undefined;
@@ -22,9 +27,9 @@ export function startedJobIdsOf(trace: unknown): string[] | undefined {
     // and nothing follows it. Its marker says so.
     if (isRecordCutStep(step) && (step.effect as { recordCut?: { steps?: { omitted?: unknown } } } | undefined)?.recordCut?.steps?.omitted !== 0) return undefined;
     const effect = step.effect;
-    if (effect && typeof effect === 'object' && typeof effect.started === 'string' && typeof effect.runId === 'string' && !ids.includes(effect.runId)) ids.push(effect.runId);
+    if (effect && typeof effect === 'object' && typeof effect.started === 'string' && typeof effect.runId === 'string') ids.add(effect.runId);
   }
-  return ids;
+  return [...ids];
 }
 
 /**

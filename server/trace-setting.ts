@@ -28,6 +28,11 @@ export interface TraceNotKept {
   steps: number;
   /** Return values (their numbers) that were dates: a stored trace step would have said so (stored-values.ts). */
   returnDates?: string[];
+  /**
+   * The ids of the jobs the run started (its AsyncScenario blocks'), in order, so that the jobs it started are read by
+   * id, not found by reading the jobs table (started-jobs.ts). Absent in records of older builds.
+   */
+  started?: string[];
 }
 
 /** Whether a run's record keeps its trace under `kept`. */
@@ -40,12 +45,14 @@ export function keepsTrace(result: Pick<RunResult, 'status' | 'mayRepeat'>, kept
  * The trace stored for a completed run under `OKTELL_TRACE=failed`: the marker step, then only the steps that are the
  * sole record of an effect. The rest of the trace is neither copied nor cut nor serialised.
  */
-export function traceWithoutSteps(result: Pick<RunResult, 'trace' | 'scenario' | 'returnValues' | 'traceTruncated'>): TraceStep[] {
+export function traceWithoutSteps(result: Pick<RunResult, 'trace' | 'scenario' | 'returnValues' | 'traceTruncated' | 'asyncStarted'>): TraceStep[] {
   const kept: TraceStep[] = [];
   for (const s of result.trace) if (EFFECT_ONLY_KINDS.has(s.kind) && s.effect !== undefined) kept.push(s);
   const returnDates = dateKeys(result.returnValues);
   const steps = result.trace.length + (result.traceTruncated ?? 0);
-  const notKept: TraceNotKept = { setting: `${TRACE_SETTING}=failed`, steps, ...(returnDates ? { returnDates } : {}) };
+  // Every start the run made (a runaway loop's trace may have lost some of their steps; this list is whole).
+  const started = result.asyncStarted.flatMap((a) => (a.runId !== undefined ? [a.runId] : []));
+  const notKept: TraceNotKept = { setting: `${TRACE_SETTING}=failed`, steps, ...(returnDates ? { returnDates } : {}), started };
   const marker: TraceStep = {
     step: 0,
     scenario: result.scenario,
@@ -65,7 +72,7 @@ export function traceWithoutSteps(result: Pick<RunResult, 'trace' | 'scenario' |
  * the marker and the effect-only steps (so that what works on the trace before it is stored, the hook's masking of
  * credentials, works on those few steps only); else the run as it is. Applied twice, the same.
  */
-export function untraced<R extends Pick<RunResult, 'trace' | 'scenario' | 'returnValues' | 'traceTruncated' | 'status' | 'mayRepeat'>>(result: R, kept: TraceKept | undefined): R {
+export function untraced<R extends Pick<RunResult, 'trace' | 'scenario' | 'returnValues' | 'traceTruncated' | 'status' | 'mayRepeat' | 'asyncStarted'>>(result: R, kept: TraceKept | undefined): R {
   if (keepsTrace(result, kept) || isTraceNotKeptStep(result.trace[0])) return result;
   const { traceTruncated: _cut, ...rest } = result;
   return { ...rest, trace: traceWithoutSteps(result) } as R;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunRecord } from '../../server/store/store.port.js';
 import { traceNotKeptOf, TRACE_NOT_KEPT_KIND } from '../../server/trace-setting.js';
+import { startedJobIdsOf } from '../../server/started-jobs.js';
 import { runCli } from '../cli/cli-process.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { AUTH, postWebhook, startTestServer, taskWebhook, waitFor, type TestServer } from './server-helpers.js';
@@ -39,6 +40,7 @@ for (const [kind, thread] of [['sqlite', 'off'], ['postgres', 'off'], ['sqlite',
     let schema: string | undefined;
     let hook: RunRecord;
     let child: RunRecord;
+    let childJobId = '';
 
     before(async () => {
       if (skip !== undefined) return;
@@ -53,6 +55,7 @@ for (const [kind, thread] of [['sqlite', 'off'], ['postgres', 'off'], ['sqlite',
         return j && j.status !== 'queued' && j.status !== 'running' ? j : undefined;
       }, 30_000);
       assert.equal(job.status, 'succeeded', JSON.stringify(job.lastError));
+      childJobId = job.id;
       child = (await t.server.store.getRun(job.lastRunId!))!;
     });
     after(async () => {
@@ -73,7 +76,13 @@ for (const [kind, thread] of [['sqlite', 'off'], ['postgres', 'off'], ['sqlite',
           assert.equal((run.bpiumCalls as unknown[]).length, 1);
           assert.equal((run.mails as Array<{ to: string[] }>)[0]!.to[0], 'ivan.petrov@example.com');
           assert.deepEqual(run.returnValues, { 1: 'notified 1 of 1' });
-        } else assert.ok(Object.keys(run.params as object).length > 0);
+        } else {
+          assert.ok(Object.keys(run.params as object).length > 0);
+          // The job it started is named in the marker, so its started jobs are read by id (started-jobs.ts).
+          assert.deepEqual(marker.started, [childJobId]);
+          assert.deepEqual(startedJobIdsOf(run.trace), [childJobId]);
+        }
+        if (which === 'child') assert.deepEqual(marker.started, [], 'the letter-sending run started no job');
       });
     }
 

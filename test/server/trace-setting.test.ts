@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import type { RunResult, TraceStep } from '../../engine/index.js';
 import { ConfigError, loadServerConfig } from '../../server/config.js';
 import { runWrite } from '../../server/run-record.js';
+import { startedJobIdsOf } from '../../server/started-jobs.js';
 import { storedReturnValues } from '../../server/stored-values.js';
 import { traceNotKeptOf, TRACE_NOT_KEPT_KIND, type TraceKept } from '../../server/trace-setting.js';
 import { tempDir } from '../helpers.js';
@@ -83,11 +84,26 @@ describe('OKTELL_TRACE: what a run record keeps', () => {
       } else {
         assert.equal(reads.n, 0, 'the steps left out were neither cut nor serialised');
         assert.deepEqual(stored.map((s) => [s.step, s.kind]), [[0, TRACE_NOT_KEPT_KIND], [3, 'WebRequest']]);
-        assert.deepEqual(traceNotKeptOf(stored), { setting: 'OKTELL_TRACE=failed', steps: 3 });
+        assert.deepEqual(traceNotKeptOf(stored), { setting: 'OKTELL_TRACE=failed', steps: 3, started: [] });
         assert.deepEqual(stored[0]!.notes, ['trace not kept (OKTELL_TRACE=failed)']);
       }
     });
   }
+
+  it('the jobs the run started are named in the marker, all of them even when a runaway loop lost steps', () => {
+    const asyncStarted = [
+      { block: 'go', scenario: 'Child', params: {}, runId: 'job-1' },
+      { block: 'go', scenario: 'Child', params: {}, runId: 'job-2' },
+    ];
+    // The trace kept the ends of a loop of 10,002 steps: the starts' own steps are among those left out.
+    const run = runWrite(result('completed', [countingStep(1, { n: 0 }), countingStep(10_002, { n: 0 })], { asyncStarted, traceTruncated: 10_000 }), { trigger: 'http', params: {}, traceKept: 'failed' });
+    const stored = JSON.parse(JSON.stringify(run.trace)) as TraceStep[];
+    assert.deepEqual(traceNotKeptOf(stored), { setting: 'OKTELL_TRACE=failed', steps: 10_002, started: ['job-1', 'job-2'] });
+    assert.deepEqual(startedJobIdsOf(stored), ['job-1', 'job-2']);
+    // A marker of an older build names none: the jobs table is read then.
+    const older = [{ ...stored[0]!, effect: { traceNotKept: { setting: 'OKTELL_TRACE=failed', steps: 2 } } }];
+    assert.equal(startedJobIdsOf(older), undefined);
+  });
 
   it('a date among the return values is still read back as a date without the steps that set it', () => {
     const when = new Date('2026-12-01T10:00:00Z');
