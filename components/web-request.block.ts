@@ -549,11 +549,16 @@ function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string; fragmen
 }
 
 /**
- * A URL's text as a message quotes it: its secrets masked (maskUrlText) over the whole text, then its first 200
- * characters, so that a password longer than the cut is not shown for want of its `@`.
+ * A URL's text as a message quotes it: its secrets masked (maskUrlText) over the whole text, then what follows a `#`
+ * taken off (a fragment is never sent, and may be a secret's rest or a token: `…/../x#x?token=…`, a redirect's
+ * `Location: /cb#access_token=…`), then its first 200 characters, so that a password longer than the cut is not shown
+ * for want of its `@`. Masked before the `#` is looked for: a `#` in a password (`http://u:7/X#pw@host/hook`) is masked
+ * with it, not cut there.
  */
 function shownUrlText(text: string): string {
-  return JSON.stringify(maskUrlText(text).slice(0, 200));
+  const masked = maskUrlText(text);
+  const hash = masked.indexOf('#');
+  return JSON.stringify((hash < 0 ? masked : masked.slice(0, hash)).slice(0, 200));
 }
 
 /**

@@ -156,6 +156,25 @@ auth: { user: '"ivan"', password: '[secret]' }`, { vars: { value: '#1?' } });
     assert.equal(plain.trace.find((t) => t.block === 'call')!.notes, undefined);
   });
 
+  it('a message quoting a url or a Location leaves out what follows its "#" (a fragment, which may be a token)', async () => {
+    // Before, a refused "." segment quoted the url as written, its fragment with it, and a redirect not followed quoted
+    // its Location whole (an OAuth callback's "#access_token=…"): both in the run's web requests, the trace and errors.
+    routes.set('/cb', (_q, res) => res.writeHead(302, { location: '/next#access_token=SECRET456' }).end());
+    const cases: Array<[string, RegExp]> = [
+      [`url: '[base] + "/a/../b#SECRET456"'`, /resolved away and call another address than the one written \("http:\/\/127\.0\.0\.1:\d+\/a\/\.\.\/b"\)/],
+      [`url: '[base] + "/a/../b#x?token=SECRET456"'`, /than the one written \("http:\/\/127\.0\.0\.1:\d+\/a\/\.\.\/b"\)/],
+      [`url: '[base] + "/cb"'\nmaxRedirects: 0`, /^redirected to "\/next": not followed, as maxRedirects is 0/],
+    ];
+    for (const [props, message] of cases) {
+      const r = await run(props);
+      assert.equal(exitOf(r), 'error', props);
+      assert.match(String(r.httpCalls?.[0]?.error), message, props);
+      // The answer's own headers (responseHeaders) are the service's data, kept as they came: only what is said of it.
+      const step = r.trace.find((t) => t.block === 'call')!;
+      assert.ok(!JSON.stringify({ h: r.httpCalls, notes: step.notes, effect: step.effect }).includes('SECRET456'), props);
+    }
+  });
+
   it('every method, with JSON, form and raw bodies and their content types', async () => {
     const cases: Array<[string, string, string, string]> = [
       ['POST', `json: { to: '"+7 900"', count: 2, nested: { ok: true, when: '[value]' } }`, 'application/json; charset=utf-8', '{"to":"+7 900","count":2,"nested":{"ok":true,"when":"x"}}'],
