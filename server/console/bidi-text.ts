@@ -31,12 +31,19 @@ const KEEP = new Set(['script', 'style', 'textarea', 'select']);
 const PLAIN = new Set(['title', 'svg']);
 /** A start or end tag's name, read where a `<` is. */
 const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9-]*)/y;
+/**
+ * Tokens drawn on one page at most; the characters after them are written `U+202E` as plain text (still not obeyed).
+ * A token is about 80 characters of markup for one character of data: a webhook value of a megabyte of U+202E (the
+ * run page shows it whole) made an 80 MB page and held the server for seconds.
+ */
+export const MAX_BIDI_TOKENS = 1000;
 
 /**
  * A rendered page with each bidirectional control character of its text drawn as a token (`<span class="bidi-char">`),
  * and written `U+202E` in the tooltips and names (`title`, `aria-label` attributes), the page's title and the SVG
  * flowchart. The views hold no such character of their own: every one comes from data, which the views escaped, so
- * a `<` of the page is always a tag. A page without one is returned as it is.
+ * a `<` of the page is always a tag. A page without one is returned as it is. Past MAX_BIDI_TOKENS tokens, a character
+ * is written `U+202E` as plain text: the page stays about the size of its data.
  */
 export function showBidiControls(html: string): string {
   if (!CONTROL.test(html)) return html;
@@ -44,10 +51,12 @@ export function showBidiControls(html: string): string {
   let i = 0;
   // The element whose content is kept (or written plain) up to its end tag, and how.
   let region: { name: string; mode: 'keep' | 'plain' } | undefined;
+  let tokens = 0;
+  const drawn = (c: string) => (++tokens <= MAX_BIDI_TOKENS ? token(c) : codePointLabel(c));
   while (i < html.length) {
     const lt = html.indexOf('<', i);
     const text = html.slice(i, lt < 0 ? html.length : lt);
-    out += !region ? text.replace(CONTROLS, token) : region.mode === 'plain' ? plain(text) : text;
+    out += !region ? text.replace(CONTROLS, drawn) : region.mode === 'plain' ? plain(text) : text;
     if (lt < 0) break;
     if (html.startsWith('<!--', lt)) {
       const end = html.indexOf('-->', lt);

@@ -4,10 +4,10 @@
 // page as served, the jobs list, the run page and the outbox; a Hebrew name is isolated, its letters left as they are.
 // A real server and Chromium: what is drawn is measured (where each character of a word lands on the screen).
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { AUTH, chromiumMissing, get, useConsoleBrowser, waitFor } from './console-helpers.js';
-import { showBidiControls } from '../../server/console/bidi-text.js';
+import { AUTH, chromiumMissing, get, postWebhook, startConsoleServer, taskWebhook, useConsoleBrowser, waitFor, type ConsoleServer } from './console-helpers.js';
+import { MAX_BIDI_TOKENS, showBidiControls } from '../../server/console/bidi-text.js';
 
 /** Sends a letter to `<name> <ivan@example.com>` with `name` in its subject too, and returns `name` and "tail". */
 const SPOOF_YAML = `variables:
@@ -163,5 +163,39 @@ describe('showBidiControls', () => {
         '<p><span class="bidi-char" title="U+200F RIGHT-TO-LEFT MARK">U+200F</span><span class="bidi-char" title="U+2066 LEFT-TO-RIGHT ISOLATE">U+2066</span></p>',
     );
     assert.equal(showBidiControls('<p>שלום</p>'), '<p>שלום</p>');
+  });
+
+  it('draws MAX_BIDI_TOKENS tokens at most on a page, the rest as plain U+202E text', () => {
+    // Before, 256 K of them made a page of 20 MB (about 80 characters of markup for each).
+    const html = showBidiControls(`<p>${RLO.repeat(262_144)}</p><p title="${RLO}">${RLO}</p>`);
+    assert.ok(!html.includes(RLO));
+    assert.equal(html.match(/<span class="bidi-char"/g)?.length, MAX_BIDI_TOKENS);
+    assert.equal(html.match(/U\+202E/g)?.length, 262_144 + 2 + MAX_BIDI_TOKENS, 'each character written out once, a token\'s tooltip once more');
+    assert.ok(html.length < 262_144 * 6 + 100_000, `${html.length} characters`);
+    assert.ok(html.endsWith(`<p title="U+202E">U+202E</p>`), 'past the bound, a character is plain text');
+  });
+});
+
+describe('a webhook value of 256 K bidirectional control characters on the run page', () => {
+  let t: ConsoleServer | undefined;
+  after(async () => t?.cleanup());
+
+  it('draws the first ones as tokens and the rest as plain U+202E text: the page stays near its data\'s size', { timeout: 30_000 }, async () => {
+    // Before, each of them became an 80-character token: the run page (its values cut as stored) was 1.4 MB where it
+    // is 0.23 MB now; showBidiControls alone made 20 MB of a page holding 256 K of them.
+    t = await startConsoleServer();
+    const description = RLO.repeat(262_144);
+    assert.equal((await postWebhook(t.server.url, taskWebhook({ name: 'Bidi flood', description, responsible: ['2'] }), t.secret)).status, 200);
+    const run = await waitFor('the run of the webhook', async () => (await t!.server.store.listRuns({ scenario: 'BpiumNewTask' })).items.find((r) => r.status !== 'running'));
+    const res = await get(`${t.base}/runs/${run.id}`);
+    const html = await res.text();
+    assert.equal(res.status, 200);
+    const shown = html.match(/U\+202E/g)?.length ?? 0;
+    assert.ok(!html.includes(RLO), 'no live U+202E on the page');
+    assert.equal(html.match(/<span class="bidi-char"/g)?.length, MAX_BIDI_TOKENS, 'tokens up to the bound');
+    // The run page shows the stored values, each cut (STORED_TEXT_CHARS): thousands of the characters still.
+    assert.ok(shown > 10_000, `the characters are written out (${shown})`);
+    // "U+202E" is 6 characters for each one, plus the bounded tokens' markup and the page itself.
+    assert.ok(html.length < shown * 7 + 200_000, `${html.length} characters for ${shown} control characters`);
   });
 });
