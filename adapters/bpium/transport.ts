@@ -184,6 +184,17 @@ export function decodeAnswer(body: Buffer, contentType: string | undefined): { t
   }
 }
 
+/** Whether a 2xx answer's text reads as the API's: empty (no body) or JSON. */
+function parsesAsJson(text: string): boolean {
+  if (text.trim() === '') return true;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A web page where JSON was expected: a login form, a proxy's page. */
 function looksLikeHtml(text: string): boolean {
   return /^\s*</.test(text);
@@ -347,6 +358,15 @@ export class BpiumTransport {
         return { status: 404, body: undefined, attempts };
       }
       if (res.status >= 200 && res.status < 300) {
+        // A POST (a create) answered 2xx was taken by what answered, perhaps passed on to Bpium: an answer that cannot
+        // be read leaves the record perhaps made, so it is of unknown outcome (not sent again by a retry or a plain
+        // replay), not a setting error whose dead letter is replayed into a second record.
+        if (req.method === 'POST' && (notUtf8 || !parsesAsJson(text))) {
+          throw new EffectError('unknown', `Bpium ${label}: HTTP ${res.status} with an answer that is ${notUtf8 ? 'not UTF-8 and names no charset' : 'not JSON'}${describeBody(text)}: the POST may have been passed on to Bpium and the record created; it is not sent again: look for it in Bpium before replaying the job (what answers at BPIUM_URL is not Bpium's API alone: a web page or a proxy answered)`, {
+            code: 'BPIUM_INVALID_RESPONSE',
+            attempts,
+          });
+        }
         if (notUtf8) {
           // Bpium writes UTF-8; other bytes without a charset are a proxy's doing, and reading on would store mojibake.
           // A setting, as a web page where JSON belongs is: the proxy answers every call with letters so, and the
