@@ -109,8 +109,8 @@ export const CLAIMED_STATE = 'claimed by a worker: its attempt is under way, or,
  * it is queued again: only a queued job is cancelled, and a claimed one is queued again when its attempt fails and
  * waits for a retry, or when the server stops (a job claimed ahead is given back to the queue uncounted).
  */
-export function whenCancellable(cancelCommand: string, job?: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, o: { sqlite?: boolean; now?: number } = {}): string {
-  const gone = job && goneWorker(job, o.now ?? Date.now(), o.sqlite === true);
+export function whenCancellable(cancelCommand: string, job?: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, o: { sqlite?: boolean; now?: number; servingPid?: number } = {}): string {
+  const gone = job && goneWorker(job, o.now ?? Date.now(), o.sqlite === true, o.servingPid);
   if (gone) {
     // No server to stop: telling the operator to stop one (another instance, say) would cut off other jobs for nothing.
     return `${gone}, so there is no server to stop for it: a server takes the job over (another instance at its next claim once the lease has run out, or the next start of a server on this store) and runs it again, or makes it a dead letter if it has no attempt left. Cancel works once the job is back in the queue: if that attempt fails and waits for a retry, cancel it then (${cancelCommand})`;
@@ -121,10 +121,12 @@ export function whenCancellable(cancelCommand: string, job?: Pick<JobRecord, 'le
 /**
  * Why a claimed job's worker is known to be gone, or undefined when it may still run: its lease ran out unrenewed (a
  * live worker renews it every third of the lease), or, with a SQLite store (whose servers run on this machine), its
- * worker id (`host:pid…`, delivery/pool.ts) names a process of this machine that is not running. With PostgreSQL a
+ * worker id (`host:pid…`, delivery/pool.ts) names a process of this machine that is not running, and not the server
+ * that holds the data folder now (`servingPid`: a server in another pid namespace, e.g. a container that shares the
+ * host name, is not seen by kill here). With PostgreSQL a
  * worker's host name may be another machine's too (cloned machines called alike), so only the lease tells there.
  */
-function goneWorker(job: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, now: number, sqlite: boolean): string | undefined {
+function goneWorker(job: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, now: number, sqlite: boolean, servingPid?: number): string | undefined {
   const owner = job.leaseOwner ?? 'unknown';
   if (job.leaseExpiresAt !== null && job.leaseExpiresAt <= now) {
     return `Its worker (${owner}) stopped renewing its claim, whose lease ran out at ${new Date(job.leaseExpiresAt).toISOString()}: its server was stopped or killed (or hangs)`;
@@ -132,6 +134,9 @@ function goneWorker(job: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, now: 
   const m = /^(.*):(\d+)(?:\/t\d+)?:[^:]*$/.exec(job.leaseOwner ?? '');
   if (!sqlite || !m || m[1] !== hostname()) return undefined;
   const pid = Number(m[2]);
+  // The live server that holds the SQLite store's data folder (its lock) has this pid in its serve.json: it runs, as
+  // its own pid namespace counts (a container sharing the host name, with the folder mounted), whatever kill says here.
+  if (pid === servingPid) return undefined;
   try {
     process.kill(pid, 0);
     return undefined;

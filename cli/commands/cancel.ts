@@ -7,6 +7,8 @@ import { cancelledError, notCancellable, wasCancelled, whenCancellable } from '.
 import type { JobRecord, Store } from '../../server/store/store.port.js';
 import { dataDirArg, oneOf, shellWord, storeSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
+import { readServerFile } from '../server-file.js';
+import { dataFolderHeld } from '../../server/data-lock.js';
 import { terminalText } from '../format.js';
 import { jobSelection, JOB_IDS_SHOWN, queuedJobIds } from './runs.js';
 import { someOf } from '../../engine/suggest.js';
@@ -28,8 +30,20 @@ function ids(list: readonly string[]): string {
   return `${someOf(list, JOB_IDS_SHOWN)}${list.length > JOB_IDS_SHOWN ? ' (--json lists every id)' : ''}`;
 }
 
+/**
+ * The pid the live server of a SQLite data folder wrote in its serve.json, when the folder's lock is held (a lock
+ * seen across pid namespaces, where kill(pid, 0) is not): its workers' ids carry that pid as its namespace counts it.
+ */
+function servingPid(dataDir: string): number | undefined {
+  try {
+    return dataFolderHeld(dataDir) ? readServerFile(dataDir, () => true)?.pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The job a named run (or job) id cancels, or why it cannot be: the id unknown, the job running or ended. */
-async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: boolean): Promise<JobRecord | { problem: string }> {
+async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: boolean, servingPid: () => number | undefined): Promise<JobRecord | { problem: string }> {
   const run = await store.getRun(id);
   const jobId = run?.jobId ?? id;
   const job = await store.getJob(jobId);
@@ -40,7 +54,7 @@ async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: b
   if (job.status === 'queued') return job;
   const why = `job ${job.id} (${job.scenario}) ${notCancellable(job)}`;
   if (job.status !== 'running') return { problem: why };
-  return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`, job, { sqlite })}` };
+  return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`, job, { sqlite, servingPid: sqlite ? servingPid() : undefined })}` };
 }
 
 export async function cancelAction(names: string[], o: CancelOptions): Promise<void> {
@@ -72,7 +86,7 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
     const targets: JobRecord[] = [];
     const problems: string[] = [];
     for (const id of names) {
-      const t = await cancelTarget(store, id, dirFlag, settings.store.kind === 'sqlite');
+      const t = await cancelTarget(store, id, dirFlag, settings.store.kind === 'sqlite', () => servingPid(settings.dataDir));
       if ('problem' in t) problems.push(t.problem);
       else if (!targets.some((j) => j.id === t.id)) targets.push(t);
     }

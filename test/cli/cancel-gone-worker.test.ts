@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { lockDataFolder } from '../../server/data-lock.js';
 import { enqueue, postgresKind, sqliteKind, withStoreOf, type Kind } from './job-fates.helper.js';
 
 /** The pid of a process that ran and ended. */
@@ -67,6 +70,30 @@ for (const make of [sqliteKind, postgresKind]) {
       }
       assert.match(r.stderr, new RegExp(`Its worker \\(${worker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) was process ${pid} of this machine, which is not running any more: its server was stopped or killed; its lease runs out at \\d{4}-[^,]+Z, so there is no server to stop for it`));
       assert.doesNotMatch(r.stderr, STOP_ADVICE);
+    });
+
+    // A SQLite server in another pid namespace (a container sharing the host name, with --network host, its data folder
+    // mounted): its workers' pid is its namespace's, which kill does not find here. It holds the folder's lock and its
+    // serve.json names that pid: it runs, and stopping it is the way to stop the job.
+    it('a worker whose pid is the one the live holder of the data folder wrote in serve.json keeps the advice', { ...(name !== 'SQLite' ? { skip: 'SQLite only' } : {}) }, async () => {
+      const kind = fresh();
+      const dataDir = kind.dirFlag.replace(/^ --data-dir /, '');
+      const pid = await endedPid();
+      const worker = `${hostname()}:${pid}:abcd1234`;
+      const id = await claimed(kind, worker, 600_000);
+      const lock = lockDataFolder(dataDir, () => undefined, 'sqlite');
+      try {
+        writeFileSync(join(dataDir, 'serve.json'), JSON.stringify({ pid, url: 'http://127.0.0.1:1', signedPaths: [], startedAt: new Date().toISOString(), store: { kind: 'sqlite' } }));
+        const r = kind.cli(['cancel', id]);
+        assert.equal(r.code, 2, r.stdout);
+        assert.match(r.stderr, STOP_ADVICE);
+        assert.doesNotMatch(r.stderr, /no server to stop/);
+      } finally {
+        lock.release();
+      }
+      // Without the holder the same file is a killed server's: the worker is gone.
+      const r = kind.cli(['cancel', id]);
+      assert.match(r.stderr, /no server to stop for it/);
     });
 
     it('a worker that may still run (this process; another machine) keeps the advice to stop the server', async () => {
