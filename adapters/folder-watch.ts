@@ -128,8 +128,11 @@ export function watchFolders(o: FolderWatchOptions): FolderWatch {
   };
 }
 
-/** Scenario files and mail templates: the saves that change what a scenario folder means. */
-const SCENARIO_FOLDER_FILE = /\.(ya?ml|njk)$/;
+/**
+ * Scenario files and mail templates: the saves that change what a scenario folder means. In any letter case, as the
+ * folder lists them: `HTTP404.YAML` saved by a Windows editor is a scenario, and its saves must reload it.
+ */
+const SCENARIO_FOLDER_FILE = /\.(ya?ml|njk)$/i;
 
 /**
  * Watches scenario folders: their scenario files, and the mail templates in `<folder>/templates` (and the folders

@@ -45,3 +45,22 @@ describe('watching a scenario folder', () => {
     }
   });
 });
+
+describe('watching a scenario folder saved by Windows editors', () => {
+  it('reports saves of HTTP404.YAML and X.YML, which the folder lists as scenarios', { timeout: 20_000 }, async () => {
+    const tmp = tempDir();
+    const changes: string[][] = [];
+    const root = join(tmp.dir, 'scenarios');
+    mkdirSync(root);
+    const w = watchScenarioFolders([root], { onChange: (files) => changes.push(files), onError: () => undefined, settleMs: 20 });
+    try {
+      for (const file of [join(root, 'HTTP404.YAML'), join(root, 'X.YML')]) {
+        writeFileSync(file, 'v1');
+        await waitFor(`a save of ${file} to be reported`, () => changes.some((c) => c.includes(file)));
+      }
+    } finally {
+      w.close();
+      tmp.cleanup();
+    }
+  });
+});
