@@ -123,7 +123,13 @@ function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment
   const read = loader.getSource.bind(loader);
   loader.getSource = (name: string) => {
     const source = read(name);
-    return source ? { ...source, src: templateText(source.src) } : source;
+    if (!source) return source;
+    // An included, imported or extended file (templates/parts/…) is read here only, never by parseFile: saved in
+    // windows-1251 or as UTF-16 it is refused at its first such byte, not rendered with its Cyrillic as U+FFFD.
+    const bytes = readFileSync(source.path);
+    const decoded = decodeTextFile(bytes);
+    if (!decoded.ok) throw new Error(`${source.path}:${decoded.line}:${decoded.col}: ${decoded.message}; ${decoded.hint}`);
+    return { ...source, src: templateText(decoded.text) };
   };
   const env = new nunjucks.Environment(loader, {
     autoescape,
