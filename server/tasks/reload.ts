@@ -8,6 +8,7 @@ import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
 import type { LoggerPort } from '../../engine/ports.js';
 import type { ScenarioLibrary } from '../../engine/index.js';
 import { serviceTasks } from '../config.js';
+import { decodeTextFile } from '../../engine/text-file.js';
 import { missingScenarioFindings, ServiceTaskError, unreadParameterFindings, type ServiceTask, type TaskFinding } from './definitions.js';
 import { isoInZone, nextDueTimes } from './schedule.js';
 
@@ -58,13 +59,22 @@ export function taskDefinitions(o: { configFile: string | undefined; timeZone: s
   };
   const reload = () => {
     if (!file) return;
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     } catch (e) {
       o.logger.warn({ err: e }, `service tasks: cannot read ${file}; keeping the tasks in force`);
       return;
     }
+    // Saved in windows-1251 or as UTF-16, as at a start, it is refused where it stops being UTF-8: read as UTF-8, a
+    // task's Cyrillic parameters would run as U+FFFD.
+    const read = decodeTextFile(bytes);
+    if (!read.ok) {
+      const at = `${basename(file)}:${read.line}:${read.col}`;
+      o.logger.warn({ problems: `${at}: ${read.message}` }, `service tasks: the edit of ${basename(file)} has problems; keeping the tasks in force\n${at}: ${read.message}; ${read.hint}`);
+      return;
+    }
+    const text = read.text;
     if (text === lastText) return;
     lastText = text;
     // Compared with the last text that parsed: an editor's unparseable intermediate save must not hide the change.

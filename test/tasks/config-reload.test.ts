@@ -49,3 +49,27 @@ describe('the configuration file watched while the server runs', () => {
     }
   });
 });
+
+describe('the configuration file saved in windows-1251 while the server runs', () => {
+  it('is refused at its first byte that is not UTF-8; the tasks in force are kept', { timeout: 15_000 }, async () => {
+    const t = tempDir();
+    const file = join(t.dir, 'oktell.config.yaml');
+    writeFileSync(file, 'serviceTasks: []\n');
+    const lines: string[] = [];
+    const at = (level: string) => (_f: unknown, msg?: string) => void lines.push(`${level} ${msg ?? ''}`);
+    const defs = taskDefinitions({ configFile: file, timeZone: 'UTC', initial: [], logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, watch: true });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      // "отчёт" in windows-1251 (о т ч ё т), in a parameter's text after two CR LF lines: read as UTF-8, the task
+      // was reloaded and ran with "�����".
+      const cp1251 = Buffer.from([0xee, 0xf2, 0xf7, 0xb8, 0xf2]);
+      writeFileSync(file, Buffer.concat([Buffer.from("serviceTasks:\r\n  - name: tick\r\n    scenario: S\r\n    every: 10s\r\n    params: { 1: \"'"), cp1251, Buffer.from("'\" }\r\n")]));
+      for (let i = 0; i < 100 && !lines.some((l) => l.startsWith('warn service tasks') || l.startsWith('info service tasks reloaded')); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(lines.some((l) => l.includes('keeping the tasks in force\noktell.config.yaml:5:20: the file is not UTF-8: the byte 0xEE at line 5, column 20') && l.includes('windows-1251')), lines.join('\n'));
+      assert.deepEqual(defs.current().map((x) => x.name), []);
+    } finally {
+      defs.close();
+      t.cleanup();
+    }
+  });
+});
