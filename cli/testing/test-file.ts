@@ -890,7 +890,10 @@ function readDb(raw: Record<string, string>, base: string, src: YamlSource, at: 
     if (!v.startsWith('@')) out[name] = { sql: v, at: place };
     else {
       try {
-        out[name] = { sql: readFileSync(resolve(base, v.slice(1)), 'utf8'), at: place, from: v.slice(1) };
+        const read = decodeTextFile(readFileSync(resolve(base, v.slice(1))));
+        // Saved in windows-1251 or as UTF-16, its rows would hold U+FFFD (or SQLite say "unrecognized token").
+        if (!read.ok) report(place, C.YAML_SYNTAX, `db.${name}: ${v.slice(1)}:${read.line}:${read.col}: ${read.message}`, read.hint);
+        else out[name] = { sql: read.text, at: place, from: v.slice(1) };
       } catch (e) {
         report(place, C.READ_FAILED, `db.${name}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missingFileHint(e, base, v.slice(1), '@', 'a path after @ is relative to the test file'));
       }
@@ -934,7 +937,15 @@ function readFixtureFile<T extends z.ZodType>(file: string, schema: T, what: str
   const path = resolve(base, file);
   let fixture: YamlSource;
   try {
-    fixture = new YamlSource(relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
+    const shown = relative(process.cwd(), path) || path;
+    const read = decodeTextFile(readFileSync(path));
+    if (!read.ok) {
+      // Saved in windows-1251 or as UTF-16: its Cyrillic names and values would be U+FFFD, the case testing other data.
+      const user = src.locate(at);
+      report({ file: shown, line: read.line, col: read.col }, C.YAML_SYNTAX, read.message, `${read.hint}; the ${what} fixture of ${user.file}:${user.line}:${user.col}`);
+      return undefined;
+    }
+    fixture = new YamlSource(shown, read.text);
   } catch (e) {
     report(src.locate(at), C.READ_FAILED, `cannot read the ${what} fixture ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missingFileHint(e, base, file, '', 'the path is relative to the test file'));
     return undefined;
@@ -981,7 +992,10 @@ function checkRunFixtureFile<T extends z.ZodType>(path: string, schema: T, kind:
   const see = `see "${flag}" in docs/cli.md`;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const read = decodeTextFile(readFileSync(path));
+    // Saved in windows-1251 or as UTF-16: its Cyrillic names and values would be U+FFFD.
+    if (!read.ok) return { ok: false, issues: [{ file: shown, line: read.line, col: read.col, code: C.YAML_SYNTAX, message: read.message, hint: read.hint }] };
+    text = read.text;
   } catch (e) {
     return { ok: false, issues: [{ file: shown, line: 1, col: 1, code: C.READ_FAILED, message: `cannot read the ${what} fixture file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint: 'the path is relative to the current folder' }] };
   }

@@ -167,3 +167,32 @@ describe('a scenario ending in Ctrl-Z', () => {
     assert.match(v.stdout, /Old\.yaml:6:1 E_YAML_SYNTAX the file holds the control character U\+001A \(Ctrl-Z, the end-of-file mark of DOS tools\)/);
   });
 });
+
+describe('fixture and data files of tests saved in windows-1251', () => {
+  const tmp = tempDir();
+  const s = join(tmp.dir, 'scenarios');
+  const users = cp1251(['catalogs:', '  "3":', '    name: Сотрудники', '    fields:', '      - { id: "1", name: Имя, type: text }', '    records:', '      "2": { "1": Иван }', ''].join('\r\n'));
+  before(() => {
+    mkdirSync(join(s, 'tests'), { recursive: true });
+    writeFileSync(join(s, 'HOOK.yaml'), HOOK);
+    writeFileSync(join(s, 'tests', 'users.yaml'), users);
+    writeFileSync(join(s, 'tests', 'rows.sql'), cp1251("CREATE TABLE t (name TEXT); INSERT INTO t VALUES ('Иван');\r\n"));
+    writeFileSync(join(s, 'tests', 'hook.test.yaml'), ['bpium: users.yaml', 'cases:', '  - name: answers 200', '    scenario: HOOK', '    db: { main: "@rows.sql" }', '    expect: { returnValues: { 2: 200 } }', ''].join('\n'));
+    writeFileSync(join(tmp.dir, 'users.yaml'), users);
+  });
+  after(() => tmp.cleanup());
+
+  it('a bpium: fixture and a db: @file.sql are refused where they stop being UTF-8, not tested as U+FFFD', () => {
+    const t = run(tmp.dir, ['test']);
+    assert.notEqual(t.code, 0, t.stdout + t.stderr);
+    const out = t.stdout + t.stderr;
+    assert.match(out, /users\.yaml:3:11 E_YAML_SYNTAX the file is not UTF-8: the byte 0xD1 at line 3, column 11 is not UTF-8 text; it looks saved as windows-1251/);
+    assert.match(out, /db\.main: rows\.sql:1:52: the file is not UTF-8: the byte 0xC8 at line 1, column 52/);
+  });
+
+  it('run --bpium-fixtures with such a file is refused at its line and column', () => {
+    const r = run(tmp.dir, ['run', 'HOOK', '--dry-run', '--bpium-fixtures', 'users.yaml']);
+    assert.notEqual(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /users\.yaml:3:11 E_YAML_SYNTAX the file is not UTF-8: the byte 0xD1 at line 3, column 11/);
+  });
+});
