@@ -16,7 +16,7 @@ const hasProc = existsSync('/proc/self/stat');
 describe('a serve.json whose pid was reused', { skip: !hasProc && 'no /proc here: the pid alone decides' }, () => {
   it('is told from the running server, and the CLI says no server runs', async () => {
     const tmp = tempDir();
-    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    let other: ReturnType<typeof spawn> | undefined;
     try {
       const data = join(tmp.dir, 'var');
       mkdirSync(data, { mode: 0o700 });
@@ -32,8 +32,11 @@ describe('a serve.json whose pid was reused', { skip: !hasProc && 'no /proc here
       } finally {
         assert.equal(await server.stop(), 0);
       }
-      // The server is gone (killed: its file stays), and another process now has its pid.
+      // The server is gone (killed: its file stays), and another process, started after it (a start is counted in
+      // clock ticks of 10 ms: two processes spawned together may share one), now has its pid.
+      other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
       assert.ok(other.pid !== undefined && processStartOf(other.pid) !== undefined);
+      assert.notEqual(processStartOf(other.pid), left.processStart);
       writeFileSync(join(data, 'serve.json'), JSON.stringify({ ...left, pid: other.pid }));
       assert.equal(readServerFile(data), undefined);
       const folder = readFolderServer(data);
@@ -50,7 +53,7 @@ describe('a serve.json whose pid was reused', { skip: !hasProc && 'no /proc here
       assert.match(r.stderr, /no server is running with .*: the queued job\(s\) wait there until one starts/);
       assert.doesNotMatch(r.stderr, /those of the server running on/);
     } finally {
-      other.kill();
+      other?.kill();
       tmp.cleanup();
     }
   });
