@@ -181,6 +181,9 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
     const fixture: { fixture?: true } = bpium.fixture === true ? { fixture: true } : {};
     // Whether the block's own call is recorded (it worked): a failure after it is another call's, or no call's.
     let recorded = false;
+    // The trace entry of the block's own call once it worked, and how many attempts it took (the structure read's
+    // attempts are reported to the same `onAttempt`, after them).
+    let readEffect: Record<string, JsonValue> | undefined;
     try {
       if (write && rt.dryRun) return await dryRunWrite(c, rt, bpium, catalogId, recordId, opts);
       const call = () => perform(c, rt, bpium, catalogId, recordId, opts);
@@ -189,7 +192,8 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
       // to them (a loop over "new" records).
       const { value: answer, replayed } = write ? await rt.effect(call) : await rt.read(call);
       rt.recordBpiumCall({ method: c.method, catalogId, ...(recordId ? { recordId } : {}), status: replayed ? 'replayed' : 'ok', performed: !replayed && !fixture.fixture, ...fixture, ...(attempts.length ? { attempts: attempts.length } : {}) });
-      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', ...(replayed ? { replayed: true } : {}), ...fixture, attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) });
+      readEffect = { method: c.method, catalogId, recordId: recordId ?? null, outcome: 'ok', ...(replayed ? { replayed: true } : {}), ...fixture, attempts: attempts.map(attemptJson), ...answerForTrace(write, answer) };
+      rt.traceEffect(readEffect);
       recorded = true;
       saveAnswer(c, rt, answer, await fieldIds(c, rt, bpium, catalogId, opts, answer));
       if (c.errorCode) rt.set(c.errorCode, '');
@@ -213,7 +217,15 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
         ...(e.details.attempts ? { attempts: e.details.attempts } : {}),
         error: e.message,
       });
-      rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, ...fixture, ...(e.details.notSent ? { notSent: true } : {}), attempts: attempts.map(attemptJson), error: e.message });
+      // The step's trace tells the read as it went (its answer, its attempts: `test --from-run` makes the fixture's
+      // record of it) and the structure read's failure beside it, not the read as failed with both calls' attempts.
+      if (structureRead && readEffect) {
+        const readAttempts = Array.isArray(readEffect.attempts) ? readEffect.attempts.length : 0;
+        rt.traceEffect({
+          ...readEffect,
+          structureRead: { method: 'getCatalogStructure', catalogId, failure: e.kind, status: status ?? null, ...fixture, ...(e.details.notSent ? { notSent: true } : {}), attempts: attempts.slice(readAttempts).map(attemptJson), error: e.message },
+        });
+      } else rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, ...fixture, ...(e.details.notSent ? { notSent: true } : {}), attempts: attempts.map(attemptJson), error: e.message });
       if (c.errorCode) rt.set(c.errorCode, status ?? e.details.code ?? e.kind);
       // A refused login, a licence, a URL that is not Bpium's API: every call would fail alike, so not the error exit
       // (the article's flow would skip each employee and end completed, with no letter and nothing to replay).

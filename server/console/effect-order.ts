@@ -19,7 +19,8 @@ export type OrderedEffect =
  * before its letter was made (no recipient, an invalid address) has no letter: it takes one only when that letter
  * failed with the step's own error, so the block's later letters stay at their own steps. A step whose effect is a
  * failure while its first record worked (a Bpium read that got its record, then failed on a field name) made two:
- * it takes the next one too when that one failed with the step's error. Records no step pairs with (no trace, or one
+ * it takes the next one too when that one failed with the step's error; so does a Bpium read that worked whose
+ * catalog structure read then failed (the effect's `structureRead`), with that read's error. Records no step pairs with (no trace, or one
  * cut short) follow at the end, by kind: letters, Bpium calls, statements, requests.
  *
  * Records name their block, not their scenario, while a called scenario may have a block of its caller's id; but the
@@ -60,9 +61,12 @@ export function effectsInOrder(run: { mails?: unknown; bpiumCalls?: unknown; dbC
   for (const step of trace) {
     const s = (step ?? {}) as StoredStep;
     if (typeof s.kind !== 'string' || !isObject(s.effect)) continue;
-    const effect = s.effect as { failure?: unknown; error?: unknown };
+    const effect = s.effect as { failure?: unknown; error?: unknown; structureRead?: unknown };
     // Whether a record is the one the step's failure tells of; undefined for a step that did not fail (one record).
-    const ends = typeof effect.failure === 'string' ? (x: { error?: unknown }) => failedAsStep(x.error, effect) : undefined;
+    // A Bpium read that got its answer and then failed to read the catalog structure tells that failure beside it.
+    const structureRead = isObject(effect.structureRead) ? (effect.structureRead as typeof effect) : undefined;
+    const failed = typeof structureRead?.failure === 'string' ? structureRead : effect;
+    const ends = typeof failed.failure === 'string' ? (x: { error?: unknown }) => failedAsStep(x.error, failed) : undefined;
     if (s.kind === 'SendMail') out.push(...take(mails, s.block, (m) => failedAsStep(m.error, effect)).map((record) => ({ kind: 'mail' as const, record })));
     else if (s.kind === 'Bpium') out.push(...take(calls, s.block, undefined, ends).map((record) => ({ kind: 'bpium' as const, record })));
     else if (DB_KINDS.has(s.kind)) out.push(...(db ? take(db, s.block, undefined, ends) : dbCallsOf({}, [step])).map((record) => ({ kind: 'db' as const, record })));
