@@ -344,6 +344,16 @@ function collectBpium(run: RunRecord, fixture: BpiumFixtureFile, unrecorded: str
       (fixture.failures ??= {})[recordKey] = effect.failure === 'timeout' ? 'timeout' : typeof effect.status === 'number' ? effect.status : 'network';
       continue;
     }
+    // A read that got its answer, then failed to read the catalog's structure (to resolve its field names): the
+    // case's fixture answers the read and fails the structure read alike.
+    const structureRead = effect.structureRead as Record<string, unknown> | undefined;
+    if (structureRead && typeof structureRead === 'object' && typeof structureRead.failure === 'string') {
+      if (structureRead.failure === 'permanent' && typeof structureRead.status !== 'number') {
+        unrecorded.push(`getCatalogStructure catalog ${catalogId} failed without an HTTP status (${String(structureRead.error ?? '')}) (block ${String(step.block)} of ${run.scenario})`);
+      } else {
+        (fixture.failures ??= {})[`${catalogId}/structure`] = structureRead.failure === 'timeout' ? 'timeout' : typeof structureRead.status === 'number' ? structureRead.status : 'network';
+      }
+    }
     if (WRITES.has(effect.method)) continue;
     const answer = effect.answer as JsonValue | undefined;
     if (answer === undefined || answer === null || typeof answer !== 'object' || Array.isArray(answer)) {

@@ -209,7 +209,7 @@ const bpiumFixture = z
     ),
     failures: z
       .record(z.string(), z.union([z.literal(404), z.literal(429), z.literal(500), saidAs(z.number().int(), 'another HTTP status'), z.enum(['timeout', 'network'])]))
-      .describe('"<catalogId>/<recordId>" (or "<catalogId>/*" for searches): 404 | 429 | 500 | timeout | network'),
+      .describe('"<catalogId>/<recordId>" (or "<catalogId>/*" for searches, "<catalogId>/structure" for the read of its structure): 404 | 429 | 500 | timeout | network'),
   })
   .partial({ failures: true });
 const bpium = z
