@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { formatIssue, listScenarioFiles, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, listScenarioFilesSync, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { dataDirArg, loadLibrary, oneOf, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
 import { configuredRunSettings } from '../../server/config.js';
@@ -432,11 +432,10 @@ export function folderCheck(runId: string, ran: ReadonlyArray<{ scenario: string
 
 /** `name`'s file in `dir` and its version (the content hash the loader gives it, which run records keep); undefined when absent. */
 export function scenarioFile(dir: string, name: string): { file: string; version: string } | undefined {
-  for (const ext of ['.yaml', '.yml']) {
-    const file = join(dir, `${name}${ext}`);
-    if (existsSync(file)) return { file, version: scenarioVersion(readFileSync(file, 'utf8')) };
-  }
-  return undefined;
+  let file = ['.yaml', '.yml'].map((ext) => join(dir, `${name}${ext}`)).find((f) => existsSync(f));
+  // A file saved with its extension in capitals (HTTP404.YAML, from a Windows editor) is a scenario too.
+  if (!file && existsSync(dir)) file = listScenarioFilesSync(dir).find((f) => scenarioNameOf(f) === name);
+  return file ? { file, version: scenarioVersion(readFileSync(file, 'utf8')) } : undefined;
 }
 
 /**

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { scenarioVersion } from '../../engine/index.js';
+import { scenarioFile } from '../../cli/commands/test.js';
 import { tempDir } from '../helpers.js';
 import { runCli } from './cli.helper.js';
 
@@ -38,6 +40,14 @@ describe('scenario files named with an upper-case extension', () => {
     const t = run(tmp.dir, ['test']);
     assert.equal(t.code, 0, t.stdout + t.stderr);
     assert.match(t.stdout, /1 passed, 0 failed/);
+  });
+
+  it('is the file test --from-run and --against-runs compare a recorded run with', () => {
+    const found = scenarioFile(join(tmp.dir, 'scenarios'), 'HTTP404');
+    assert.equal(found?.file, join(tmp.dir, 'scenarios', 'HTTP404.YAML'));
+    assert.equal(found?.version, scenarioVersion(HOOK));
+    assert.equal(scenarioFile(join(tmp.dir, 'scenarios'), 'HTTP40'), undefined);
+    assert.equal(scenarioFile(join(tmp.dir, 'no-such-folder'), 'HTTP404'), undefined);
   });
 });
 
