@@ -14,7 +14,7 @@ export { expressionSchema, variableNameSchema } from './well-formed.js';
 export { defaultOf, describeSource, returnValueSlot, variableSourceWarnings } from './variables.js';
 export { SECRET_MASK, maskSecretTexts, answerValues, type SecretCarriers } from './secrets.js';
 export { outlineOfScenario, outlineOfText, unwiredEnd, blockDetail, EXIT_END_LABELS, type ScenarioOutline, type OutlineBlock, type OutlineExit, type ExitEnd } from './outline.js';
-export { loadScenarioLibrary, listScenarioFiles, listScenarioFilesSync, isScenarioFileName, blocksOfScenarios, connectionsOfBlocks, SCENARIO_EXTENSIONS, type ScenarioLibrary, type ScenarioBlock, type TemplateChecker, type LibraryOptions } from './library.js';
+export { loadScenarioLibrary, listScenarioFiles, listScenarioFilesSync, scenarioFileNamed, isScenarioFileName, blocksOfScenarios, connectionsOfBlocks, SCENARIO_EXTENSIONS, type ScenarioLibrary, type ScenarioBlock, type TemplateChecker, type LibraryOptions } from './library.js';
 export { createScenarioLoadCache, type ScenarioLoadCache } from './load-cache.js';
 export { VERSIONS_KEY } from './journal-versions.js';
 export { runScenario, MAY_REPEAT_NOTE, DEFAULT_LIMITS, DEFAULT_MAX_EFFECTS, type EnginePorts, type RunOptions, type RunLimits } from './interpreter.js';

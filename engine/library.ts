@@ -1,5 +1,5 @@
 // Loads every scenario of a folder and checks what spans files: async-start targets and mail templates.
-import { readdirSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SCENARIO_ERROR_CODES as C, type ScenarioIssue } from './errors.js';
@@ -107,6 +107,14 @@ export async function listScenarioFiles(dir: string): Promise<string[]> {
 /** `listScenarioFiles` for a caller that cannot wait (the server's configuration is read synchronously). */
 export function listScenarioFilesSync(dir: string): string[] {
   return scenarioFilesOf(dir, readdirSync(dir, { withFileTypes: true }));
+}
+
+/**
+ * The file of the scenario `name` in `dir`, its extension in any letter case (`HTTP404.YAML` too; `.yaml` sorts before
+ * `.yml`), or undefined, also when `dir` does not exist.
+ */
+export function scenarioFileNamed(dir: string, name: string): string | undefined {
+  return existsSync(dir) ? listScenarioFilesSync(dir).find((f) => scenarioNameOf(f) === name) : undefined;
 }
 
 function scenarioFilesOf(dir: string, entries: Dirent[]): string[] {

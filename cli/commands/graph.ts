@@ -11,7 +11,7 @@ import {
   formatIssue,
   outlineOfScenario,
   outlineOfText,
-  listScenarioFiles,
+  scenarioFileNamed,
   scenarioNameOf,
   type ExitEnd,
   type ScenarioIssue,
@@ -29,7 +29,7 @@ export async function graphAction(arg: string, opts: { scenarios?: string; confi
   let outline: ScenarioOutline;
   if (loaded) outline = outlineOfScenario(loaded);
   else {
-    const path = file ?? (await listScenarioFiles(dir)).find((p) => scenarioNameOf(p) === name);
+    const path = file ?? scenarioFileNamed(dir, name);
     if (!path) {
       const guess = closest(name, library.scenarios.keys());
       throw new UsageError(`unknown scenario "${name}"${guess !== undefined ? `; did you mean "${guess}"?` : ''}; known: ${[...library.scenarios.keys()].join(', ')}`);

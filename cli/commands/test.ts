@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import pc from 'picocolors';
 import { watchFolders, type FolderWatch } from '../../adapters/folder-watch.js';
-import { formatIssue, listScenarioFiles, listScenarioFilesSync, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { formatIssue, listScenarioFiles, scenarioFileNamed, SCENARIO_ERROR_CODES, scenarioNameOf, scenarioVersion, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { reachable } from '../scenario-reach.js';
 import { dataDirArg, loadLibrary, oneOf, scenariosDir, storeSettings, UsageError, type ServerSettings } from '../config.js';
 import { configuredRunSettings } from '../../server/config.js';
@@ -432,9 +432,7 @@ export function folderCheck(runId: string, ran: ReadonlyArray<{ scenario: string
 
 /** `name`'s file in `dir` and its version (the content hash the loader gives it, which run records keep); undefined when absent. */
 export function scenarioFile(dir: string, name: string): { file: string; version: string } | undefined {
-  let file = ['.yaml', '.yml'].map((ext) => join(dir, `${name}${ext}`)).find((f) => existsSync(f));
-  // A file saved with its extension in capitals (HTTP404.YAML, from a Windows editor) is a scenario too.
-  if (!file && existsSync(dir)) file = listScenarioFilesSync(dir).find((f) => scenarioNameOf(f) === name);
+  const file = scenarioFileNamed(dir, name);
   return file ? { file, version: scenarioVersion(readFileSync(file, 'utf8')) } : undefined;
 }
 
