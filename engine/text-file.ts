@@ -3,6 +3,7 @@
 // or in the Cyrillic "ANSI" code page windows-1251 or the DOS one, cp866 — is said as such, at the first byte that is
 // not UTF-8, instead of being read with every Cyrillic letter turned into U+FFFD.
 import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
 
 export type TextFileRead =
   | { ok: true; text: string }
@@ -79,4 +80,14 @@ export function decodeTextFile(bytes: Buffer): TextFileRead {
     message: `the file is not UTF-8: the byte ${byte} at line ${line}, column ${col} is not UTF-8 text; it looks saved as ${codePageGuess(bytes)}`,
     hint: SAVE_AS_UTF8,
   };
+}
+
+/**
+ * A run parameter's body read from a file (`-p 4=@body.json`, a test file's `"@webhooks/x.json"`) or from standard
+ * input (file descriptor 0), without the byte-order mark a Windows editor puts before a saved body: it is no part of
+ * the body (JsonGet and the Parser would refuse the JSON after it), and Bpium and the other senders of webhooks send
+ * none. Throws what reading throws.
+ */
+export function readBodyFile(file: string | number): string {
+  return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
 }

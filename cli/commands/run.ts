@@ -1,5 +1,5 @@
 // `oktell-emu run <Scenario> -p N=value …`: runs a scenario (for real, or --dry-run) and shows what it did.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { makePrivateFolder } from '../../adapters/private-file.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import {
   fixedClock,
   formatIssue,
   listScenarioFiles,
+  readBodyFile,
   runScenario,
   type ClockPort,
   type EnginePorts,
@@ -101,12 +102,10 @@ export function parseParams(specs: string[]): Record<string, Value> {
     else if (raw === '@-') {
       // Standard input, as `webhook send … -` takes a body: `cat body.json | oktell-emu run … -p 4=@-`. It can be read once.
       if ([...given.values()].filter((s) => s.endsWith('=@-')).length > 1) throw new UsageError(`-p ${n}=@-: standard input can be read by one parameter only`);
-      out[n] = readFileSync(0, 'utf8').replace(/^\uFEFF/, '');
+      out[n] = readBodyFile(0);
     } else if (raw.startsWith('@')) {
       try {
-        // A byte-order mark a Windows editor put before a saved body is no part of it (JsonGet and the Parser would
-        // refuse the JSON after it), as in a test file's @file parameter.
-        out[n] = readFileSync(resolve(raw.slice(1)), 'utf8').replace(/^\uFEFF/, '');
+        out[n] = readBodyFile(resolve(raw.slice(1)));
       } catch (e) {
         throw new UsageError(`-p ${n}=${raw}: cannot read ${raw.slice(1)}: ${(e as Error).message}`);
       }

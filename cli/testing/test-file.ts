@@ -10,6 +10,7 @@ import {
   connectionsOfBlocks,
   decodeTextFile,
   ExpressionRuntimeError,
+  readBodyFile,
   SCENARIO_ERROR_CODES as C,
   firstSyntaxProblem,
   scenarioNameOf,
@@ -871,9 +872,7 @@ function readParams(raw: Record<string, string | number | boolean>, base: string
     if (typeof v === 'string' && v.startsWith('@@')) out[n] = v.slice(1);
     else if (typeof v === 'string' && v.startsWith('@')) {
       try {
-        // A byte-order mark a Windows editor put before a saved body is no part of it (JsonGet and the Parser would
-        // refuse the JSON after it): Bpium and the other senders of webhooks send none.
-        out[n] = readFileSync(resolve(base, v.slice(1)), 'utf8').replace(/^\uFEFF/, '');
+        out[n] = readBodyFile(resolve(base, v.slice(1)));
       } catch (e) {
         report(src.locate([...at, n]), C.READ_FAILED, `parameter ${n}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missingFileHint(e, base, v.slice(1), '@', 'a path after @ is relative to the test file'));
       }
