@@ -2,7 +2,7 @@
 // `webhook send` find a server started on other ports than the defaults. It holds no secret.
 import { readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataFolderHeld } from '../server/data-lock.js';
+import { dataFolderHeld, pidRunning } from '../server/data-lock.js';
 import { writeNewPrivateFile } from '../adapters/private-file.js';
 
 export const SERVER_FILE = 'serve.json';
@@ -162,12 +162,7 @@ export function processStartOf(pid: number): string | undefined {
  * (`processStart`) and /proc tells the pid's, that is the same start; else the pid belongs to another process now.
  */
 function processAlive(pid: number, processStart?: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!pidRunning(pid)) return false;
   if (processStart === undefined) return true;
   const now = processStartOf(pid);
   return now === undefined || now === processStart;

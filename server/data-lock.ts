@@ -126,3 +126,13 @@ export function dataFolderHeld(dataDir: string): boolean {
     db.close();
   }
 }
+
+/** Whether a process with this pid runs on this machine, as this process's pid namespace counts (EPERM: it does, as another user). */
+export function pidRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

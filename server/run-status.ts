@@ -4,6 +4,7 @@ import type { JobRecord, JobState, RunStatus, RunSummary, StoreCounts } from './
 import { jobRunTrigger } from './run-record.js';
 import { RUN_ERROR_CODES } from '../engine/index.js';
 import { hostname } from 'node:os';
+import { pidRunning } from './data-lock.js';
 
 /** A run's status in a list: the stored status, or `dead` for the run that made its job a dead letter. */
 export type ListedRunStatus = RunStatus | 'dead';
@@ -136,13 +137,7 @@ function goneWorker(job: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, now: 
   const pid = Number(m[2]);
   // The live server that holds the SQLite store's data folder (its lock) has this pid in its serve.json: it runs, as
   // its own pid namespace counts (a container sharing the host name, with the folder mounted), whatever kill says here.
-  if (pid === servingPid) return undefined;
-  try {
-    process.kill(pid, 0);
-    return undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') return undefined; // EPERM: it runs, as another user
-  }
+  if (pid === servingPid || pidRunning(pid)) return undefined;
   const until = job.leaseExpiresAt !== null ? `; its lease runs out at ${new Date(job.leaseExpiresAt).toISOString()}` : '';
   return `Its worker (${owner}) was process ${pid} of this machine, which is not running any more: its server was stopped or killed${until}`;
 }
