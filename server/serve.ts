@@ -20,7 +20,7 @@ import { loadRunLibraries } from './run-libraries.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { emulatorAccount, startBpiumEmulator, type BpiumEmulator } from '../bpium-emulator/emulator.js';
 import { createApp, rawWebApiAnswer, webApiForm, type AppDeps } from './app.js';
-import { continueChecked, hookListener } from './hook-listener.js';
+import { continueChecked, hookListener, pathOf } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
 import { ConfigError, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { envSetting } from '../engine/env.js';
@@ -684,7 +684,7 @@ const WEB_API_REASONS: Record<string, string> = {
  */
 function clientErrorPath(e: Error & { rawPacket?: unknown }, inFlight: { req?: { url?: string } } | null | undefined): string | undefined {
   const url = inFlight?.req?.url;
-  if (typeof url === 'string') return url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0];
+  if (typeof url === 'string') return pathOf(url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, ''));
   if (!Buffer.isBuffer(e.rawPacket)) return undefined;
   // The path must end in these bytes (a "?", a space): one cut off could be /execsvcscript of /execsvcscriptplain.
   const line = /^[A-Z]{1,20} (?:[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*)?(\/[^\s?#]*)[\s?#]/i.exec(e.rawPacket.subarray(0, 1024).toString('latin1'));
