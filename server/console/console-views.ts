@@ -7,6 +7,7 @@ import { toText } from '../../engine/index.js';
 import { clipWhole } from '../../engine/cut-text.js';
 import { addWholeCharacterFilters } from '../../adapters/mail/template-support.js';
 import { bpiumCallNote, httpCallNote } from './call-notes.js';
+import { refusedBeforeSending } from '../run-outcome.js';
 
 /** Where the console is mounted; links in the views start with it. */
 export const CONSOLE_BASE = '/-/console';
@@ -148,6 +149,8 @@ export function createViews(timeZone: string): nunjucks.Environment {
   env.addFilter('shortJob', (id: unknown) => shortJobId(String(id ?? '')));
   env.addFilter('httpNote', httpCallNote);
   env.addFilter('bpiumNote', bpiumCallNote);
+  // A letter refused before it was written, as `show` and the outcome column tell it (run-outcome.ts).
+  env.addFilter('refusedBeforeSending', refusedBeforeSending);
   env.addFilter('json', (v: unknown) => JSON.stringify(v, null, 2) ?? '');
   addWholeCharacterFilters(env);
   return env;
