@@ -219,13 +219,11 @@ export const bpiumBlock: BlockDefinition<Raw, Config> = {
       });
       // The step's trace tells the read as it went (its answer, its attempts: `test --from-run` makes the fixture's
       // record of it) and the structure read's failure beside it, not the read as failed with both calls' attempts.
+      const failed = (from: number) => ({ failure: e.kind, status: status ?? null, ...fixture, ...(e.details.notSent ? { notSent: true } : {}), attempts: attempts.slice(from).map(attemptJson), error: e.message });
       if (structureRead && readEffect) {
         const readAttempts = Array.isArray(readEffect.attempts) ? readEffect.attempts.length : 0;
-        rt.traceEffect({
-          ...readEffect,
-          structureRead: { method: 'getCatalogStructure', catalogId, failure: e.kind, status: status ?? null, ...fixture, ...(e.details.notSent ? { notSent: true } : {}), attempts: attempts.slice(readAttempts).map(attemptJson), error: e.message },
-        });
-      } else rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, failure: e.kind, status: status ?? null, ...fixture, ...(e.details.notSent ? { notSent: true } : {}), attempts: attempts.map(attemptJson), error: e.message });
+        rt.traceEffect({ ...readEffect, structureRead: { method: 'getCatalogStructure', catalogId, ...failed(readAttempts) } });
+      } else rt.traceEffect({ method: c.method, catalogId, recordId: recordId ?? null, ...failed(0) });
       if (c.errorCode) rt.set(c.errorCode, status ?? e.details.code ?? e.kind);
       // A refused login, a licence, a URL that is not Bpium's API: every call would fail alike, so not the error exit
       // (the article's flow would skip each employee and end completed, with no letter and nothing to replay).
