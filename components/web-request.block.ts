@@ -19,7 +19,7 @@ import {
   type WebAttempt,
   type WebRequestSpec,
 } from '../engine/index.js';
-import { absoluteUserinfo, maskBody, maskHeaders, maskUrl, maskUrlText } from '../adapters/web/redact.js';
+import { absoluteUserinfo, maskBody, maskHeaders, maskUrl, quotedUrlText } from '../adapters/web/redact.js';
 import { checkOutputVariable, expr, constantText, isKnown, NOTHING, varName } from './common.js';
 import { cookieHeader, keepCookies } from './web-cookies.js';
 
@@ -278,7 +278,7 @@ function redirectNotFollowed(answer: WebAnswer, maxRedirects: number): string | 
   } catch {
     next = undefined;
   }
-  const shown = shownUrlText(location);
+  const shown = quotedUrlText(location);
   if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) return `redirected to ${shown}, not an http or https URL: not followed`;
   if (maxRedirects === 0) return `redirected to ${shown}: not followed, as maxRedirects is 0 (set maxRedirects to follow redirects)`;
   return `redirected to ${shown}: not followed, as maxRedirects: ${maxRedirects} were followed already (a redirect loop?)`;
@@ -408,7 +408,7 @@ function requestUrl(urlText: string, seen: { url?: string; fragment?: boolean })
   // the path would then choose another address on the service than the one written. No service's URL needs one.
   const dot = dotSegment(urlText);
   if (dot !== undefined) {
-    throw new EffectError('permanent', `the path has a ${JSON.stringify(dot)} segment, which would be resolved away and call another address than the one written (${shownUrlText(urlText)}): a value pasted into the url (an id from the webhook?) may not be "." or ".."`, { code: 'HTTP_BAD_URL' });
+    throw new EffectError('permanent', `the path has a ${JSON.stringify(dot)} segment, which would be resolved away and call another address than the one written (${quotedUrlText(urlText)}): a value pasted into the url (an id from the webhook?) may not be "." or ".."`, { code: 'HTTP_BAD_URL' });
   }
   // Port 0 parses, but nothing can be reached there: said now, rather than as a network failure retried three times.
   if (url.port === '0') throw new EffectError('permanent', `the port 0 is out of range (1–65535): ${JSON.stringify(seen.url)}`, { code: 'HTTP_BAD_URL' });
@@ -461,7 +461,7 @@ function checkUrlStart(cx: CompileContext, url: CompiledExpression): void {
   // The url line's value with `cut` characters from `from` (in the URL's text) replaced by `insert`.
   const write = (from: number, cut: number, insert: string) => yamlSingleQuoted(url.source.slice(0, at + from) + insert + url.source.slice(at + from + cut));
   const refuse = (why: string, hint: string) => cx.issue(['url'], 'E_INVALID_PROPERTY', `the url is refused on every run (HTTP_BAD_URL): ${why}`, hint);
-  const shown = shownUrlText(text);
+  const shown = quotedUrlText(text);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     refuse(`it begins with ${shown}, not with http:// or https://`, `write url: ${write(0, 0, 'https://')} (or http:// for a service without TLS)`);
@@ -549,25 +549,12 @@ function buildRequest(c: Config, rt: BlockRuntime, seen: { url?: string; fragmen
 }
 
 /**
- * A URL's text as a message quotes it: its secrets masked (maskUrlText) over the whole text, then what follows a `#`
- * taken off (a fragment is never sent, and may be a secret's rest or a token: `…/../x#x?token=…`, a redirect's
- * `Location: /cb#access_token=…`), then its first 200 characters, so that a password longer than the cut is not shown
- * for want of its `@`. Masked before the `#` is looked for: a `#` in a password (`http://u:7/X#pw@host/hook`) is masked
- * with it, not cut there.
- */
-function shownUrlText(text: string): string {
-  const masked = maskUrlText(text);
-  const hash = masked.indexOf('#');
-  return JSON.stringify((hash < 0 ? masked : masked.slice(0, hash)).slice(0, 200));
-}
-
-/**
  * Why text that `new URL` refused is not a URL, in the words of the part at fault: a port beyond 65535 is not a
  * "relative URL". The text did not parse, so the masking of parsed URLs cannot apply: what looks like a secret is
  * masked here.
  */
 function whyNotAUrl(text: string): string {
-  const shown = shownUrlText(text);
+  const shown = quotedUrlText(text);
   if (text === '') return 'the URL is empty';
   const parts = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text);
   if (!parts) return `not an absolute URL: ${shown} (it must start with http:// or https://)`;

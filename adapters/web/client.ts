@@ -11,7 +11,7 @@ import { AnswerTooLarge, ExchangeTimeout, HttpExchanger, NoFreeConnection, type 
 import { parseSize } from '../size.js';
 import { isTlsFailureCode } from '../tls-failure.js';
 import { backoffDelay, networkErrorCode, parseRetryAfter, type RetryOptions } from '../bpium/retry.js';
-import { isSecretHeader, maskUrl } from './redact.js';
+import { isSecretHeader, maskUrl, quotedUrlText } from './redact.js';
 import { ALLOW_SETTING, HostRefused, isLinkLocal, linkLocalRefusal, refusingLinkLocal } from './link-local.js';
 
 export { isLinkLocal } from './link-local.js';
@@ -101,7 +101,8 @@ export function createWebClient(o: WebClientOptions = {}): WebClient {
       try {
         next = new URL(location, url);
       } catch {
-        throw new EffectError('permanent', `${url.host} redirects to ${JSON.stringify(location.slice(0, 200))}, which is not a URL`, { code: 'HTTP_BAD_URL' });
+        // Quoted masked (a login:password, a token in its query) and without its fragment, as the block quotes URLs.
+        throw new EffectError('permanent', `${url.host} redirects to ${quotedUrlText(location)}, which is not a URL`, { code: 'HTTP_BAD_URL' });
       }
       if (next.protocol !== 'http:' && next.protocol !== 'https:') return { ...answer, url };
       if (answer.status === 303 || ((answer.status === 301 || answer.status === 302) && method === 'POST')) {

@@ -81,17 +81,55 @@ export function decodeQueryPart(name: string): string {
 
 /**
  * A URL that did not parse, as text, with what looks like a secret masked: the values of query parameters named like
- * secrets, and a `user:password@` before the host: after a scheme by the rule of request targets (maskUserinfo: a
- * `/` or `?` left unencoded in the password is masked whole), and at the start of text without one up to its `/`.
- * Linear in the text's length: a caller that shows only the start of a long text masks the whole text, then cuts it
- * (cut first, a password longer than the cut loses its `@` and shows).
+ * secrets, and a `user:password@` before the host: after a scheme and `//` (or a `//` alone) by the rule of request
+ * targets (maskUserinfo: a `/` or `?` left unencoded in the password is masked whole, a host's own path or query keeps
+ * its `@`), and otherwise up to the first `@` before a `/`, after a special scheme with fewer slashes than two or
+ * backslashes (`http:u:pw@host`, `http:/u:pw@host`, `http:\\u:pw@host`, which a URL parser reads as a login and a
+ * password), or at the start of text without one. Leading spaces are kept and do not hide it. Linear in the text's
+ * length: a caller that shows only the start of a long text masks the whole text, then cuts it (cut first, a
+ * password longer than the cut loses its `@` and shows).
  */
 export function maskUrlText(text: string): string {
+  const lead = /^\s*/.exec(text)![0];
   // A name ends at the next `?` too: a text of a megabyte of `?` without an `=` is read once, not once per `?`.
-  const masked = text.replace(/([?&;]([^=&;#?]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(name) ? `${head}${MASK}` : all));
-  if (absoluteUserinfo(masked)) return maskUserinfo(masked);
-  return masked.replace(/^([a-z][\w+.-]*:\/\/)?[^/@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
+  const masked = text.slice(lead.length).replace(/([?&;]([^=&;#?]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(name) ? `${head}${MASK}` : all));
+  if (STARTS_WITH_AUTHORITY.test(masked)) return lead + maskUserinfo(masked);
+  return lead + masked.replace(/^((?:https?|wss?|ftp|file):[/\\]*)?[^/\\@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
 }
+
+/**
+ * A URL's text as a message quotes it (JSON-quoted): its secrets masked (maskUrlText) over the whole text, then what
+ * follows a `#` taken off (a fragment is never sent, and may be a secret's rest or a token: `…/../x#x?token=…`, a
+ * redirect's `Location: /cb#access_token=…`), then its first `max` characters, so that a password longer than the cut
+ * is not shown for want of its `@`. Masked before the `#` is looked for: a `#` in a password
+ * (`http://u:7/X#pw@host/hook`) is masked with it, not cut there. For a URL that did not parse (a WebRequest url, a
+ * redirect's Location): one rule for the block's messages and the web client's.
+ */
+export function quotedUrlText(text: string, max = 200): string {
+  const masked = maskUrlText(text);
+  const hash = masked.indexOf('#');
+  return JSON.stringify((hash < 0 ? masked : masked.slice(0, hash)).slice(0, max));
+}
+
+/**
+ * An address that a URL parser reads (a Bpium webhook subscription's URL, checked so when it was made) as it may be
+ * shown: the text as written, with the login:password (maskUserinfo) and the values of query parameters named like
+ * secrets (maskQueryText) as `***`, every other byte as it was. Text that a URL parser reads otherwise than it is
+ * written (spaces or control characters around or in it, a backslash, a special scheme without its `//`:
+ * `http:u:pw@host`, ` http://u:pw@host`) is shown as the parser reads it instead (maskUrl), so that the login and
+ * password it finds are masked; text that does not parse, by maskUrlText.
+ */
+export function maskAddress(address: string): string {
+  if (PLAIN_ADDRESS.test(address)) return maskQueryText(maskUserinfo(address));
+  try {
+    return maskUrl(new URL(address));
+  } catch {
+    return maskUrlText(address);
+  }
+}
+
+/** An address read the same way as text and by a URL parser: a scheme and `//`, then no space, control character or backslash. */
+const PLAIN_ADDRESS = /^[a-z][a-z0-9+.-]*:\/\/[^\s\x00-\x1f\x7f\\]*$/i;
 
 /**
  * A settings address that did not parse (BPIUM_URL, `webhook send --url`), as an error message may quote it:
@@ -144,16 +182,45 @@ const PORT_LIKE_PASSWORD = new RegExp(`^${AUTHORITY_START}[^:/?#@[\\]]*:\\d+/[^?
 const USERINFO_PAST_QUERY = new RegExp(`^(${AUTHORITY_START})([\\s\\S]*)@`, 'i');
 
 /**
+ * A host that cannot be read as a login and password, as an address's authority begins: a name or an IPv4 address
+ * without a port (there is no `:` for a password to follow), or an IP address (v4, or v6 in brackets) with one (no
+ * login is an IP address). A name with a port (`host:8080`) is not one: it may as well be a login and a password of
+ * digits (`u:1234`).
+ */
+const HOST_WITHOUT_PASSWORD = String.raw`(?:\[[^\]/?#@]*\](?::\d*)?|\d{1,3}(?:\.\d{1,3}){3}(?::\d*)?|[^:/?#@[\]\\]+)`;
+/**
+ * What ABSOLUTE_USERINFO took for a login:password when it is a host that cannot be one (HOST_WITHOUT_PASSWORD), a
+ * `/` and a path with an `@` of its own and no `:` before it (`host/contacts/a@b`, `127.0.0.1:4055/to/a@b/c`): the
+ * `@` is the path's. A `:` after the `/` (`u/ss:pw@host`, a login with a `/` in it) is still taken for a password.
+ */
+const HOST_THEN_PATH = new RegExp(`^${HOST_WITHOUT_PASSWORD}/[^:]*$`, 'i');
+/**
+ * An authority followed by a query or a fragment with no path between (`http://host?mail=a@b`,
+ * `http://127.0.0.1:4055?a=b@host/hook`): a host that cannot be a login:password (HOST_WITHOUT_PASSWORD), or a name
+ * and a port followed by a `?` and parameters (a `=` or `&` before the first `@`: `http://host:8080?mail=a@b`). A
+ * name and digits followed by a `?` and no `=` nor `&` before the `@` (`http://u:1234?pw@host/hook`) is still taken
+ * for a login and a password. Linear: each part's characters exclude the delimiter that ends it.
+ */
+const HOST_THEN_QUERY = new RegExp(`^${AUTHORITY_START}(?:${HOST_WITHOUT_PASSWORD}[?#]|[^:/?#@[\\]]*:\\d+\\?[^@=&]*[=&])`, 'i');
+/** Text that starts with an authority: a scheme and `//`, or `//` alone. */
+const STARTS_WITH_AUTHORITY = new RegExp(`^${AUTHORITY_START}`, 'i');
+
+/**
  * The scheme (or `//`) and the `user:password` of an address's authority (ABSOLUTE_USERINFO), or null. A `?` left
  * unencoded in the password (`http://u:pw?x@host/hook`, which a URL parser reads as host `u`, port `pw` and the query
  * `x@host/hook`), or a `#` (`//u:pa#ss@host/hook`), does not end it unless what comes before it is a host and port
  * followed by a path (PLAIN_AUTHORITY), or what looks like one may be a password of digits (PORT_LIKE_PASSWORD): the
- * login:password then runs to the last `@`, too much rather than any of it. A plain host's
- * query keeps its `@` (`http://host/hook?mail=a@b`). One rule for the server's log lines and stored addresses and the
- * Bpium emulator's hook URLs. Linear in the address's length (a megabyte of `@/?` is read in milliseconds).
+ * login:password then runs to the last `@`, too much rather than any of it. A host that cannot be a login:password
+ * keeps the `@` of its path (`http://host/to/a@b/c`: HOST_THEN_PATH) and of a query or fragment right after it
+ * (`http://host?mail=a@b`, `http://host:8080?mail=a@b`: HOST_THEN_QUERY), as does a plain host's query
+ * (`http://host/hook?mail=a@b`). One rule for the server's log lines and stored addresses and the Bpium emulator's
+ * hook URLs. Linear in the address's length (a megabyte of `@/?` is read in milliseconds).
  */
 export function absoluteUserinfo(target: string): RegExpExecArray | null {
-  return ABSOLUTE_USERINFO.exec(target) ?? (PLAIN_AUTHORITY.test(target) && !PORT_LIKE_PASSWORD.test(target) ? null : USERINFO_PAST_QUERY.exec(target));
+  const userinfo = ABSOLUTE_USERINFO.exec(target);
+  if (userinfo) return HOST_THEN_PATH.test(userinfo[2]!) ? null : userinfo;
+  if (PLAIN_AUTHORITY.test(target) && !PORT_LIKE_PASSWORD.test(target)) return null;
+  return HOST_THEN_QUERY.test(target) ? null : USERINFO_PAST_QUERY.exec(target);
 }
 
 /**

@@ -210,6 +210,33 @@ describe('secrets in request targets and credentials are kept out of logs, pages
     assert.equal(entry?.path, `http://***@127.0.0.1:${port}/hook`);
   });
 
+  it('an absolute-form target with an "@" in its query or path after a plain host keeps the host and the "@", and masks the token', async () => {
+    // Before, "127.0.0.1:<port>?mail=a" was taken for a login:password: the inbox, the run record and the console
+    // showed "http://***@b.example&token=SECRET123" (the token in clear, the host gone), and the log line lost the
+    // query's names; an "@" in the path masked the host and the path before it.
+    const rows: Array<[string, string, { path: string; query?: string[] }]> = [
+      [`http://127.0.0.1:${port}?mail=a@b.example&token=${TOKEN}`, `http://127.0.0.1:${port}?mail=a@b.example&token=***`, { path: '/', query: ['mail', 'token'] }],
+      [`http://127.0.0.1:${port}/contacts/a@b.example/hook?token=${TOKEN}`, `http://127.0.0.1:${port}/contacts/a@b.example/hook?token=***`, { path: '/contacts/a@b.example/hook', query: ['token'] }],
+    ];
+    for (const [target, stored, logged] of rows) {
+      out.length = 0;
+      const answer = await rawRequest(port, [`POST ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: ${AUTH}`, 'Content-Type: text/plain'].join('\r\n'), 'hello');
+      assert.match(answer, /^HTTP\/1\.1 404/);
+      const line = await waitFor('the request line', () => lines().find((l) => l.msg === 'request' && l.method === 'POST'));
+      assert.deepEqual({ path: line.path, ...(line.query ? { query: line.query } : {}) }, logged, target);
+      assert.deepEqual(leaks(logText()), [], logText());
+      const inbox = await allInbox();
+      assert.equal(inbox.at(-1)?.path, stored);
+      const runId = /X-Oktell-Run-Id: (\w+)/i.exec(answer)![1]!;
+      const run = await t.server.store.getRun(runId);
+      assert.deepEqual(leaks(JSON.stringify(run)), [], JSON.stringify(run));
+      assert.ok(JSON.stringify(run).includes(JSON.stringify(stored)), JSON.stringify(run));
+      const page = await (await fetch(`${t.server.url}/-/console/runs/${runId}`, { headers: { authorization: AUTH } })).text();
+      assert.deepEqual(leaks(page), [], page);
+      assert.ok(page.includes(stored.replace(/&/g, '&amp;')), page);
+    }
+  });
+
   /**
    * Sends a scheme-relative target (`//user:pw@host/hook`, which the server takes for a path) and checks that neither
    * the log, the inbox, the run record nor the run's console page holds a secret; gives the request line and the
@@ -325,8 +352,10 @@ describe('hookAddress: an absolute-form target is stored without its login:passw
     const a = hookAddress('http://u:pa/ss-SECRET456@host/hook?mail=a@b&id=7');
     assert.equal(a.stored, 'http://***@host/hook?mail=a@b&id=7');
     assert.ok(a.credentials.includes('pa/ss-SECRET456'), JSON.stringify(a.credentials));
-    // An "@" of the path itself is taken for the end of a login:password: too much masked rather than any of one.
-    assert.equal(hookAddress('http://host/to/a@b/c').stored, 'http://***@b/c');
+    // An "@" of the path itself after a host that cannot be a login:password (no port, or an IP address) is the
+    // path's; after a name and a port it may end a password of digits: too much masked rather than any of one.
+    assert.equal(hookAddress('http://host/to/a@b/c').stored, 'http://host/to/a@b/c');
+    assert.equal(hookAddress('http://host:8080/to/a@b/c').stored, 'http://***@b/c');
   });
 
   it('masks a password with a "?" left unencoded whole, and keeps the "@" of a plain host\'s query', () => {
@@ -336,11 +365,11 @@ describe('hookAddress: an absolute-form target is stored without its login:passw
     assert.ok(hookAddress('http://u:pw?SECRET456@host/hook').credentials.includes('pw?SECRET456'));
     assert.equal(hookAddress('http://host:8080/hook?mail=a@b&id=7').stored, 'http://host:8080/hook?mail=a@b&id=7');
     // A password whose part before the "?" is all digits reads as a port: masked whole too. A host and port followed
-    // by a query with an "@" and no path is taken the same way: too much masked rather than any of a password.
+    // by a query of parameters (a "=" or "&" before the "@") and no path keeps its "@".
     assert.equal(hookAddress('http://u:1234?SECRET456@host/hook').stored, 'http://***@host/hook');
     assert.ok(hookAddress('http://u:1234?SECRET456@host/hook').credentials.includes('1234?SECRET456'));
     assert.deepEqual(loggedTarget('http://u:1234?SECRET456@host/hook'), { path: '/hook' });
-    assert.equal(hookAddress('http://host:8080?mail=a@b').stored, 'http://***@b');
+    assert.equal(hookAddress('http://host:8080?mail=a@b').stored, 'http://host:8080?mail=a@b');
     assert.equal(hookAddress('http://host:8080?id=7').stored, 'http://host:8080?id=7');
     // Scheme-relative: the same rule after "//".
     assert.equal(hookAddress('//u:pa/ss?SECRET456@host/hook?key=SECRET123').stored, '//***@host/hook?key=***');

@@ -236,6 +236,37 @@ blocks:
     }
   });
 
+  it('a redirect whose Location does not parse is quoted with its secrets masked and without its fragment', async () => {
+    // Before, the Location was quoted as sent (its first 200 characters): the password, the token and the fragment
+    // reached the run's web requests, the trace and the error.
+    const rows: Array<[string, string]> = [
+      ['http://u:pa/ss-S3CRET@x.example.ru/cb?token=T0KEN-S3CRET&id=7#access_token=FR4G-S3CRET', '"http://***@x.example.ru/cb?token=***&id=7"'],
+      ['https://x.example.ru:99999/cb?access_token=T0KEN-S3CRET&state=ab', '"https://x.example.ru:99999/cb?access_token=***&state=ab"'],
+    ];
+    for (const [location, quoted] of rows) {
+      routes.set('/bad-location', (_q, res) => res.writeHead(302, { location }).end());
+      const r = await runText(`variables: { base: string, code: string }
+start: call
+blocks:
+  call:
+    kind: WebRequest
+    url: '[base] + "/bad-location"'
+    maxRedirects: 2
+    errorCode: code
+    exits: { success: ok, error: bad }
+  ok: { kind: ReturnValue, values: { 1: '"success"' } }
+  bad: { kind: ReturnValue, values: { 1: '"error"' } }
+`);
+      assert.equal(r.returnValues['1'], 'error', location);
+      assert.equal(r.variables.code, 'HTTP_BAD_URL');
+      const error = String(r.httpCalls?.[0]?.error);
+      assert.ok(error.endsWith(`redirects to ${quoted}, which is not a URL`), error);
+      const record = JSON.stringify({ httpCalls: r.httpCalls, trace: r.trace, error: r.error });
+      assert.ok(record.includes(JSON.stringify(quoted).slice(1, -1)), 'the trace quotes it masked');
+      assert.doesNotMatch(record, /S3CRET/);
+    }
+  });
+
   it('a redirect that comes back as the answer says why it was not followed', async () => {
     routes.set('/loop', (_q, res) => res.writeHead(302, { location: '/loop' }).end());
     routes.set('/nowhere', (_q, res) => res.writeHead(302).end());
