@@ -1,6 +1,6 @@
 // Webhook subscriptions as the emulator accepts them: one set of checks for the seed, the REST API and addWebhook.
 import { z } from 'zod';
-import { maskUserinfo } from '../adapters/web/redact.js';
+import { maskAddress } from '../adapters/web/redact.js';
 import { HOOK_EVENTS, type HookEvent, type WebhookSubscription } from './model.js';
 import type { EmulatorStore } from './store.js';
 import { BadValueError, resolveCatalogId } from './values.js';
@@ -73,10 +73,11 @@ export function readSubscriptionChange(store: EmulatorStore, current: WebhookSub
 }
 
 /**
- * A subscription as the REST API shows it: no secret (only whether there is one), the URL's login:password masked by
- * the server's rule (maskUserinfo: a `/` or `?` left unencoded in the password is masked whole).
+ * A subscription as the REST API shows it: no secret (only whether there is one), the URL's login:password and the
+ * values of its query parameters named like secrets (`?token=`) masked by the server's rule (maskAddress: a `/` or `?`
+ * left unencoded in the password is masked whole; the rest as written).
  */
 export function publicSubscription(hook: WebhookSubscription): Omit<WebhookSubscription, 'secret'> & { signed: boolean } {
   const { secret, url, ...rest } = hook;
-  return { ...rest, url: maskUserinfo(url), signed: secret !== '' };
+  return { ...rest, url: maskAddress(url), signed: secret !== '' };
 }

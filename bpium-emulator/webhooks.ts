@@ -2,7 +2,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { signBpiumBody } from '../adapters/bpium/signature.js';
-import { maskQueryText, maskUserinfo } from '../adapters/web/redact.js';
+import { maskAddress, maskUserinfo } from '../adapters/web/redact.js';
 import type { LoggerPort } from '../engine/ports.js';
 import type { HookEvent, JsonObject, WebhookSubscription } from './model.js';
 import type { EmulatorStore } from './store.js';
@@ -142,8 +142,8 @@ export class WebhookDispatcher {
     try {
       const { url, authorization } = splitCredentials(hook.url);
       // As recorded and logged: what a URL parser left of a login:password (a `/` in the password ends it for the
-      // parser, not for maskUserinfo) and the values of query parameters named like secrets (`?token=`) as `***`.
-      target = maskQueryText(maskUserinfo(url));
+      // parser, not for maskAddress) and the values of query parameters named like secrets (`?token=`) as `***`.
+      target = maskAddress(url);
       const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': WEBHOOK_USER_AGENT };
       if (hook.secret !== '') headers['X-Hook-Signature'] = signBpiumBody(hook.secret, body);
       if (authorization) headers.Authorization = authorization;

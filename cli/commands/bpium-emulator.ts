@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import type { LoggerPort } from '../../engine/ports.js';
 import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, emulatorAccount, SeedError, startBpiumEmulator, type BpiumEmulatorOptions } from '../../bpium-emulator/index.js';
 import { envSetting } from '../../engine/env.js';
-import { maskUserinfo } from '../../adapters/web/redact.js';
+import { maskAddress } from '../../adapters/web/redact.js';
 import { dataDir, UsageError } from '../config.js';
 import { portInUse } from '../../server/start-checks.js';
 import { dataFolderHeld } from '../../server/data-lock.js';
@@ -132,7 +132,7 @@ export async function bpiumEmulatorAction(io: BpiumEmulatorCommandIo, flags: Bpi
   write(`  login ${emulator.login} / ${usingDemo ? emulator.password : '(BPIUM_PASSWORD)'}\n`);
   write(`  data  ${emulator.dataFile}\n`);
   for (const hook of emulator.webhooks()) {
-    const shown = maskUserinfo(hook.url);
+    const shown = maskAddress(hook.url);
     write(`  webhook ${hook.id}: catalog ${hook.catalogId} ${hook.events.join(',')} → ${shown}\n`);
   }
   write(pc.dim('Press Ctrl+C to stop.\n'));

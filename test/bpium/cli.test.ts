@@ -111,3 +111,25 @@ test('bpium-emulator prints a webhook URL whose password holds an unencoded "/" 
     dir.remove();
   }
 });
+
+test('bpium-emulator prints a webhook URL with a token in its query with the token masked, the rest as written', { timeout: 10_000 }, async () => {
+  // Before, the start-up listing printed "?token=SECRET9" as the seed gives it.
+  const dir = tempDir();
+  const seed = join(dir.path, 'seed.yaml');
+  writeFileSync(seed, readFileSync(repoPath('bpium-emulator', 'seed.yaml'), 'utf8').replace('url: /Bpium/NewTask', 'url: "http://127.0.0.1:4055/Bpium/NewTask?token=SECRET9&mail=a@b.example"'));
+  let out = '';
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => { stop = r; });
+  const command = bpiumEmulatorCommand({ env: {}, write: (t) => { out += t; }, stopSignal: () => stopped });
+  const running = command.parseAsync(['node', 'bpium-emulator', '--port', '0', '--data-dir', join(dir.path, 'var'), '--seed', seed]);
+  try {
+    for (let i = 0; i < 100 && !/Ctrl\+C/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
+    const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+    assert.match(plain, /webhook 1: catalog 11 record\.created → http:\/\/127\.0\.0\.1:4055\/Bpium\/NewTask\?token=\*\*\*&mail=a@b\.example\n/);
+    assert.doesNotMatch(plain, /SECRET9/);
+  } finally {
+    stop();
+    await running;
+    dir.remove();
+  }
+});

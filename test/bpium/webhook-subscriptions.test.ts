@@ -1,6 +1,8 @@
 // Subscriptions beyond record.created: managed over the emulator's REST API and in its seed, record.updated and
 // record.deleted with the previous values, and the author of a change (webhook user.id) chosen per request.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -259,5 +261,48 @@ test('a subscription URL whose password holds an unencoded "/" is listed, record
     assert.doesNotMatch(logged.join('\n'), /SECRET9/);
   } finally {
     await emulator.stop();
+  }
+});
+
+test('a subscription URL with a token in its query is listed, recorded and logged with the token masked, and posted with it', { timeout: 15_000 }, async () => {
+  // Before, the REST API listed "?token=SECRET9" as given, and "http:u:SECRET8@host" (a URL parser reads a login and
+  // a password there, without the "//") as given too.
+  const logged: string[] = [];
+  const line = (obj: object, msg?: string) => logged.push(`${msg ?? ''} ${JSON.stringify(obj)}`);
+  const targets: string[] = [];
+  const receiver = createServer((req, res) => {
+    targets.push(`${req.url} ${req.headers.authorization ?? ''}`);
+    req.resume();
+    req.on('end', () => res.writeHead(503).end());
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const port = (receiver.address() as AddressInfo).port;
+  const emulator = await startTestEmulator({ logger: { debug: line, info: line, warn: line, error: line } });
+  try {
+    // The URL given, as listed, as the delivery records it (the login and password sent as Authorization instead),
+    // and the target and Authorization the receiver got.
+    const rows: Array<[string, string, string, string]> = [
+      [`http://127.0.0.1:${port}/Bpium/NewTask?token=SECRET9&id=7`, `http://127.0.0.1:${port}/Bpium/NewTask?token=***&id=7`, `http://127.0.0.1:${port}/Bpium/NewTask?token=***&id=7`, '/Bpium/NewTask?token=SECRET9&id=7 '],
+      [`http:u:SECRET8@127.0.0.1:${port}/hook`, `http://***@127.0.0.1:${port}/hook`, `http://127.0.0.1:${port}/hook`, `/hook ${basicAuth('u', 'SECRET8')}`],
+    ];
+    for (const [url, shown, recorded, sent] of rows) {
+      const created = await api(emulator, '/-/webhooks', { method: 'POST', body: { catalogId: '11', events: ['record.created'], url, secret: SECRET } });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.equal((await api(emulator, `/-/webhooks/${created.body.id}`)).body.url, shown);
+      assert.ok((await api(emulator, '/-/webhooks')).body.some((h: { url: string }) => h.url === shown));
+      targets.length = 0;
+      assert.equal((await api(emulator, '/catalogs/11/records', { method: 'POST', body: { values: { '2': 'x' } } })).status, 200);
+      await emulator.settled();
+      // Sent as given: the masking is only in what is shown.
+      assert.ok(targets.includes(sent), JSON.stringify(targets));
+      assert.equal(emulator.deliveries({ hookId: created.body.id }).at(-1)?.url, recorded);
+      assert.equal((await api(emulator, `/-/webhooks/${created.body.id}`, { method: 'DELETE' })).status, 200);
+    }
+    assert.doesNotMatch(JSON.stringify((await api(emulator, '/-/webhooks')).body), /SECRET[89]/);
+    assert.ok(logged.some((l) => l.includes(`http://127.0.0.1:${port}/Bpium/NewTask?token=***&id=7`)), logged.join('\n'));
+    assert.doesNotMatch(logged.join('\n'), /SECRET[89]/);
+  } finally {
+    await emulator.stop();
+    await new Promise((r) => receiver.close(r));
   }
 });
