@@ -1,5 +1,6 @@
 // Where things are: scenario folder, data folder, time zone — from flags, then the environment, then defaults.
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer } from '../adapters/mail/templates.js';
@@ -62,11 +63,54 @@ export function existingDataDir(dir: string): string {
   let isFolder: boolean;
   try {
     isFolder = statSync(dir).isDirectory();
-  } catch {
+  } catch (e) {
+    const denied = deniedDataDir(dir, e);
+    if (denied) throw denied;
     throw new UsageError(`no data folder ${dir}: nothing has been recorded there; start the server with that folder first (npx oktell-emu serve${dataDirArg(dir)}), or check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)`);
   }
   if (!isFolder) throw new UsageError(`the data folder ${dir} is a file, not a folder: check --data-dir (or OKTELL_DATA_DIR, or dataDir: of the configuration file)`);
+  const denied = unreadableDataDir(dir);
+  if (denied) throw denied;
   return dir;
+}
+
+/**
+ * A data folder that is there but this user may not read (a server's folder is mode 700, its user's; the command runs
+ * from a cron job or a CI runner as another user): the error that says so (E_FILE, exit 2), else undefined for a
+ * folder that can be read or is not there. Left to `existsSync`, such a folder, or the store file inside it, looked
+ * missing: `runs` answered `no runs recorded yet` and `replay --status dead` `nothing to replay`, with exit 0, so a
+ * script run as the wrong user was told all was well; `webhook send` said no user was generated there.
+ */
+export function unreadableDataDir(dir: string): UsageError | undefined {
+  try {
+    statSync(dir);
+    accessSync(dir, constants.R_OK | constants.X_OK);
+    return undefined;
+  } catch (e) {
+    return deniedDataDir(dir, e);
+  }
+}
+
+function deniedDataDir(dir: string, e: unknown): UsageError | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== 'EACCES' && code !== 'EPERM') return undefined;
+  let user = String(process.getuid?.() ?? '');
+  try {
+    user = userInfo().username;
+  } catch {
+    // No name for this uid (a container's numeric user): the number says it.
+  }
+  let whose: string;
+  try {
+    const folder = statSync(dir);
+    whose = `the folder belongs to uid ${folder.uid}, mode ${(folder.mode & 0o777).toString(8)}`;
+  } catch {
+    whose = 'a folder on its path may not be entered';
+  }
+  return new UsageError(
+    `cannot read the data folder ${dir}: permission denied (${code}) for the user ${user} (${whose}); run the command as the user the server runs as (sudo -u <that user> npx oktell-emu …), or check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)`,
+    'E_FILE',
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 // The server's store, opened by the commands that read or queue into it (runs, show, replay, tasks, test --from-run,
 // a live run's record), from the same configuration the server reads.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
 import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteOlderServerInUse, sqliteSchemaRefusal } from '../server/store/store-open.js';
@@ -90,6 +91,7 @@ export async function withStore<T>(
     refuseSqliteBesidePostgres(config.dataDir, undefined, server);
     const file = join(existingDataDir(config.dataDir), 'oktell.sqlite');
     if (noStore && !existsSync(file)) return noStore(dirname(file));
+    refuseUnusableStoreFile(file);
     refuseMigrationUnderServer(file, config.dataDir, server);
     // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.
     store = await openSqliteStore({ file, defaultMaxAttempts, ...quotaOptions(config) }).catch((e: unknown) => {
@@ -100,6 +102,33 @@ export async function withStore<T>(
     return await fn(store, config);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * A store file this user may not read and write (the server's user's, mode 600, in a folder others may enter): the
+ * driver's SQLITE_CANTOPEN came out as a stack trace. Said in one line with whose the file is, exit 2.
+ */
+function refuseUnusableStoreFile(file: string): void {
+  try {
+    accessSync(file, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') return; // anything else is said by the open that meets it
+    let user = String(process.getuid?.() ?? '');
+    try {
+      user = userInfo().username;
+    } catch {
+      // No name for this uid: the number says it.
+    }
+    let whose = '';
+    try {
+      const st = statSync(file);
+      whose = ` (the file belongs to uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`;
+    } catch {
+      // Gone meanwhile: the reason alone.
+    }
+    throw new UsageError(`cannot open the store ${file}: permission denied (${code}) for the user ${user}${whose}; run the command as the user the server runs as (sudo -u <that user> npx oktell-emu …), or check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)`, 'E_FILE');
   }
 }
 

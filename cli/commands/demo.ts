@@ -5,7 +5,7 @@ import { createBpiumClient } from '../../adapters/bpium/client.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { envSetting } from '../../engine/env.js';
-import { dataDirArg, storeSettings } from '../config.js';
+import { dataDirArg, storeSettings, unreadableDataDir } from '../config.js';
 import { readServerFile, type ServerFile } from '../server-file.js';
 import { DEFAULT_EMULATOR_PORT, DEMO_LOGIN, DEMO_PASSWORD, emulatorAccount, type WebhookDelivery } from '../../bpium-emulator/index.js';
 
@@ -163,6 +163,10 @@ export function demoTarget(flags: { url?: string; dataDir?: string; config?: str
       : settings.configFile && resolve(settings.dataDir) !== resolve('./var')
         ? `dataDir: of ${settings.configFile}`
         : undefined;
+  // The folder's serve.json names the running server's emulator: a folder this user may not read is said as such,
+  // not taken for one with no server running.
+  const denied = flags.url === undefined ? unreadableDataDir(settings.dataDir) : undefined;
+  if (denied) throw denied;
   const server = readServerFile(settings.dataDir);
   // Port 0 (the server's `port: 0` or OKTELL_PORT=0 gives its emulator an OS-picked port) names no port to reach: with
   // no server's serve.json to say which one it took, the default is tried, not http://127.0.0.1:0.

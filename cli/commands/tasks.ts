@@ -9,7 +9,7 @@ import type { Store } from '../../server/store/store.port.js';
 import { scenarioNamesIn } from '../../server/scenario-host.js';
 import { scenarioProblems, unknownScenarios, unreadParameters, type ServiceTaskError } from '../../server/tasks/definitions.js';
 import { lastRunState, skippingRun, TaskScheduler, type ParamErrors, type TaskLastRun, type TaskStatus } from '../../server/tasks/scheduler.js';
-import { dataDirArg, loadLibrary, replayCommandFor, storeSettings, UsageError, type ServerSettings } from '../config.js';
+import { dataDirArg, loadLibrary, replayCommandFor, storeSettings, unreadableDataDir, UsageError, type ServerSettings } from '../config.js';
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { closest, scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
 import { noServerNote, readFolderServer, readServerFile, type FolderServer } from '../server-file.js';
@@ -54,6 +54,10 @@ async function withTasks<T>(
   if (config.store.kind === 'sqlite') refuseSqliteBesidePostgres(config.dataDir, undefined, server);
   // The schedule needs no store: a listing before the server ever ran with its data folder still shows it, with the
   // last runs unknown and a note (a typo in --data-dir shows there too).
+  if (config.store.kind === 'sqlite') {
+    const denied = unreadableDataDir(config.dataDir);
+    if (denied) throw denied;
+  }
   if (!writes && config.store.kind === 'sqlite' && !existsSync(config.dataDir)) {
     printNote(`no data folder ${config.dataDir} yet: every task is listed as never run (start the server with it, or check --data-dir)`);
     return inMemory();

@@ -11,7 +11,7 @@ import { maskAddressLogin } from '../../adapters/web/redact.js';
 import { hookUser, userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
-import { dataDirArg, shellWord, UsageError } from '../config.js';
+import { dataDirArg, shellWord, unreadableDataDir, UsageError } from '../config.js';
 import { clipText } from '../../engine/cut-text.js';
 import { jsonKind } from '../../engine/json-text.js';
 import type { JsonValue } from '../../engine/values.js';
@@ -84,6 +84,8 @@ function serverUser(flags: SendFlags, config: Omit<ServerConfig, 'usersGenerated
   const sender = hookUser(config.users);
   if (sender) return { user: sender, from: envSetting(env, 'OKTELL_USERS') !== undefined ? 'OKTELL_USERS' : `users: of ${config.configFile ?? 'the configuration file'}` };
   const file = join(config.dataDir, 'server-user.json');
+  const denied = unreadableDataDir(config.dataDir);
+  if (denied) throw denied;
   if (existsSync(file)) {
     const u = JSON.parse(readFileSync(file, 'utf8')) as Partial<OktellUser>;
     if (typeof u.login === 'string' && typeof u.password === 'string' && u.login && u.password) return { user: { login: u.login, password: u.password }, from: `${file}, the user a server generated there` };
@@ -126,6 +128,10 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
+  // Without --url the data folder says where the server is; one this user may not read is said, not taken for a
+  // folder with no server (the default address, and "no server user … there is none there").
+  const denied = flags.url === undefined ? unreadableDataDir(config.dataDir) : undefined;
+  if (denied) throw denied;
   const running = readServerFile(config.dataDir);
   const base = flags.url ?? running?.url ?? `${config.tls ? 'https' : 'http'}://127.0.0.1:${config.port}`;
   let url: URL;

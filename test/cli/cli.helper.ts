@@ -19,6 +19,8 @@ export interface CliOptions {
   unset?: string[];
   /** Default 30 s. */
   timeoutMs?: number;
+  /** Run as this user (and group of the same number), e.g. 65534 (nobody); the test must run as root. */
+  uid?: number;
 }
 
 /** The environment every test process starts from: no real Bpium or SMTP, no colours, no ports from the shell. */
@@ -39,6 +41,7 @@ export function runCli(args: string[], opts: CliOptions = {}): CliResult {
     // default; cut off, the process would look killed (status null).
     maxBuffer: 64 * 1024 * 1024,
     ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
