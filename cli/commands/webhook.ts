@@ -109,13 +109,27 @@ function serverSecrets(config: Omit<ServerConfig, 'usersGenerated'>, running: Se
   return secrets;
 }
 
+/**
+ * The body to send, refused when empty: no webhook sender posts an empty body, and one read from a pipe whose
+ * command failed (`make-body | oktell-emu webhook send /Bpium/NewTask -`) was posted all the same, exit 0, leaving
+ * the server a malformed-webhook run and the script no sign of the failure.
+ */
 function readBody(file: string): Buffer {
-  if (file === '-') return readFileSync(0);
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new UsageError(`cannot read the body ${file}: ${(e as Error).message}`);
+  let body: Buffer;
+  if (file === '-') body = readFileSync(0);
+  else {
+    try {
+      body = readFileSync(file);
+    } catch (e) {
+      throw new UsageError(`cannot read the body ${file}: ${(e as Error).message}`);
+    }
   }
+  if (body.length === 0) {
+    throw new UsageError(file === '-'
+      ? 'the body read from standard input is empty: nothing was sent (did the command before the | fail?); pipe the webhook\'s JSON in, or name a file holding it'
+      : `the body ${file} is empty: nothing was sent; name a file holding the webhook's JSON`);
+  }
+  return body;
 }
 
 export async function sendWebhook(path: string, file: string, flags: SendFlags, env: NodeJS.ProcessEnv): Promise<WebhookOutcome> {
