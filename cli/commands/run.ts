@@ -107,7 +107,8 @@ export function parseParams(specs: string[]): Record<string, Value> {
       try {
         out[n] = readBodyFile(resolve(raw.slice(1)));
       } catch (e) {
-        throw new UsageError(`-p ${n}=${raw}: cannot read ${raw.slice(1)}: ${(e as Error).message}`);
+        // E_FILE, as docs/cli.md gives a file the command needs that cannot be read (exit 2 all the same).
+        throw new UsageError(`-p ${n}=${raw}: cannot read ${raw.slice(1)}: ${(e as Error).message}`, 'E_FILE');
       }
     } else out[n] = raw;
   }

@@ -121,7 +121,8 @@ function readBody(file: string): Buffer {
     try {
       body = readFileSync(file);
     } catch (e) {
-      throw new UsageError(`cannot read the body ${file}: ${(e as Error).message}`);
+      // E_FILE, as docs/cli.md gives a file the command needs that cannot be read (exit 2 all the same).
+      throw new UsageError(`cannot read the body ${file}: ${(e as Error).message}`, 'E_FILE');
     }
   }
   if (body.length === 0) {
