@@ -63,6 +63,17 @@ export function serveAsNobody(args: string[], o: { users?: string; nodeArgs?: st
 }
 
 /**
+ * Why a test that runs the CLI as the user nobody must be skipped, or false: it needs root, and a checkout that nobody
+ * may read (a clone under /root, mode 700) cannot be run as nobody at all.
+ */
+export function cannotRunAsNobody(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root, to run the command as the user nobody';
+  const cli = repoPath('bin', 'oktell-emu.js');
+  const r = spawnSync(process.execPath, ['-e', 'require("node:fs").accessSync(process.argv[1], 4)', cli], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 ? false : `the user nobody may not read this checkout (${cli})`;
+}
+
+/**
  * As `runCli`, without blocking: for a test whose server runs in the test's own process, which `runCli` (spawnSync)
  * would freeze meanwhile (its leases unrenewed, its idle keep-alive sockets closed under the next request).
  */

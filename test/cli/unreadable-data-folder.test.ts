@@ -11,12 +11,12 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, tempDir } from '../helpers.js';
-import { runCli } from './cli.helper.js';
+import { cannotRunAsNobody, runCli } from './cli.helper.js';
 
 const TASKS = 'serviceTasks:\n  - { name: report, scenario: DailyReport, cron: "0 9 * * *", timeZone: UTC }\n';
 const NOBODY = 65534;
 
-describe('oktell-emu run by a user who may not read the data folder', { skip: process.getuid?.() !== 0 ? 'needs root, to run the command as the user nobody' : false }, () => {
+describe('oktell-emu run by a user who may not read the data folder', { skip: cannotRunAsNobody() }, () => {
   it('every command that reads the folder says so in one line, exit 2, instead of an empty answer', () => {
     const tmp = tempDir();
     try {
