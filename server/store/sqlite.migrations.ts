@@ -193,6 +193,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbox_duplicates ON inbox (duplicate_of) WHERE duplicate_of IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    name: 'jobs: the last runs of dead letters, for the prune to keep them',
+    sql: `
+      CREATE INDEX jobs_dead_letter_runs ON jobs (last_run_id) WHERE status IN ('failed', 'dead') AND last_run_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Thrown when the file was written by a newer version of the emulator than this one. */

@@ -22,6 +22,52 @@ export const COUNT_SQL = {
 };
 
 /** The SQL, by name; kept apart from the store's logic so the whole query surface reads in one place. */
+/**
+ * The statements of prune(), run on the thread that acknowledges webhooks. Each table is pruned in windows that follow
+ * the index of its age: `*Window` finds the last key of the next `@n` index entries older than the cutoff after the
+ * cursor (`@at`, `@key`, for effects also `@key2`: the last window's end), and the delete removes what may go between
+ * the cursor and that end. A chunk so reads at most `@n` index entries and their rows, however many old rows are kept
+ * (dead letters and their last runs, the work of jobs still pending); a `LIMIT` on the whole range read them all again
+ * in every chunk (76 ms a chunk of 100 runs beside 60,000 kept dead letters), and found the succeeded jobs through the
+ * status index, every young one read at the last chunk. test/store/prune-plan checks the plans.
+ */
+export const PRUNE_SQL = {
+  pruneInboxWindow: `SELECT at, key FROM (SELECT received_at AS at, id AS key FROM inbox
+      WHERE received_at < @cutoff AND (received_at, id) > (@at, @key) ORDER BY received_at, id LIMIT @n)
+    ORDER BY at DESC, key DESC LIMIT 1`,
+  // The entry of a job still queued or running is kept: a resend meanwhile is still a duplicate (retention shorter than the retries).
+  pruneInbox: `DELETE FROM inbox WHERE (received_at, id) > (@at, @key) AND (received_at, id) <= (@endAt, @endKey)
+      AND id NOT IN (SELECT inbox_id FROM jobs WHERE status IN ${PENDING} AND inbox_id IS NOT NULL)`,
+  // Jobs by when they finished (the partial index jobs_finished, with the rowid as the tie-break); `+status` keeps the
+  // planner off the status index, whose succeeded range is every retained job.
+  pruneJobsWindow: `SELECT at, key FROM (SELECT finished_at AS at, rowid AS key FROM jobs
+      WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND (finished_at, rowid) > (@at, @key) ORDER BY finished_at, rowid LIMIT @n)
+    ORDER BY at DESC, key DESC LIMIT 1`,
+  pruneJobs: `DELETE FROM jobs WHERE finished_at IS NOT NULL AND (finished_at, rowid) > (@at, @key) AND (finished_at, rowid) <= (@endAt, @endKey)
+      AND +status = 'succeeded'`,
+  pruneDeadLetters: `DELETE FROM jobs WHERE finished_at IS NOT NULL AND (finished_at, rowid) > (@at, @key) AND (finished_at, rowid) <= (@endAt, @endKey)
+      AND +status IN ${UNDELIVERED}
+    RETURNING id`,
+  pruneRunsWindow: `SELECT at, key FROM (SELECT started_at AS at, id AS key FROM runs
+      WHERE started_at < @cutoff AND (started_at, id) > (@at, @key) ORDER BY started_at, id LIMIT @n)
+    ORDER BY at DESC, key DESC LIMIT 1`,
+  // The last run of a dead letter is kept with it (what a person replaying it needs to read), and so are the earlier
+  // attempts and the parent run (the hook's) of a job still queued or running. Each run of the window is looked up in
+  // the dead letters' last runs (their own index, migration 8: a list of them made per window took 15 ms at 60,000
+  // dead letters, in every window) and its job by key; the parent runs of pending jobs are a list made per window
+  // (as many as jobs wait).
+  pruneRuns: `DELETE FROM runs WHERE (started_at, id) > (@at, @key) AND (started_at, id) <= (@endAt, @endKey)
+      AND status <> 'running' AND finished_at < @cutoff
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.last_run_id = runs.id AND j.status IN ${UNDELIVERED})
+      AND (job_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = runs.job_id AND j.status IN ${PENDING}))
+      AND id NOT IN (SELECT parent_run_id FROM jobs WHERE status IN ${PENDING} AND parent_run_id IS NOT NULL)`,
+  pruneEffectsWindow: `SELECT at, key, key2 FROM (SELECT recorded_at AS at, run_key AS key, step_key AS key2 FROM effects
+      WHERE recorded_at < @cutoff AND (recorded_at, run_key, step_key) > (@at, @key, @key2) ORDER BY recorded_at, run_key, step_key LIMIT @n)
+    ORDER BY at DESC, key DESC, key2 DESC LIMIT 1`,
+  pruneEffects: `DELETE FROM effects WHERE (recorded_at, run_key, step_key) > (@at, @key, @key2)
+      AND (recorded_at, run_key, step_key) <= (@endAt, @endKey, @endKey2) AND run_key NOT IN (SELECT id FROM jobs)`,
+} as const;
+
 const SQL = {
   insertInbox: `INSERT INTO inbox (received_at, method, path, hook_id, headers, body, remote_address, signature, dedup_key,
       duplicate_of, run_id, response_status, response_body)
@@ -135,23 +181,7 @@ const SQL = {
     ON CONFLICT (run_key, step_key) DO UPDATE SET outcome = excluded.outcome, recorded_at = excluded.recorded_at`,
   clearEffects: `DELETE FROM effects WHERE run_key = ?`,
 
-  // The entry of a job still queued or running is kept: a resend meanwhile is still a duplicate (retention shorter than the retries).
-  pruneInbox: `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE received_at < @cutoff
-      AND id NOT IN (SELECT inbox_id FROM jobs WHERE status IN ${PENDING} AND inbox_id IS NOT NULL) LIMIT @chunk)`,
-  // The last run of a dead letter is kept with it (what a person replaying it needs to read), and so are the earlier
-  // attempts and the parent run (the hook's) of a job still queued or running.
-  pruneRuns: `DELETE FROM runs WHERE id IN (SELECT id FROM runs
-    WHERE started_at < @cutoff AND status <> 'running' AND finished_at < @cutoff
-      AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ${UNDELIVERED} AND last_run_id IS NOT NULL)
-      AND (job_id IS NULL OR job_id NOT IN (SELECT id FROM jobs WHERE status IN ${PENDING}))
-      AND id NOT IN (SELECT parent_run_id FROM jobs WHERE status IN ${PENDING} AND parent_run_id IS NOT NULL) LIMIT @chunk)`,
-  pruneJobs: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
-    WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status = 'succeeded' LIMIT @chunk)`,
-  pruneDeadLetters: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
-    WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status IN ${UNDELIVERED} LIMIT @chunk)
-    RETURNING id`,
-  pruneEffects: `DELETE FROM effects WHERE (run_key, step_key) IN (SELECT run_key, step_key FROM effects
-    WHERE recorded_at < @cutoff AND run_key NOT IN (SELECT id FROM jobs) LIMIT @chunk)`,
+  ...PRUNE_SQL,
 } as const;
 
 /**

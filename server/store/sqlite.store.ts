@@ -100,10 +100,34 @@ export interface SqliteStoreOptions {
   random?: () => number;
   /** Most write calls per transaction. Default 2000. */
   maxBatch?: number;
+  /** The most index entries a prune window reads (see prune). Default 5,000; tests use a few. */
+  pruneMaxWindow?: number;
   newId?: () => string;
 }
 
-const PRUNE_CHUNK = 5000;
+/** The most index entries a prune window reads (see PRUNE_SQL), and the first window's size. */
+const PRUNE_MAX_WINDOW = 5000;
+const PRUNE_FIRST_WINDOW = 100;
+/** How long one prune window may hold the event loop, in ms: the window's size follows the time the last one took. */
+export const PRUNE_WINDOW_MS = 10;
+
+/** The last key of a prune window: its age, and its key (and the second part of a two-part key). */
+interface PruneCursor {
+  at: number;
+  key: string | number;
+  key2?: string;
+}
+
+/**
+ * The next window's size from the time the last took: halved (or less) when it held the loop past PRUNE_WINDOW_MS,
+ * doubled when it took under half of it, never under 25 rows nor over `max`. The time is the delete's own: a window
+ * that waited for the disk or met a busy machine shrinks the next one, and the size grows back as it gets faster.
+ */
+export function nextPruneWindow(n: number, ms: number, max: number): number {
+  if (ms > PRUNE_WINDOW_MS) return Math.max(Math.min(25, max), Math.min(Math.floor(n / 2), Math.floor((n * PRUNE_WINDOW_MS) / ms)));
+  if (ms < PRUNE_WINDOW_MS / 2) return Math.min(max, n * 2);
+  return Math.min(max, n);
+}
 
 /** What a delivery look-up (see findByDedupKey) found. */
 type LookupResult = { ok: true; row: OriginalRow | undefined } | { ok: false; error: unknown };
@@ -180,6 +204,11 @@ export class SqliteStore implements Store {
   /** What this open did to the schema (the server's start log says it). */
   readonly migrated: SchemaMigrated;
   private closed = false;
+  /** The size of the next prune window, its bound, and the windows deleted in so far (see prune). */
+  private pruneWindow = PRUNE_FIRST_WINDOW;
+  private readonly pruneMaxWindow: number;
+  private pruneWindows = 0;
+  private pruneLongestMs = 0;
   /** The last count of pending jobs and when (performance.now()), and the jobs queued since (see `pendingJobs`). */
   private pendingCount: { n: number; at: number } | undefined;
   private queuedSinceCount = 0;
@@ -197,6 +226,8 @@ export class SqliteStore implements Store {
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
     this.maxPages = o.maxPageCount !== undefined ? Math.trunc(o.maxPageCount) : undefined;
     this.pagesPerJob = o.pagesPerPendingJob ?? PAGES_PER_PENDING_JOB;
+    this.pruneMaxWindow = Math.max(1, Math.trunc(o.pruneMaxWindow ?? PRUNE_MAX_WINDOW));
+    this.pruneWindow = Math.min(PRUNE_FIRST_WINDOW, this.pruneMaxWindow);
     if (o.file !== ':memory:') createPrivateFile(o.file);
     this.db = new Database(o.file, { timeout: o.busyTimeoutMs ?? 1000 });
     try {
@@ -631,29 +662,48 @@ export class SqliteStore implements Store {
   async prune(opts: PruneOptions): Promise<PruneResult> {
     const { cutoff, deadCutoff } = pruneCutoffs(opts, this.clock.now());
     const result = emptyPruneResult();
-    // In chunks, each its own grouped write, so webhooks keep being stored between them. Dead letters before runs:
-    // the last run of one is kept while it is. Jobs before effects: effects are kept while their job is.
-    const chunks = async (stmt: Database.Statement, at: number): Promise<number> => {
-      let all = 0;
+    // In windows of a table's age index (see PRUNE_SQL), each its own grouped write, so webhooks keep being stored
+    // between them; the window's size follows the time its delete took (see nextPruneWindow). Dead letters before
+    // runs: the last run of one is kept while it is. Jobs before effects: effects are kept while their job is.
+    const st = this.st;
+    const windows = async <T>(table: { window: Database.Statement; del: (end: PruneCursor, from: PruneCursor) => T }, at: number, done: (deleted: T) => void): Promise<void> => {
+      let from: PruneCursor = { at: Number.MIN_SAFE_INTEGER, key: '', key2: '' };
       for (;;) {
-        const n = await this.batcher.submit(() => stmt.run({ cutoff: at, chunk: PRUNE_CHUNK }).changes);
-        all += n;
-        if (n < PRUNE_CHUNK) return all;
+        const n = this.pruneWindow;
+        const step = await this.batcher.submit(() => {
+          const started = performance.now();
+          const end = table.window.get({ cutoff: at, n, ...from }) as PruneCursor | undefined;
+          const deleted = end === undefined ? undefined : table.del(end, from);
+          return { end, deleted, ms: performance.now() - started };
+        });
+        this.pruneWindows++;
+        this.pruneLongestMs = Math.max(this.pruneLongestMs, step.ms);
+        this.pruneWindow = nextPruneWindow(n, step.ms, this.pruneMaxWindow);
+        if (step.end === undefined) return;
+        done(step.deleted as T);
+        from = step.end;
       }
     };
-    result.inbox = await chunks(this.st.pruneInbox, cutoff);
-    result.jobs = await chunks(this.st.pruneJobs, cutoff);
+    const bounds = (end: PruneCursor, from: PruneCursor) => ({ ...from, endAt: end.at, endKey: end.key, endKey2: end.key2 ?? '' });
+    const deleting = (window: Database.Statement, del: Database.Statement, at: number) => ({ window, del: (end: PruneCursor, from: PruneCursor) => del.run({ cutoff: at, ...bounds(end, from) }).changes });
+    await windows(deleting(st.pruneInboxWindow, st.pruneInbox, cutoff), cutoff, (n) => (result.inbox += n));
+    await windows(deleting(st.pruneJobsWindow, st.pruneJobs, cutoff), cutoff, (n) => (result.jobs += n));
     if (deadCutoff !== undefined) {
-      for (;;) {
-        const ids = await this.batcher.submit(() => (this.st.pruneDeadLetters.all({ cutoff: deadCutoff, chunk: PRUNE_CHUNK }) as Array<{ id: string }>).map((r) => r.id));
-        noteDeadLetters(result, ids);
-        if (ids.length < PRUNE_CHUNK) break;
-      }
+      const dead = { window: st.pruneJobsWindow, del: (end: PruneCursor, from: PruneCursor) => (st.pruneDeadLetters.all(bounds(end, from)) as Array<{ id: string }>).map((r) => r.id) };
+      await windows(dead, deadCutoff, (ids) => noteDeadLetters(result, ids));
     }
-    result.runs = await chunks(this.st.pruneRuns, cutoff);
-    result.effects = await chunks(this.st.pruneEffects, cutoff);
+    await windows(deleting(st.pruneRunsWindow, st.pruneRuns, cutoff), cutoff, (n) => (result.runs += n));
+    await windows(deleting(st.pruneEffectsWindow, st.pruneEffects, cutoff), cutoff, (n) => (result.effects += n));
     await this.batcher.submit(() => this.cached(forSqlite(TASK_SQL.prune)).run(cutoff));
     return result;
+  }
+
+  /**
+   * The windows prune() has deleted in since the store was opened (each one grouped write), the next one's size and
+   * the longest time one took (its statements, without the commit), for tests and measurements.
+   */
+  pruneStats(): { windows: number; window: number; longestMs: number } {
+    return { windows: this.pruneWindows, window: this.pruneWindow, longestMs: this.pruneLongestMs };
   }
 
   /**

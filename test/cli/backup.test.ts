@@ -208,7 +208,7 @@ describe('oktell-emu backup: never migrates', () => {
     try {
       // Back to schema version 6, as the build before migration 7 left it.
       const db = new Database(store);
-      db.exec('DROP INDEX inbox_duplicates; DELETE FROM schema_migrations WHERE version >= 7; PRAGMA user_version = 6;');
+      db.exec('DROP INDEX inbox_duplicates; DROP INDEX jobs_dead_letter_runs; DELETE FROM schema_migrations WHERE version >= 7; PRAGMA user_version = 6;');
       db.close();
       const version = (file: string) => {
         const d = new Database(file, { fileMustExist: true });
