@@ -100,13 +100,13 @@ export interface SqliteStoreOptions {
   random?: () => number;
   /** Most write calls per transaction. Default 2000. */
   maxBatch?: number;
-  /** The most index entries a prune window reads (see prune). Default 5,000; tests use a few. */
+  /** The most index entries a prune window reads (see prune). Default 1,000; tests use a few. */
   pruneMaxWindow?: number;
   newId?: () => string;
 }
 
 /** The most index entries a prune window reads (see PRUNE_SQL), and the first window's size. */
-const PRUNE_MAX_WINDOW = 5000;
+const PRUNE_MAX_WINDOW = 1000;
 const PRUNE_FIRST_WINDOW = 100;
 /** How long one prune window may hold the event loop, in ms: the window's size follows the time the last one took. */
 export const PRUNE_WINDOW_MS = 10;
