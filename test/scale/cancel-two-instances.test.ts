@@ -101,13 +101,17 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
         await c.query('BEGIN');
         await c.query('SELECT id FROM jobs WHERE id = $1 FOR UPDATE', [id]);
         const me = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-        // The sessions waiting on this lock, or on a session that waits on it (the second of two updates of one row).
-        // pg_stat_activity is read once per transaction unless its snapshot is cleared (a session that connects later
-        // would never show).
+        // The cancels and replays waiting on this lock, or on a session that waits on it (the second of two updates of
+        // one row). Only those count: a worker of A or B may wait behind an instance's grouped transaction too, and
+        // counting it let the next action start late, after the lock was gone (a CLI that then read the job cancelled
+        // already, exit 2, where the test expected it to lose the race, exit 1). pg_stat_activity is read once per
+        // transaction unless its snapshot is cleared (a session that connects later would never show).
         const waiters = async () =>
           (await c.query('SELECT pg_stat_clear_snapshot()')) &&
           Number((await c.query<{ n: string }>(`WITH RECURSIVE w(pid) AS (SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))
-              UNION SELECT a.pid FROM pg_stat_activity a JOIN w ON w.pid = ANY(pg_blocking_pids(a.pid))) SELECT COUNT(*) AS n FROM w`, [me])).rows[0]!.n);
+              UNION SELECT a.pid FROM pg_stat_activity a JOIN w ON w.pid = ANY(pg_blocking_pids(a.pid)))
+              SELECT COUNT(*) AS n FROM w JOIN pg_stat_activity a USING (pid)
+              WHERE a.query LIKE 'SELECT id, last_error FROM jobs WHERE status = ''queued''%' OR a.query LIKE 'WITH chosen AS (%'`, [me])).rows[0]!.n);
         // In order when `waiting` is each: each starts once the one before waits at its update, so the first takes the job.
         const started: Array<Promise<T>> = [];
         for (const [k, act] of actions.entries()) {
