@@ -91,11 +91,25 @@ export function decodeQueryPart(name: string): string {
  */
 export function maskUrlText(text: string): string {
   const lead = /^\s*/.exec(text)![0];
-  // A name ends at the next `?` too: a text of a megabyte of `?` without an `=` is read once, not once per `?`.
-  const masked = text.slice(lead.length).replace(/([?&;]([^=&;#?]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(name) ? `${head}${MASK}` : all));
-  if (STARTS_WITH_AUTHORITY.test(masked)) return lead + maskUserinfo(masked);
-  return lead + masked.replace(/^((?:https?|wss?|ftp|file):[/\\]*)?[^/\\@\s]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
+  const rest = text.slice(lead.length);
+  // The login:password first: masked after the query, a `&token=` left unencoded in a password (`http://u:pw&token=x@…`)
+  // took its `@` and the host as its value, and the password then had no `@` to end it. A `\` does not end it (a
+  // parser reading it as a `/` would not take `http:u:pw\x@host` for a URL at all): masked whole.
+  const unmasked = STARTS_WITH_AUTHORITY.test(rest)
+    ? maskUserinfo(rest)
+    : rest.replace(NO_AUTHORITY_USERINFO, (_all, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`);
+  // A name ends at the next `?` too: a text of a megabyte of `?` without an `=` is read once, not once per `?`. It is
+  // compared percent-decoded, as maskQueryText compares it (`%74oken` is `token`).
+  return lead + unmasked.replace(/([?&;]([^=&;#?]*)=)([^&;#]*)/g, (all, head: string, name: string) => (isSecretName(decodeQueryPart(name)) ? `${head}${MASK}` : all));
 }
+
+/**
+ * A login:password at the start of text without an authority's `//`, up to the first `@` before a `/` or a space: after
+ * a special scheme and any slashes or backslashes (`http:u:pw@host`, `http:\\u:pw@host`), or alone. The scheme's
+ * slashes are taken as an atomic group (a lookahead and its backreference): `[/\\]*` giving back one `\` at a time to
+ * the login, which may hold a `\` too, would make `http:` and 100 KB of `\` take seconds.
+ */
+const NO_AUTHORITY_USERINFO = /^(?:(?=((?:https?|wss?|ftp|file):[/\\]*))\1)?[^/@\s]*@/i;
 
 /**
  * A URL's text as a message quotes it (JSON-quoted): its secrets masked (maskUrlText) over the whole text, then what
@@ -122,7 +136,9 @@ export function quotedUrlText(text: string, max = 200): string {
 export function maskAddress(address: string): string {
   if (PLAIN_ADDRESS.test(address)) return maskQueryText(maskUserinfo(address));
   try {
-    return maskUrl(new URL(address));
+    // The parser's form is masked by the rule of written text too: a `\` it reads as a `/` (`http://u\:pw@host/hook`,
+    // host `u` and the path `/:pw@host/hook` to the parser) would leave the login:password in the path shown.
+    return maskUserinfo(maskUrl(new URL(address)));
   } catch {
     return maskUrlText(address);
   }

@@ -68,6 +68,13 @@ describe('a URL that did not parse, as text (maskUrlText) and as a message quote
     [' https://user:SECRET456@example.com:99999', ' https://***@example.com:99999'],
     ['user:SECRET456@example.com/x', '***@example.com/x'],
     ['http://u:pa/SECRET456@x.example.ru/cb?token=SECRET123&id=7', 'http://***@x.example.ru/cb?token=***&id=7'],
+    // A `&name=` left unencoded in a password: its `@` is not taken for that parameter's value (the port does not parse).
+    ['http://u:SECRET456&token=@example.com:99999/x', 'http://***@example.com:99999/x'],
+    ['http:u:SECRET456&token=@example.com:99999/x', 'http:***@example.com:99999/x'],
+    // A `\` in a password after a special scheme without its `//` does not end it.
+    ['http:u:SECRET456\\x@example.com:99999/x', 'http:***@example.com:99999/x'],
+    // A query name is compared percent-decoded, as in a target that parsed.
+    ['http://example.com:99999/cb?tok%65n=SECRET123&id=7', 'http://example.com:99999/cb?tok%65n=***&id=7'],
   ];
   for (const [text, masked] of rows) {
     it(JSON.stringify(text), () => {
@@ -94,6 +101,8 @@ describe('an address that parses, as shown (maskAddress: Bpium webhook subscript
     ['http://127.0.0.1:4055/hook?to\tken=SECRET123', 'http://127.0.0.1:4055/hook?token=***'],
     // A password with a "/" left unencoded (a parser reads host "localhost", port and the rest as a path).
     ['http://localhost:4999/SECRET456@127.0.0.1:4055/hook', 'http://***@127.0.0.1:4055/hook'],
+    // A "\" a parser reads as a "/" before the password: masked as the written text would be, not shown in the path.
+    ['http://u\\:SECRET456@127.0.0.1:4055/hook', 'http://***@127.0.0.1:4055/hook'],
   ];
   for (const [address, shown] of rows) {
     it(JSON.stringify(address), () => {
