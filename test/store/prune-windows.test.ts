@@ -7,6 +7,7 @@
 // windows: the windows are each at most the bound, a timer fires and a webhook is stored while the prune goes on, and
 // exactly what is old and not kept goes.
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -41,6 +42,58 @@ function fill(db: Database.Database, from: number, n: number, at: number, status
     }
   })();
 }
+
+/**
+ * The retention rules of docs/store.md as one set-based delete per table, in the prune's order (the statements of the
+ * prune before windows, without their LIMIT): what a windowed prune must leave, row for row.
+ */
+const RULES = [
+  `DELETE FROM inbox WHERE received_at < @cutoff AND id NOT IN (SELECT inbox_id FROM jobs WHERE status IN ('queued', 'running') AND inbox_id IS NOT NULL)`,
+  `DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status = 'succeeded'`,
+  `DELETE FROM jobs WHERE @deadCutoff IS NOT NULL AND finished_at IS NOT NULL AND finished_at < @deadCutoff AND status IN ('failed', 'dead')`,
+  `DELETE FROM runs WHERE started_at < @cutoff AND status <> 'running' AND finished_at < @cutoff
+    AND id NOT IN (SELECT last_run_id FROM jobs WHERE status IN ('failed', 'dead') AND last_run_id IS NOT NULL)
+    AND (job_id IS NULL OR job_id NOT IN (SELECT id FROM jobs WHERE status IN ('queued', 'running')))
+    AND id NOT IN (SELECT parent_run_id FROM jobs WHERE status IN ('queued', 'running') AND parent_run_id IS NOT NULL)`,
+  `DELETE FROM effects WHERE recorded_at < @cutoff AND run_key NOT IN (SELECT id FROM jobs)`,
+];
+
+/**
+ * A store whose rows sit on the window edges: few distinct times (the cutoffs themselves, a millisecond either side),
+ * so every window ends between rows of the same age; inbox ids and job rowids in another order than their times; runs
+ * and jobs with no finish time; every job status; runs, parent runs and effects pointing at jobs of every kind.
+ */
+function fillEdges(db: Database.Database, n: number, seed: number, cutoff: number, deadCutoff: number): void {
+  let s = seed;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const time = () => pick([cutoff - 2000, deadCutoff - 1, deadCutoff, deadCutoff + 1, cutoff - 700, cutoff - 700, cutoff - 1, cutoff - 1, cutoff, cutoff + 1]);
+  const inbox = db.prepare(`INSERT INTO inbox (id, received_at, method, path, headers, body, signature, dedup_key) VALUES (?, ?, 'POST', '/hook/bpium', '', x'7b7d', 'valid', ?)`);
+  const job = db.prepare(`INSERT INTO jobs (id, scenario, params, variables, parent_run_id, trigger, inbox_id, max_attempts, next_run_at, status, last_run_id, created_at, updated_at, finished_at)
+    VALUES (?, 'S', '{}', '{}', ?, 'null', ?, 3, 0, ?, ?, 0, 0, ?)`);
+  const run = db.prepare(`INSERT INTO runs (id, job_id, parent_run_id, scenario, version, trigger, status, started_at, finished_at) VALUES (?, ?, ?, 'S', 'v', 'async', ?, ?, ?)`);
+  const effect = db.prepare(`INSERT OR IGNORE INTO effects (run_key, step_key, outcome, recorded_at) VALUES (?, ?, '1', ?)`);
+  const ids = Array.from({ length: n }, (_, i) => i + 1).sort(() => rnd() - 0.5);
+  for (const id of ids) inbox.run(id, time(), rnd() < 0.3 ? `key-${id}` : null);
+  const jobIds: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const status = pick(['queued', 'running', 'succeeded', 'succeeded', 'failed', 'dead'] as const);
+    const id = `${pick(['j', 'J', 'a', 'z'])}${n - i}`;
+    jobIds.push(id);
+    const pending = status === 'queued' || status === 'running';
+    const finished = pending ? (rnd() < 0.2 ? time() : null) : rnd() < 0.1 ? null : time();
+    job.run(id, rnd() < 0.5 ? `r${Math.floor(rnd() * n)}` : null, rnd() < 0.7 ? pick(ids) : null, status, rnd() < 0.8 ? `r${Math.floor(rnd() * n)}` : null, finished);
+  }
+  for (let i = 0; i < 2 * n; i++) {
+    const started = time();
+    const status = pick(['running', 'completed', 'failed'] as const);
+    run.run(`r${i}`, rnd() < 0.7 ? pick(jobIds) : null, rnd() < 0.3 ? `r${Math.floor(rnd() * n)}` : null, status, started, rnd() < 0.15 ? null : started + pick([0, 0, 1, 500, 1000]));
+  }
+  for (let i = 0; i < 2 * n; i++) effect.run(rnd() < 0.6 ? pick(jobIds) : `x${i}`, pick(['mail#1', 'mail#2', 'a', 'b#1']), time());
+}
+
+const rowsOf = (db: Database.Database) =>
+  Object.fromEntries(['inbox', 'jobs', 'runs', 'effects'].map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
 
 describe('the SQLite store prunes in bounded windows', () => {
   it('each prune statement reads a bounded range of its table age index, and the dead letters by their own index', async () => {
@@ -147,6 +200,49 @@ describe('the SQLite store prunes in bounded windows', () => {
     } finally {
       reader.close();
       await store.close();
+      t.cleanup();
+    }
+  });
+
+  it('leaves row for row what the retention rules keep, whatever the window edges, and a second prune finds nothing', { timeout: 60_000 }, async () => {
+    const t = tempDir('oktell-prune-rules-');
+    const now = Date.UTC(2026, 11, 1);
+    try {
+      // Dead-letter retention longer than, equal to and shorter than the retention, and none; windows of 1 to 4 entries.
+      for (const [i, dead] of [1500, 1000, 500, 0, undefined].entries()) {
+        for (const max of [1, 2, 3, 4]) {
+          const seed = 1000 + i * 31 + max;
+          const file = join(t.dir, `windows-${seed}.sqlite`);
+          const expected = join(t.dir, `rules-${seed}.sqlite`);
+          await (await openSqliteStore({ file })).close();
+          const raw = new Database(file);
+          raw.transaction(() => fillEdges(raw, 60, seed, now - 1000, now - (dead ?? 1500)))();
+          raw.pragma('wal_checkpoint(TRUNCATE)');
+          raw.close();
+          copyFileSync(file, expected);
+
+          const store = await openSqliteStore({ file, pruneMaxWindow: max, clock: { now: () => now } });
+          const opts = { olderThanMs: 1000, ...(dead === undefined ? {} : { deadLettersOlderThanMs: dead }) };
+          const first = await store.prune(opts);
+          const second = await store.prune(opts);
+          await store.close();
+
+          const rules = new Database(expected);
+          const changes = RULES.map((sql) => rules.prepare(sql).run({ cutoff: now - 1000, deadCutoff: dead === undefined ? null : now - dead }).changes);
+          const pruned = new Database(file, { readonly: true });
+          try {
+            const at = `dead letters after ${dead} ms, windows of ${max}`;
+            assert.deepEqual(rowsOf(pruned), rowsOf(rules), `${at}: the rows left`);
+            assert.deepEqual([first.inbox, first.jobs, first.deadLetters, first.runs, first.effects], changes, `${at}: the counts`);
+            assert.ok(changes.every((c, k) => c > 0 || (k === 2 && dead === undefined)), `${at}: every rule deleted something: ${changes}`);
+            assert.deepEqual(second, { inbox: 0, runs: 0, jobs: 0, effects: 0, deadLetters: 0, deadLetterIds: [] }, `${at}: the second prune`);
+          } finally {
+            pruned.close();
+            rules.close();
+          }
+        }
+      }
+    } finally {
       t.cleanup();
     }
   });
