@@ -21,7 +21,6 @@ export const COUNT_SQL = {
   countInbox: `SELECT (SELECT COUNT(*) FROM inbox) AS total, (SELECT COUNT(*) FROM inbox WHERE duplicate_of IS NOT NULL) AS duplicates`,
 };
 
-/** The SQL, by name; kept apart from the store's logic so the whole query surface reads in one place. */
 /**
  * The statements of prune(), run on the thread that acknowledges webhooks. Each table is pruned in windows that follow
  * the index of its age: `*Window` finds the last key of the next `@n` index entries older than the cutoff after the
@@ -29,7 +28,7 @@ export const COUNT_SQL = {
  * the cursor and that end. A chunk so reads at most `@n` index entries and their rows, however many old rows are kept
  * (dead letters and their last runs, the work of jobs still pending); a `LIMIT` on the whole range read them all again
  * in every chunk (76 ms a chunk of 100 runs beside 60,000 kept dead letters), and found the succeeded jobs through the
- * status index, every young one read at the last chunk. test/store/prune-plan checks the plans.
+ * status index, every young one read at the last chunk. test/store/prune-windows checks the plans.
  */
 export const PRUNE_SQL = {
   pruneInboxWindow: `SELECT at, key FROM (SELECT received_at AS at, id AS key FROM inbox
@@ -68,6 +67,7 @@ export const PRUNE_SQL = {
       AND (recorded_at, run_key, step_key) <= (@endAt, @endKey, @endKey2) AND run_key NOT IN (SELECT id FROM jobs)`,
 } as const;
 
+/** The SQL, by name; kept apart from the store's logic so the whole query surface reads in one place. */
 const SQL = {
   insertInbox: `INSERT INTO inbox (received_at, method, path, hook_id, headers, body, remote_address, signature, dedup_key,
       duplicate_of, run_id, response_status, response_body)
