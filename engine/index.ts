@@ -22,7 +22,7 @@ export { createInProcessStarter, attachChildResults, startedRunInputs, type InPr
 export { systemClock, fixedClock, randomIds } from './defaults.js';
 export { parseAddressList, formatAddress, bareAddress } from './mail-address.js';
 export { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
-export { decodeTextFile, readBodyFile, type TextFileRead } from './text-file.js';
+export { decodeTextFile, invisibleCharacters, readBodyFile, type TextFileRead } from './text-file.js';
 export { firstSyntaxProblem, yamlSingleQuoted, type SyntaxProblem } from './yaml-syntax-hints.js';
 export { closest, closestTimeZone, suggestedZone, timeZoneGuess, zoneWithNote } from './suggest.js';
 export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';

@@ -13,6 +13,7 @@ import type { DbDialect } from './ports.js';
 import type { VarType } from './values.js';
 import { lostNumber } from './yaml-numbers.js';
 import { firstSyntaxProblem, textJoinFix, yamlSingleQuoted } from './yaml-syntax-hints.js';
+import { invisibleCharacters } from './text-file.js';
 import { closest } from './suggest.js';
 import { allowedKeys, BLOCK_KEYS, keyMeant, reportSchemaIssues, wellFormedPart, type ZodIssueLike } from './schema-issues.js';
 import { loadVariables, returnValueSlot } from './variables.js';
@@ -92,47 +93,6 @@ export function scenarioNameOf(file: string): string {
   return basename(file, extname(file));
 }
 
-/** Control characters YAML does not allow in a file: all of C0 but tab, LF and CR, and DEL. */
-const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g;
-
-/**
- * Characters of `text` that no editor shows and that break the file or ride in it unseen: byte-order marks after the
- * first one at the start of the file or at the start of a line (the key after one is not the key it looks like), and
- * control characters (a NUL, which a copy from a binary file brings). One entry per character met, at its first place,
- * with how many more there are.
- */
-function invisibleCharacters(text: string): Array<{ offset: number; message: string; hint: string }> {
-  const out: Array<{ offset: number; message: string; hint: string }> = [];
-  const leading = /^\uFEFF+/.exec(text)?.[0].length ?? 0;
-  const boms = [...text.matchAll(/(?:^|\n)(\uFEFF)/g)].map((m) => m.index + m[0].length - 1).filter((i) => i > 0);
-  if (leading > 1) {
-    out.push({ offset: 1, message: `the file starts with ${leading} byte-order marks (U+FEFF, an invisible character); a file may start with one`, hint: 'remove the extra ones (save the file as UTF-8, with or without a BOM): the first key is read with them in front' });
-  } else if (boms.length) {
-    const line = text.slice(0, boms[0]).split('\n').length;
-    out.push({ offset: boms[0]!, message: `line ${line} starts with a byte-order mark (U+FEFF, an invisible character)${boms.length > 1 ? `, and ${boms.length - 1} more line(s) after it` : ''}`, hint: 'remove it: it comes with text pasted from the start of another file, and the key after it is not read as the key it looks like' });
-  }
-  const seen = new Map<string, number[]>();
-  // Pushed, not copied: a file saved as UTF-16 holds a NUL for every ASCII letter, and copying the list at each one
-  // took minutes for a 40 KB file.
-  for (const m of text.matchAll(CONTROL)) {
-    const places = seen.get(m[0]);
-    if (places) places.push(m.index);
-    else seen.set(m[0], [m.index]);
-  }
-  // Saved as UTF-16 (some Windows editors do): a NUL beside every ASCII character. Said as such, and nothing else.
-  const nuls = seen.get('\0')?.length ?? 0;
-  if (nuls >= 8 && nuls * 3 >= text.length) {
-    return [{ offset: seen.get('\0')![0]!, message: 'the file is saved as UTF-16 (a NUL character beside every letter), not as UTF-8', hint: 'save it as UTF-8 in your editor (in VS Code: the encoding in the status bar, "Save with Encoding", UTF-8)' }];
-  }
-  for (const [c, at] of seen) {
-    const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-    // Ctrl-Z (U+001A) is the end-of-file mark DOS tools, and some Windows ones still, write after the last line.
-    const name = c === '\0' ? `a NUL character (${code})` : c === '\x1A' ? `the control character ${code} (Ctrl-Z, the end-of-file mark of DOS tools)` : `the control character ${code}`;
-    out.push({ offset: at[0]!, message: `the file holds ${name}, which editors do not show${at.length > 1 ? ` (here and in ${at.length - 1} more place(s))` : ''}`, hint: 'remove it: a scenario file is text, and YAML allows no control characters but tab and line breaks' });
-  }
-  return out;
-}
-
 /** What a scenario file that is not a mapping holds, in words: "the file is empty", "it is a list of 2 items". */
 function whatTheFileHolds(text: string, root: unknown): string {
   if (root === null || root === undefined) return /\S/.test(text.replace(/^\uFEFF/, '')) ? 'the file holds only comments' : 'the file is empty';
@@ -154,7 +114,7 @@ function whatTheFileHolds(text: string, root: unknown): string {
  * refusing it now would answer its webhooks with 500 after an upgrade.
  */
 export function loadScenarioText(file: string, text: string, opts: LoadOptions): LoadResult {
-  const invisible = invisibleCharacters(text);
+  const invisible = invisibleCharacters(text, 'a scenario file');
   const result = loadCheckedText(file, text, opts);
   if (!invisible.length) return result;
   const src = new YamlSource(file, text);

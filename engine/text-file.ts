@@ -86,8 +86,53 @@ export function decodeTextFile(bytes: Buffer): TextFileRead {
  * A run parameter's body read from a file (`-p 4=@body.json`, a test file's `"@webhooks/x.json"`) or from standard
  * input (file descriptor 0), without the byte-order mark a Windows editor puts before a saved body: it is no part of
  * the body (JsonGet and the Parser would refuse the JSON after it), and Bpium and the other senders of webhooks send
- * none. Throws what reading throws.
+ * none. A body that is not UTF-8 (saved in windows-1251 or cp866, or as UTF-16) is refused as a text file is, at its
+ * first such byte with the code page it looks like: a parameter is text, and read as UTF-8 each of its Cyrillic letters
+ * would be U+FFFD, the run working on "�����" with nothing said. (The bytes the server would turn into U+FFFD, for a
+ * body sent without a charset, are written as U+FFFD in a UTF-8 file.) Throws what reading throws.
  */
-export function readBodyFile(file: string | number): string {
-  return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+export function readBodyFile(file: string | number): TextFileRead {
+  const read = decodeTextFile(readFileSync(file));
+  return read.ok ? { ok: true, text: read.text.replace(/^\uFEFF/, '') } : read;
+}
+
+/** Control characters YAML does not allow in a file: all of C0 but tab, LF and CR, and DEL. */
+const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g;
+
+/**
+ * Characters of `text` that no editor shows and that break the file or ride in it unseen: byte-order marks after the
+ * first one at the start of the file or at the start of a line (the key after one is not the key it looks like), and
+ * control characters (a NUL, which a copy from a binary file brings). One entry per character met, at its first place,
+ * with how many more there are. `kind` names the file in the hint ("a scenario file", "a test file").
+ */
+export function invisibleCharacters(text: string, kind: string): Array<{ offset: number; message: string; hint: string }> {
+  const out: Array<{ offset: number; message: string; hint: string }> = [];
+  const leading = /^\uFEFF+/.exec(text)?.[0].length ?? 0;
+  const boms = [...text.matchAll(/(?:^|\n)(\uFEFF)/g)].map((m) => m.index + m[0].length - 1).filter((i) => i > 0);
+  if (leading > 1) {
+    out.push({ offset: 1, message: `the file starts with ${leading} byte-order marks (U+FEFF, an invisible character); a file may start with one`, hint: 'remove the extra ones (save the file as UTF-8, with or without a BOM): the first key is read with them in front' });
+  } else if (boms.length) {
+    const line = text.slice(0, boms[0]).split('\n').length;
+    out.push({ offset: boms[0]!, message: `line ${line} starts with a byte-order mark (U+FEFF, an invisible character)${boms.length > 1 ? `, and ${boms.length - 1} more line(s) after it` : ''}`, hint: 'remove it: it comes with text pasted from the start of another file, and the key after it is not read as the key it looks like' });
+  }
+  const seen = new Map<string, number[]>();
+  // Pushed, not copied: a file saved as UTF-16 holds a NUL for every ASCII letter, and copying the list at each one
+  // took minutes for a 40 KB file.
+  for (const m of text.matchAll(CONTROL)) {
+    const places = seen.get(m[0]);
+    if (places) places.push(m.index);
+    else seen.set(m[0], [m.index]);
+  }
+  // Saved as UTF-16 (some Windows editors do): a NUL beside every ASCII character. Said as such, and nothing else.
+  const nuls = seen.get('\0')?.length ?? 0;
+  if (nuls >= 8 && nuls * 3 >= text.length) {
+    return [{ offset: seen.get('\0')![0]!, message: 'the file is saved as UTF-16 (a NUL character beside every letter), not as UTF-8', hint: 'save it as UTF-8 in your editor (in VS Code: the encoding in the status bar, "Save with Encoding", UTF-8)' }];
+  }
+  for (const [c, at] of seen) {
+    const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    // Ctrl-Z (U+001A) is the end-of-file mark DOS tools, and some Windows ones still, write after the last line.
+    const name = c === '\0' ? `a NUL character (${code})` : c === '\x1A' ? `the control character ${code} (Ctrl-Z, the end-of-file mark of DOS tools)` : `the control character ${code}`;
+    out.push({ offset: at[0]!, message: `the file holds ${name}, which editors do not show${at.length > 1 ? ` (here and in ${at.length - 1} more place(s))` : ''}`, hint: `remove it: ${kind} is text, and YAML allows no control characters but tab and line breaks` });
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import { defaultRegistry } from '../../components/registry.js';
 import {
   EXIT_END_LABELS,
   closest,
+  decodeTextFile,
   formatIssue,
   outlineOfScenario,
   outlineOfText,
@@ -34,7 +35,10 @@ export async function graphAction(arg: string, opts: { scenarios?: string; confi
       const guess = closest(name, library.scenarios.keys());
       throw new UsageError(`unknown scenario "${name}"${guess !== undefined ? `; did you mean "${guess}"?` : ''}; known: ${[...library.scenarios.keys()].join(', ')}`);
     }
-    outline = outlineOfText(relative(process.cwd(), path) || path, await readFile(path, 'utf8'), defaultRegistry);
+    // Read as the loader reads it: a file saved in windows-1251 or as UTF-16 is drawn as nothing, not as blocks whose
+    // titles are U+FFFD; the loader's problem (its first byte that is not UTF-8, the code page) is listed below.
+    const read = decodeTextFile(await readFile(path));
+    outline = read.ok ? outlineOfText(relative(process.cwd(), path) || path, read.text, defaultRegistry) : { name, blocks: [] };
   }
   const named = new Set(problems.map((p) => p.block).filter((b): b is string => b !== undefined));
   for (const b of outline.blocks) if (named.has(b.id)) b.problem = true;

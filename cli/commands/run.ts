@@ -13,6 +13,7 @@ import {
   formatIssue,
   listScenarioFiles,
   readBodyFile,
+  type TextFileRead,
   runScenario,
   type ClockPort,
   type EnginePorts,
@@ -102,17 +103,29 @@ export function parseParams(specs: string[]): Record<string, Value> {
     else if (raw === '@-') {
       // Standard input, as `webhook send … -` takes a body: `cat body.json | oktell-emu run … -p 4=@-`. It can be read once.
       if ([...given.values()].filter((s) => s.endsWith('=@-')).length > 1) throw new UsageError(`-p ${n}=@-: standard input can be read by one parameter only`);
-      out[n] = readBodyFile(0);
+      out[n] = bodyText(`-p ${n}=@-`, 'standard input', readBodyFile(0));
     } else if (raw.startsWith('@')) {
+      let read: TextFileRead;
       try {
-        out[n] = readBodyFile(resolve(raw.slice(1)));
+        read = readBodyFile(resolve(raw.slice(1)));
       } catch (e) {
         // E_FILE, as docs/cli.md gives a file the command needs that cannot be read (exit 2 all the same).
         throw new UsageError(`-p ${n}=${raw}: cannot read ${raw.slice(1)}: ${(e as Error).message}`, 'E_FILE');
       }
+      out[n] = bodyText(`-p ${n}=${raw}`, raw.slice(1), read);
     } else out[n] = raw;
   }
   return out;
+}
+
+/**
+ * The text of a body read for `-p N=@file` (or `@-`), or a usage error at its first byte that is not UTF-8, naming the
+ * code page it looks like: read as UTF-8, a body saved in windows-1251 would reach the run as "�����" unsaid.
+ */
+function bodyText(flag: string, shown: string, read: TextFileRead): string {
+  if (read.ok) return read.text;
+  const hint = shown === 'standard input' ? `${read.hint}; or convert it as you pipe it: iconv -f windows-1251 -t utf-8 body.json | oktell-emu run …` : read.hint;
+  throw new UsageError(`${flag}: ${shown}:${read.line}:${read.col}: ${read.message}: a parameter is text, and read as UTF-8 its letters would be U+FFFD (�); ${hint}`);
 }
 
 /** A command-line value as quoted back in a message: a long JSON body is cut. */

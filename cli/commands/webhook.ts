@@ -14,6 +14,7 @@ import { emulatorWebhookSecret } from '../../server/credentials.js';
 import { dataDirArg, shellWord, unreadableDataDir, UsageError } from '../config.js';
 import { clipText } from '../../engine/cut-text.js';
 import { jsonKind } from '../../engine/json-text.js';
+import { decodeTextFile } from '../../engine/text-file.js';
 import type { JsonValue } from '../../engine/values.js';
 import { envSetting } from '../../engine/env.js';
 import { terminalText } from '../format.js';
@@ -110,25 +111,36 @@ function serverSecrets(config: Omit<ServerConfig, 'usersGenerated'>, running: Se
 }
 
 /**
- * The body to send, refused when empty: no webhook sender posts an empty body, and one read from a pipe whose
- * command failed (`make-body | oktell-emu webhook send /Bpium/NewTask -`) was posted all the same, exit 0, leaving
- * the server a malformed-webhook run and the script no sign of the failure.
+ * The body to post, as Bpium sends one: UTF-8 without a byte-order mark, never empty.
+ * - Empty (a BOM alone counts): refused. No webhook sender posts an empty body, and one read from a pipe whose command
+ *   failed (`make-body | oktell-emu webhook send /Bpium/NewTask -`) was posted all the same, exit 0, leaving the
+ *   server a malformed-webhook run and the script no sign of the failure.
+ * - The mark a Windows editor puts before a saved body is left out (the server would take it for part of the JSON,
+ *   and `--fresh` could not read it).
+ * - A body saved in windows-1251, cp866 or as UTF-16 is refused at its first byte that is not UTF-8, naming the code
+ *   page: it is sent without a charset, so the server would read each of its Cyrillic letters as U+FFFD.
  */
 function readBody(file: string): Buffer {
-  let body: Buffer;
-  if (file === '-') body = readFileSync(0);
+  let bytes: Buffer;
+  if (file === '-') bytes = readFileSync(0);
   else {
     try {
-      body = readFileSync(file);
+      bytes = readFileSync(file);
     } catch (e) {
       // E_FILE, as docs/cli.md gives a file the command needs that cannot be read (exit 2 all the same).
       throw new UsageError(`cannot read the body ${file}: ${(e as Error).message}`, 'E_FILE');
     }
   }
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
   if (body.length === 0) {
     throw new UsageError(file === '-'
       ? 'the body read from standard input is empty: nothing was sent (did the command before the | fail?); pipe the webhook\'s JSON in, or name a file holding it'
       : `the body ${file} is empty: nothing was sent; name a file holding the webhook's JSON`);
+  }
+  const read = decodeTextFile(bytes);
+  if (!read.ok) {
+    const shown = file === '-' ? 'standard input' : file;
+    throw new UsageError(`the body ${shown}:${read.line}:${read.col}: ${read.message}: it is sent as Bpium sends a body, UTF-8 without a charset, and the server would read its letters as U+FFFD (�); ${read.hint}`);
   }
   return body;
 }

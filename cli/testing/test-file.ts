@@ -13,6 +13,7 @@ import {
   readBodyFile,
   SCENARIO_ERROR_CODES as C,
   firstSyntaxProblem,
+  invisibleCharacters,
   scenarioNameOf,
   YamlSource,
   type PathSeg,
@@ -391,7 +392,7 @@ export function loadTestText(text: string, path: string, defaultScenariosDir: st
   const report = (at: { file: string; line: number; col: number }, code: ScenarioErrorCode, message: string, hint?: string) =>
     issues.push({ ...at, code, message, ...(hint ? { hint } : {}) });
   const src = new YamlSource(shown, text);
-  if (!readable(src, report)) return { ok: false, issues };
+  if (!readable(src, report, 'a test file')) return { ok: false, issues };
   let raw: unknown;
   try {
     raw = src.doc.toJS({ maxAliasCount: 100 });
@@ -482,9 +483,18 @@ export function loadTestText(text: string, path: string, defaultScenariosDir: st
 
 /**
  * Reports the duplicate keys and the first syntax error of a test or fixture file, as the scenario loader does (the
- * same hints; the errors the first one causes only counted); false when the file cannot be trusted.
+ * same hints; the errors the first one causes only counted); false when the file cannot be trusted. A file that does
+ * not parse and holds characters no editor shows (Ctrl-Z, the end-of-file mark DOS tools write after the last line; a
+ * NUL; a second byte-order mark) has those named at their places instead, as a scenario file has: the YAML error they
+ * make ("Implicit map keys need to be followed by map values" at the last line) says nothing of them. `kind` names the
+ * file in the hint ("a test file").
  */
-function readable(src: YamlSource, report: Report): boolean {
+function readable(src: YamlSource, report: Report, kind: string): boolean {
+  const invisible = src.doc.errors.length ? invisibleCharacters(src.text, kind) : [];
+  if (invisible.length) {
+    for (const c of invisible) report(src.at(c.offset), C.YAML_SYNTAX, c.message, c.hint);
+    return false;
+  }
   let ok = true;
   for (const err of src.doc.errors) {
     if (err.code !== 'DUPLICATE_KEY') continue;
@@ -872,7 +882,10 @@ function readParams(raw: Record<string, string | number | boolean>, base: string
     if (typeof v === 'string' && v.startsWith('@@')) out[n] = v.slice(1);
     else if (typeof v === 'string' && v.startsWith('@')) {
       try {
-        out[n] = readBodyFile(resolve(base, v.slice(1)));
+        const read = readBodyFile(resolve(base, v.slice(1)));
+        // Saved in windows-1251 or as UTF-16, the body would reach the run as "�����": refused at its first such byte.
+        if (read.ok) out[n] = read.text;
+        else report(src.locate([...at, n]), C.YAML_SYNTAX, `parameter ${n}: ${v.slice(1)}:${read.line}:${read.col}: ${read.message}: a parameter is text, and read as UTF-8 its letters would be U+FFFD (�)`, read.hint);
       } catch (e) {
         report(src.locate([...at, n]), C.READ_FAILED, `parameter ${n}: cannot read ${v.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, missingFileHint(e, base, v.slice(1), '@', 'a path after @ is relative to the test file'));
       }
@@ -959,7 +972,7 @@ function readFixtureFile<T extends z.ZodType>(file: string, schema: T, what: str
  */
 function checkedFixture<T extends z.ZodType>(fixture: YamlSource, schema: T, usedBy: string, report: Report): z.infer<T> | undefined {
   const inFixture: Report = (place, code, message, hint) => report(place, code, message, hint ? `${hint}; ${usedBy}` : usedBy);
-  if (!readable(fixture, inFixture)) return undefined;
+  if (!readable(fixture, inFixture, 'a fixture file')) return undefined;
   let data: unknown;
   try {
     data = fixture.doc.toJS({ maxAliasCount: 100 });

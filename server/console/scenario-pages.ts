@@ -2,7 +2,7 @@
 // problems at their lines beside its diagram.
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isScenarioFileName, listScenarioFiles, scenarioNameOf, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
+import { decodeTextFile, isScenarioFileName, listScenarioFiles, scenarioNameOf, type Scenario, type ScenarioIssue, type ScenarioLibrary } from '../../engine/index.js';
 
 export type ScenarioStatus = 'valid' | 'invalid' | 'stale';
 
@@ -137,7 +137,11 @@ export function yamlTokens(line: string): YamlToken[] {
 export async function yamlLines(library: ScenarioLibrary, entry: ScenarioEntry): Promise<{ lines: YamlLine[]; text?: string; error?: string }> {
   let text: string;
   try {
-    text = await readFile(join(library.dir, entry.file), 'utf8');
+    const read = decodeTextFile(await readFile(join(library.dir, entry.file)));
+    // Read as the loader reads it: a file saved in windows-1251 or as UTF-16 is not shown with every Cyrillic letter
+    // as U+FFFD (nor drawn from such text), but said to be one, with the way to save it as UTF-8.
+    if (!read.ok) return { lines: [], error: `cannot show ${entry.file} as text: ${read.message}; ${read.hint}` };
+    text = read.text;
   } catch (e) {
     return { lines: [], error: `cannot read ${entry.file}: ${(e as Error).message}` };
   }
