@@ -293,7 +293,7 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
     if (!templates) continue;
     if (!templates.has(use.name)) {
       // `bpium-new-task.text.njk`: a file of the template named in place of the template; the name is what comes before.
-      const part = /^(.+)\.(subject|text|html)(\.njk)?$|^(.+)\.njk$/.exec(use.name);
+      const part = /^(.+)\.(subject|text|html)(\.njk)?$|^(.+)\.njk$/i.exec(use.name);
       const stem = part ? (part[1] ?? part[4])! : undefined;
       const known = templates.names?.() ?? [];
       if (stem !== undefined && known.includes(stem)) {

@@ -262,7 +262,7 @@ function lineToWrite(value: unknown, path: readonly PathSeg[], example: string):
   if (path.length !== 1 || typeof key !== 'string') return undefined;
   if (key === 'template' && typeof value === 'string' && /[\\/]/.test(value)) {
     const file = value.split(/[\\/]/).pop()!;
-    const name = /^(.+?)(?:\.(?:subject|text|html))?(?:\.njk)?$/.exec(file)?.[1] ?? file;
+    const name = /^(.+?)(?:\.(?:subject|text|html))?(?:\.njk)?$/i.exec(file)?.[1] ?? file;
     return `"template" takes the template's name, not a path (its files are looked up in the templates folder): write template: ${name}`;
   }
   const list = Array.isArray(value) ? `YAML reads [ … ] as a list, and "${key}" takes a mapping: ` : '';

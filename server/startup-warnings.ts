@@ -1,8 +1,9 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
 import { blocksOfScenarios, closest, connectionsOfBlocks, parseAddressList, scenarioNameOf, stronglyConnected, toBoolean, toText, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { templatePartFiles } from '../adapters/mail/templates.js';
 import { NOTHING } from '../components/common.js';
 import { fileInFolder } from './scenario-host.js';
 
@@ -217,7 +218,15 @@ export function emptySubjectWarnings(library: Pick<ScenarioLibrary, 'scenarios' 
  * name files, or absolutely when it is not under it.
  */
 function subjectFile(dir: string, name: string): string {
-  return fileInFolder(resolve(dir, 'templates', `${name}.subject.njk`), process.cwd());
+  const folder = resolve(dir, 'templates');
+  let files: string[];
+  try {
+    files = readdirSync(folder);
+  } catch {
+    files = [];
+  }
+  // `NAME.SUBJECT.NJK` is the subject file as the renderer reads it.
+  return fileInFolder(join(folder, templatePartFiles(files, name, 'subject')[0] ?? `${name}.subject.njk`), process.cwd());
 }
 
 /**

@@ -203,6 +203,32 @@ export function readsOtherTemplates(root: NjNode): boolean {
   return found;
 }
 
+/** A tag that pulls in another template file, and the name it gives as written (undefined when made at render). */
+export interface PulledInPart {
+  tag: 'include' | 'import' | 'extends';
+  /** The name as text in the tag (`"parts/sig.njk"`), or undefined for one an expression makes (`{% include kind %}`). */
+  name?: string;
+  /** `{% include "x" ignore missing %}`: a part that is not there is no problem. */
+  ignoreMissing: boolean;
+  /** 1-based place of the name in the tag (of the tag's word when the name is an expression). */
+  line: number;
+  col: number;
+}
+
+/** The `include`, `import`, `from … import` and `extends` tags of a template, in source order. */
+export function pulledInParts(root: NjNode): PulledInPart[] {
+  const found: PulledInPart[] = [];
+  forEachNode(root, (n) => {
+    const tag = n.typename === 'Include' ? 'include' : n.typename === 'Extends' ? 'extends' : n.typename === 'Import' || n.typename === 'FromImport' ? 'import' : undefined;
+    if (!tag) return;
+    const t = n.template as NjNode | undefined;
+    const literal = t?.typename === 'Literal' && typeof t.value === 'string';
+    const at = literal ? t! : n;
+    found.push({ tag, ...(literal ? { name: t!.value as string } : {}), ignoreMissing: n.ignoreMissing === true, line: at.lineno + 1, col: at.colno + 1 });
+  });
+  return found;
+}
+
 /** `a.constructor`, `a["__proto__"]` and the like, which could reach JavaScript internals from a template. */
 export function findForbiddenLookups(root: NjNode): VariableUse[] {
   const found: VariableUse[] = [];

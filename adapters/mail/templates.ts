@@ -1,6 +1,6 @@
 // TemplatePort over nunjucks: <name>.{subject,text,html}.njk rendered with scenario variables, checked at load time.
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { TemplatePort, TemplateReads } from '../../engine/ports.js';
 import { closest, decodeTextFile } from '../../engine/index.js';
@@ -14,6 +14,7 @@ import {
   outputPlaces,
   readsOtherTemplates,
   parseTemplate,
+  pulledInParts,
   type NjNode,
   type VariableUse,
 } from './template-ast.js';
@@ -105,6 +106,26 @@ type Part = (typeof PARTS)[number];
 /** Letters of any script (`новая-задача`), digits, `_`, `-` and `.`; not starting with `.`. */
 export const TEMPLATE_NAME = /^[\p{L}\p{M}\p{N}_-][\p{L}\p{M}\p{N}_.-]*$/u;
 const LEX_OPTIONS = { trimBlocks: true, lstripBlocks: true };
+
+/**
+ * The files of `files` (names in a templates folder) that are `part` of template `name`: `note.text.njk`, and also
+ * `note.TEXT.NJK` or `note.Text.Njk` as a Windows editor or a copy from a Windows share names them — the template's
+ * name as written, the part and the extension in any case, as scenario files' extensions are. Sorted; more than one is
+ * a problem of the template (which one is read would depend on the order of the folder).
+ */
+export function templatePartFiles(files: readonly string[], name: string, part: string): string[] {
+  const ending = `${part}.njk`;
+  return files.filter((f) => f.length === name.length + 1 + ending.length && f.startsWith(`${name}.`) && f.slice(name.length + 1).toLowerCase() === ending).sort();
+}
+
+/** A file as problems name it: from the working folder when it is under it, else whole. */
+const shownFile = (file: string): string => {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+};
+
+/** A file name that is a part of a template, and the template's name: `X.TEXT.NJK` is the text part of X. */
+const TEMPLATE_FILE = /^(.+)\.(?:subject|text|html)\.njk$/i;
 
 /**
  * A template file's text as it is parsed and rendered: without a byte-order mark, and with its lines ending in LF
@@ -223,14 +244,27 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   /** The folder's files and their text at the last reload (undefined before the first, or when it could not be read). */
   let texts: Map<string, string> | undefined;
 
-  const fileOf = (name: string, part: Part) => join(dir, `${name}.${part}.njk`);
+  /** The folder's file names (read once until `reload`), to find a part whatever the case of its extension. */
+  let listing: string[] | undefined;
+  const partFiles = (name: string, part: Part): string[] => {
+    if (!listing) {
+      try {
+        listing = readdirSync(dir).filter((f) => existsSync(join(dir, f)));
+      } catch {
+        // Not listed (no folder; out of open files, which a later call may not be): the part by its lower-case name.
+        return existsSync(join(dir, `${name}.${part}.njk`)) ? [`${name}.${part}.njk`] : [];
+      }
+    }
+    return templatePartFiles(listing, name, part);
+  };
+  const fileOf = (name: string, part: Part) => join(dir, partFiles(name, part)[0] ?? `${name}.${part}.njk`);
   const envOf = (part: Part) => (part === 'html' ? htmlEnv : plainEnv);
   const validName = (name: string) => TEMPLATE_NAME.test(name) && !name.includes('..');
   // Which parts a template has and what its AST reads are worked out once per template (until `reload`), not per letter.
   const partsCache = new Map<string, Part[]>();
   const partsOf = (name: string): Part[] => {
     let parts = partsCache.get(name);
-    if (!parts) partsCache.set(name, (parts = validName(name) ? PARTS.filter((p) => existsSync(fileOf(name, p))) : []));
+    if (!parts) partsCache.set(name, (parts = validName(name) ? PARTS.filter((p) => partFiles(name, p).length > 0) : []));
     return parts;
   };
   // By parsed tree, so the last good version of a broken template keeps its own answers.
@@ -338,27 +372,89 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     }
     for (const part of parts) {
       const file = fileOf(name, part);
+      const namesakes = partFiles(name, part);
+      if (namesakes.length > 1) {
+        // `note.text.njk` beside `note.TEXT.NJK`: on Linux both are there, and which one a letter is made of would be
+        // a matter of order (on Windows they cannot both be).
+        issues.push({ line: 1, col: 1, message: `template "${name}" has ${namesakes.length} ${part} files, which differ only in the case of their extension: ${namesakes.join(', ')}`, hint: `keep one of them (${namesakes[0]} is read now): the letter should not depend on which one is found first` });
+      }
       const p = parseFile(file);
       if (!p.ok) {
         issues.push(p.issue);
         continue;
       }
-      const env = envOf(part);
-      const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
-      for (const f of collectFilterNames(p.ast)) {
-        if (f.name in filters) continue;
-        const guess = closest(f.name, Object.keys(filters));
-        issues.push({ file, line: f.line, col: f.col, message: `unknown filter "${f.name}"${guess ? ` (did you mean "${guess}"?)` : ` (neither a nunjucks built-in filter nor one of ours: ${OUR_FILTERS.join(', ')})`}` });
+      issues.push(...fileProblems(file, p, envOf(part)));
+      issues.push(...pulledInProblems(file, p.ast, envOf(part), new Set([file])));
+    }
+    return issues;
+  }
+
+  /** Unknown filters, forbidden lookups and what nunjucks refuses to compile, of one parsed file. */
+  function fileProblems(file: string, p: { src: string; ast: NjNode }, env: nunjucks.Environment): TemplateIssue[] {
+    const issues: TemplateIssue[] = [];
+    const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
+    for (const f of collectFilterNames(p.ast)) {
+      if (f.name in filters) continue;
+      const guess = closest(f.name, Object.keys(filters));
+      issues.push({ file, line: f.line, col: f.col, message: `unknown filter "${f.name}"${guess ? ` (did you mean "${guess}"?)` : ` (neither a nunjucks built-in filter nor one of ours: ${OUR_FILTERS.join(', ')})`}` });
+    }
+    for (const f of findForbiddenLookups(p.ast)) {
+      issues.push({ file, line: f.line, col: f.col, message: `property "${f.name}" may not be read in a mail template` });
+    }
+    try {
+      new nunjucks.Template(p.src, env, file, true);
+    } catch (e) {
+      const err = e as { lineno?: number; colno?: number; message?: string };
+      issues.push({ file, line: err.lineno ?? 1, col: err.colno ?? 1, message: `template error: ${stripNunjucksPrefix(err.message ?? String(e))}` });
+    }
+    return issues;
+  }
+
+  /**
+   * The parts `file` pulls in by a name written as text (`{% include "parts/sig.njk" %}`, `import`, `from … import`,
+   * `extends`), checked as nunjucks will look them up when a letter is made (a name from the templates folder, one
+   * starting `./` or `../` from the file's own folder): a part that is not there (unless `ignore missing`), is not
+   * UTF-8, does not parse, or has a problem a template file would have, each at the tag that names it, the part's own
+   * file:line:col in the message. The parts those pull in are checked in turn, each file once (an include may be
+   * recursive, behind an `if`). A name made at render (`{% include kind + ".njk" %}`) cannot be looked up before: such
+   * a part is read, and its problems found, when a letter is made.
+   */
+  function pulledInProblems(file: string, ast: NjNode, env: nunjucks.Environment, seen: Set<string>): TemplateIssue[] {
+    const issues: TemplateIssue[] = [];
+    for (const use of pulledInParts(ast)) {
+      if (use.name === undefined) continue;
+      const tag = `{% ${use.tag} "${use.name}" %}`;
+      const at = { file, line: use.line, col: use.col };
+      const part = resolve(use.name.startsWith('./') || use.name.startsWith('../') ? dirname(file) : dir, use.name);
+      // As nunjucks' FileSystemLoader finds a file: under the templates folder, and there.
+      if (!part.startsWith(dir) || !existsSync(part)) {
+        if (use.ignoreMissing) continue;
+        const folder = dirname(part);
+        let guess: string | undefined;
+        try {
+          guess = part.startsWith(dir) ? closest(basename(part), readdirSync(folder)) : undefined;
+        } catch {
+          guess = undefined;
+        }
+        issues.push({
+          ...at,
+          message: `${tag}: there is no such file in the templates folder ${shownFile(dir)}${part.startsWith(dir) ? '' : ' (the name leads out of it)'}`,
+          hint: guess !== undefined ? `did you mean "${join(dirname(use.name), guess).split('\\').join('/')}"?` : `create ${shownFile(part)}, or write the name of a part that is there (relative to the templates folder, or to this file's folder when it starts with ./)`,
+        });
+        continue;
       }
-      for (const f of findForbiddenLookups(p.ast)) {
-        issues.push({ file, line: f.line, col: f.col, message: `property "${f.name}" may not be read in a mail template` });
+      if (seen.has(part)) continue;
+      seen.add(part);
+      const p = parseFile(part);
+      if (!p.ok) {
+        const own = p.issue;
+        issues.push({ ...at, message: `${tag}: ${shownFile(part)}:${own.line}:${own.col}: ${own.message}`, ...(own.hint ? { hint: own.hint } : {}) });
+        continue;
       }
-      try {
-        new nunjucks.Template(p.src, env, file, true);
-      } catch (e) {
-        const err = e as { lineno?: number; colno?: number; message?: string };
-        issues.push({ file, line: err.lineno ?? 1, col: err.colno ?? 1, message: `template error: ${stripNunjucksPrefix(err.message ?? String(e))}` });
+      for (const own of fileProblems(part, p, env)) {
+        issues.push({ ...at, message: `${tag}: ${shownFile(part)}:${own.line}:${own.col}: ${own.message}`, ...(own.hint ? { hint: own.hint } : {}) });
       }
+      issues.push(...pulledInProblems(part, p.ast, env, seen));
     }
     return issues;
   }
@@ -393,7 +489,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     }
     try {
       return withEngineNumbers(() =>
-        kept ? new nunjucks.Template(kept.src, envOf(part), file, true).render(ctx) : envOf(part).render(`${name}.${part}.njk`, ctx),
+        kept ? new nunjucks.Template(kept.src, envOf(part), file, true).render(ctx) : envOf(part).render(basename(file), ctx),
       );
     } catch (e) {
       const err = e as { lineno?: number; colno?: number; message?: string };
@@ -435,7 +531,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     } catch {
       return [];
     }
-    return [...new Set(files.flatMap((f) => /^(.+)\.(?:subject|text|html)\.njk$/.exec(f)?.[1] ?? []))].filter(validName);
+    return [...new Set(files.flatMap((f) => TEMPLATE_FILE.exec(f)?.[1] ?? []))].filter(validName);
   }
 
   return {
@@ -453,6 +549,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       if (same) return;
       parsed.clear();
       partsCache.clear();
+      listing = undefined;
       checked.clear();
       htmlEnv = makeEnvironment(dir, true);
       plainEnv = makeEnvironment(dir, false);
