@@ -90,11 +90,11 @@ test('the demo says how to start things when nothing listens', { timeout: 10_000
   assert.match(errors, /npm start/);
 });
 
-test('bpium-emulator prints a webhook URL whose password holds an unencoded "/" without any of it', { timeout: 10_000 }, async () => {
+/** What `bpium-emulator` prints at its start with the seed's webhook sent to `url`, colours taken out. */
+async function startListing(url: string): Promise<string> {
   const dir = tempDir();
   const seed = join(dir.path, 'seed.yaml');
-  // A URL parser reads "localhost:4999" as the host and port, and the rest of the password as the path.
-  writeFileSync(seed, readFileSync(repoPath('bpium-emulator', 'seed.yaml'), 'utf8').replace('url: /Bpium/NewTask', 'url: "http://localhost:4999/pw-SECRET9@127.0.0.1:4055/Bpium/NewTask"'));
+  writeFileSync(seed, readFileSync(repoPath('bpium-emulator', 'seed.yaml'), 'utf8').replace('url: /Bpium/NewTask', `url: "${url}"`));
   let out = '';
   let stop!: () => void;
   const stopped = new Promise<void>((r) => { stop = r; });
@@ -102,34 +102,24 @@ test('bpium-emulator prints a webhook URL whose password holds an unencoded "/" 
   const running = command.parseAsync(['node', 'bpium-emulator', '--port', '0', '--data-dir', join(dir.path, 'var'), '--seed', seed]);
   try {
     for (let i = 0; i < 100 && !/Ctrl\+C/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
-    const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
-    assert.match(plain, /webhook 1: catalog 11 record\.created → http:\/\/\*\*\*@127\.0\.0\.1:4055\/Bpium\/NewTask\n/);
-    assert.doesNotMatch(plain, /SECRET9|localhost/);
+    return out.replace(/\x1b\[[0-9;]*m/g, '');
   } finally {
     stop();
     await running;
     dir.remove();
   }
+}
+
+test('bpium-emulator prints a webhook URL whose password holds an unencoded "/" without any of it', { timeout: 10_000 }, async () => {
+  // A URL parser reads "localhost:4999" as the host and port, and the rest of the password as the path.
+  const plain = await startListing('http://localhost:4999/pw-SECRET9@127.0.0.1:4055/Bpium/NewTask');
+  assert.match(plain, /webhook 1: catalog 11 record\.created → http:\/\/\*\*\*@127\.0\.0\.1:4055\/Bpium\/NewTask\n/);
+  assert.doesNotMatch(plain, /SECRET9|localhost/);
 });
 
 test('bpium-emulator prints a webhook URL with a token in its query with the token masked, the rest as written', { timeout: 10_000 }, async () => {
   // Before, the start-up listing printed "?token=SECRET9" as the seed gives it.
-  const dir = tempDir();
-  const seed = join(dir.path, 'seed.yaml');
-  writeFileSync(seed, readFileSync(repoPath('bpium-emulator', 'seed.yaml'), 'utf8').replace('url: /Bpium/NewTask', 'url: "http://127.0.0.1:4055/Bpium/NewTask?token=SECRET9&mail=a@b.example"'));
-  let out = '';
-  let stop!: () => void;
-  const stopped = new Promise<void>((r) => { stop = r; });
-  const command = bpiumEmulatorCommand({ env: {}, write: (t) => { out += t; }, stopSignal: () => stopped });
-  const running = command.parseAsync(['node', 'bpium-emulator', '--port', '0', '--data-dir', join(dir.path, 'var'), '--seed', seed]);
-  try {
-    for (let i = 0; i < 100 && !/Ctrl\+C/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
-    const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
-    assert.match(plain, /webhook 1: catalog 11 record\.created → http:\/\/127\.0\.0\.1:4055\/Bpium\/NewTask\?token=\*\*\*&mail=a@b\.example\n/);
-    assert.doesNotMatch(plain, /SECRET9/);
-  } finally {
-    stop();
-    await running;
-    dir.remove();
-  }
+  const plain = await startListing('http://127.0.0.1:4055/Bpium/NewTask?token=SECRET9&mail=a@b.example');
+  assert.match(plain, /webhook 1: catalog 11 record\.created → http:\/\/127\.0\.0\.1:4055\/Bpium\/NewTask\?token=\*\*\*&mail=a@b\.example\n/);
+  assert.doesNotMatch(plain, /SECRET9/);
 });
