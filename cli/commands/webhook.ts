@@ -132,10 +132,13 @@ function readBody(file: string): Buffer {
     }
   }
   const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  if (body.length === 0) {
+  // White space alone (and a byte-order mark alone) is empty too: `echo "$(make-body)" | … -` whose make-body failed
+  // sends one newline, which the server takes for a malformed webhook as it does an empty body.
+  if (blankBody(body)) {
+    const what = body.length === 0 ? 'empty' : 'empty (white space only)';
     throw new UsageError(file === '-'
-      ? 'the body read from standard input is empty: nothing was sent (did the command before the | fail?); pipe the webhook\'s JSON in, or name a file holding it'
-      : `the body ${file} is empty: nothing was sent; name a file holding the webhook's JSON`);
+      ? `the body read from standard input is ${what}: nothing was sent (did the command before the | fail?); pipe the webhook's JSON in, or name a file holding it`
+      : `the body ${file} is ${what}: nothing was sent; name a file holding the webhook's JSON`);
   }
   const read = decodeTextFile(bytes);
   if (!read.ok) {
@@ -143,6 +146,15 @@ function readBody(file: string): Buffer {
     throw new UsageError(`the body ${shown}:${read.line}:${read.col}: ${read.message}: it is sent as Bpium sends a body, UTF-8 without a charset, and the server would read its letters as U+FFFD (�); ${read.hint}`);
   }
   return body;
+}
+
+/** No JSON in it at all (its byte-order mark taken off): nothing, or only JSON's white space (space, tab, CR, LF). */
+function blankBody(body: Buffer): boolean {
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  return true;
 }
 
 export async function sendWebhook(path: string, file: string, flags: SendFlags, env: NodeJS.ProcessEnv): Promise<WebhookOutcome> {

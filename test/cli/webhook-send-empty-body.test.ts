@@ -22,6 +22,16 @@ function runWithoutInput(args: string[], cwd: string): Promise<{ code: number | 
   });
 }
 
+/** As `runWithoutInput`, with `input` written to its standard input first. */
+function runWithInput(args: string[], cwd: string, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [repoPath('bin', 'oktell-emu.js'), ...args], { cwd, env: cliEnvironment({}, ['OKTELL_STORE', 'OKTELL_USERS']), encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+    child.stdin?.end(input);
+  });
+}
+
 describe('webhook send with an empty body', () => {
   it('from standard input or an empty file: refused, exit 2, nothing sent', async () => {
     const tmp = tempDir();
@@ -48,6 +58,21 @@ describe('webhook send with an empty body', () => {
       writeFileSync(empty, '');
       const file = await runWithoutInput(['webhook', 'send', '/Bpium/NewTask', empty, ...common], tmp.dir);
       assert.deepEqual(file, { code: 2, stdout: '', stderr: `oktell-emu: the body ${empty} is empty: nothing was sent; name a file holding the webhook's JSON\n` });
+      // White space alone is as empty (`echo "$(make-body)" | … -` sends a line break), with a byte-order mark or not.
+      const newline = await runWithInput(['webhook', 'send', '/Bpium/NewTask', '-', ...common], tmp.dir, '\n');
+      assert.deepEqual(newline, {
+        code: 2,
+        stdout: '',
+        stderr: "oktell-emu: the body read from standard input is empty (white space only): nothing was sent (did the command before the | fail?); pipe the webhook's JSON in, or name a file holding it\n",
+      });
+      for (const [name, text] of [['spaces.json', ' \t\r\n '], ['bom.json', '\ufeff'], ['bom-newline.json', '\ufeff\n']] as const) {
+        const blank = join(tmp.dir, name);
+        writeFileSync(blank, text);
+        const r = await runWithoutInput(['webhook', 'send', '/Bpium/NewTask', blank, '--json', ...common], tmp.dir);
+        assert.equal(r.code, 2, name);
+        assert.equal(r.stderr, '', name);
+        assert.deepEqual(JSON.parse(r.stdout), { status: 'failed', error: { code: 'E_USAGE', message: `the body ${blank} is empty (white space only): nothing was sent; name a file holding the webhook's JSON` } }, name);
+      }
       assert.deepEqual(requests, []);
       // A body that is there still goes, and the same command exits 0.
       const body = join(tmp.dir, 'body.json');
