@@ -2,6 +2,7 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { repoPath, repoRoot, tempDir } from '../helpers.js';
 
 export interface CliResult {
@@ -70,7 +71,11 @@ export function cannotRunAsNobody(): string | false {
   if (process.getuid?.() !== 0) return 'needs root, to run the command as the user nobody';
   const cli = repoPath('bin', 'oktell-emu.js');
   const r = spawnSync(process.execPath, ['-e', 'require("node:fs").accessSync(process.argv[1], 4)', cli], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
-  return r.status === 0 ? false : `the user nobody may not read this checkout (${cli})`;
+  if (r.status !== 0) return `the user nobody may not read this checkout (${cli})`;
+  // The tests' folders are made in the temporary folder (TMPDIR): one nobody may not enter (TMPDIR=/root/tmp) would
+  // fail them with "a folder on its path may not be entered", which says nothing of the command under test.
+  const t = spawnSync(process.execPath, ['-e', 'require("node:fs").accessSync(process.argv[1], 1)', tmpdir()], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
+  return t.status === 0 ? false : `the user nobody may not enter the temporary folder ${tmpdir()} (TMPDIR)`;
 }
 
 /**
