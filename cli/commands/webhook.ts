@@ -135,7 +135,7 @@ function readBody(file: string): Buffer {
   // White space alone (and a byte-order mark alone) is empty too: `echo "$(make-body)" | … -` whose make-body failed
   // sends one newline, which the server takes for a malformed webhook as it does an empty body.
   if (blankBody(body)) {
-    const what = body.length === 0 ? 'empty' : 'empty (white space only)';
+    const what = bytes.length === 0 ? 'empty' : 'empty (white space only)';
     throw new UsageError(file === '-'
       ? `the body read from standard input is ${what}: nothing was sent (did the command before the | fail?); pipe the webhook's JSON in, or name a file holding it`
       : `the body ${file} is ${what}: nothing was sent; name a file holding the webhook's JSON`);
