@@ -1,6 +1,6 @@
 // TemplatePort over nunjucks: <name>.{subject,text,html}.njk rendered with scenario variables, checked at load time.
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { TemplatePort, TemplateReads } from '../../engine/ports.js';
 import { closest, decodeTextFile } from '../../engine/index.js';
@@ -138,11 +138,23 @@ export function templateText(text: string): string {
   return bare.includes('\r') ? bare.replace(/\r\n?/g, '\n') : bare;
 }
 
+/**
+ * Whether `file` (a whole path) is in the templates folder `dir` (a whole path) or below it. Not a prefix test of the
+ * text, as nunjucks' FileSystemLoader makes: /x/templates-old/a.njk is not in /x/templates.
+ */
+function inFolder(dir: string, file: string): boolean {
+  return file.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
 function makeEnvironment(dir: string, autoescape: boolean): nunjucks.Environment {
   const loader = new nunjucks.FileSystemLoader(dir, { watch: false, noCache: false });
   // nunjucks reads the file again to render it (once, then cached): it renders the text parseFile checked.
   const read = loader.getSource.bind(loader);
+  const base = resolve(dir);
   loader.getSource = (name: string) => {
+    // A name leading out of the folder ("../templates-old/x.njk", which nunjucks' own prefix test lets through) is not
+    // found, as the check says.
+    if (!inFolder(base, resolve(base, name))) return null as unknown as nunjucks.LoaderSource;
     const source = read(name);
     if (!source) return source;
     // An included, imported or extended file (templates/parts/…) is read here only, never by parseFile: saved in
@@ -426,19 +438,21 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       const tag = `{% ${use.tag} "${use.name}" %}`;
       const at = { file, line: use.line, col: use.col };
       const part = resolve(use.name.startsWith('./') || use.name.startsWith('../') ? dirname(file) : dir, use.name);
-      // As nunjucks' FileSystemLoader finds a file: under the templates folder, and there.
-      if (!part.startsWith(dir) || !existsSync(part)) {
+      // As the loader finds a file: in the templates folder or below it (not in a folder beside it whose name starts
+      // the same), and there.
+      const inside = inFolder(dir, part);
+      if (!inside || !existsSync(part)) {
         if (use.ignoreMissing) continue;
         const folder = dirname(part);
         let guess: string | undefined;
         try {
-          guess = part.startsWith(dir) ? closest(basename(part), readdirSync(folder)) : undefined;
+          guess = inside ? closest(basename(part), readdirSync(folder)) : undefined;
         } catch {
           guess = undefined;
         }
         issues.push({
           ...at,
-          message: `${tag}: there is no such file in the templates folder ${shownFile(dir)}${part.startsWith(dir) ? '' : ' (the name leads out of it)'}`,
+          message: `${tag}: there is no such file in the templates folder ${shownFile(dir)}${inside ? '' : ' (the name leads out of it)'}`,
           hint: guess !== undefined ? `did you mean "${join(dirname(use.name), guess).split('\\').join('/')}"?` : `create ${shownFile(part)}, or write the name of a part that is there (relative to the templates folder, or to this file's folder when it starts with ./)`,
         });
         continue;
