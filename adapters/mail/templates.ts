@@ -259,6 +259,9 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   /** The folder's file names (read once until `reload`), to find a part whatever the case of its extension. */
   let listing: string[] | undefined;
   const partFiles = (name: string, part: Part): string[] => {
+    // A part not in a listing read earlier is looked for in the folder as it is now: a file saved since and not yet
+    // reloaded is found, as it was when each part was looked up by its own name (a render right after a save).
+    const fresh = !listing;
     if (!listing) {
       try {
         listing = readdirSync(dir).filter((f) => existsSync(join(dir, f)));
@@ -267,7 +270,10 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
         return existsSync(join(dir, `${name}.${part}.njk`)) ? [`${name}.${part}.njk`] : [];
       }
     }
-    return templatePartFiles(listing, name, part);
+    const found = templatePartFiles(listing, name, part);
+    if (found.length > 0 || fresh) return found;
+    listing = undefined;
+    return partFiles(name, part);
   };
   const fileOf = (name: string, part: Part) => join(dir, partFiles(name, part)[0] ?? `${name}.${part}.njk`);
   const envOf = (part: Part) => (part === 'html' ? htmlEnv : plainEnv);
