@@ -92,6 +92,15 @@ export function unreadableDataDir(dir: string): UsageError | undefined {
 }
 
 function deniedDataDir(dir: string, e: unknown): UsageError | undefined {
+  return permissionDenied(e, dir, `cannot read the data folder ${dir}`, 'folder', 'a folder on its path may not be entered');
+}
+
+/**
+ * The error for a path this user may not use (`e` is EACCES or EPERM), else undefined: `said`, then the user, whose
+ * the folder or file is and its mode (or `unseen` when it cannot be looked at), and to run as the server's user (exit 2,
+ * E_FILE). One wording for the data folder and the store file in it.
+ */
+export function permissionDenied(e: unknown, path: string, said: string, kind: 'folder' | 'file', unseen?: string): UsageError | undefined {
   const code = (e as NodeJS.ErrnoException).code;
   if (code !== 'EACCES' && code !== 'EPERM') return undefined;
   let user = String(process.getuid?.() ?? '');
@@ -100,15 +109,15 @@ function deniedDataDir(dir: string, e: unknown): UsageError | undefined {
   } catch {
     // No name for this uid (a container's numeric user): the number says it.
   }
-  let whose: string;
+  let whose = unseen;
   try {
-    const folder = statSync(dir);
-    whose = `the folder belongs to uid ${folder.uid}, mode ${(folder.mode & 0o777).toString(8)}`;
+    const st = statSync(path);
+    whose = `the ${kind} belongs to uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}`;
   } catch {
-    whose = 'a folder on its path may not be entered';
+    // Not to be looked at (a folder on its path), or gone meanwhile: `unseen`, or the reason alone.
   }
   return new UsageError(
-    `cannot read the data folder ${dir}: permission denied (${code}) for the user ${user} (${whose}); run the command as the user the server runs as (sudo -u <that user> npx oktell-emu …), or check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)`,
+    `${said}: permission denied (${code}) for the user ${user}${whose ? ` (${whose})` : ''}; run the command as the user the server runs as (sudo -u <that user> npx oktell-emu …), or check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)`,
     'E_FILE',
   );
 }

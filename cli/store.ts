@@ -1,7 +1,6 @@
 // The server's store, opened by the commands that read or queue into it (runs, show, replay, tasks, test --from-run,
 // a live run's record), from the same configuration the server reads.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
 import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteOlderServerInUse, sqliteSchemaRefusal } from '../server/store/store-open.js';
@@ -9,7 +8,7 @@ import { sqliteFileInUse } from '../server/store/store-in-use.js';
 import { olderStoredSchema } from '../server/store/sqlite.migrations.js';
 import { dataFolderHeld } from '../server/data-lock.js';
 import type { Store } from '../server/store/store.port.js';
-import { existingDataDir, storeSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
+import { existingDataDir, permissionDenied, storeSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { printNote } from './format.js';
 import { folderPostgresStore, readFolderServer, type FolderServer } from './server-file.js';
@@ -113,22 +112,9 @@ function refuseUnusableStoreFile(file: string): void {
   try {
     accessSync(file, constants.R_OK | constants.W_OK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EPERM') return; // anything else is said by the open that meets it
-    let user = String(process.getuid?.() ?? '');
-    try {
-      user = userInfo().username;
-    } catch {
-      // No name for this uid: the number says it.
-    }
-    let whose = '';
-    try {
-      const st = statSync(file);
-      whose = ` (the file belongs to uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`;
-    } catch {
-      // Gone meanwhile: the reason alone.
-    }
-    throw new UsageError(`cannot open the store ${file}: permission denied (${code}) for the user ${user}${whose}; run the command as the user the server runs as (sudo -u <that user> npx oktell-emu …), or check the path (--data-dir, OKTELL_DATA_DIR, dataDir: of the configuration file)`, 'E_FILE');
+    // Anything but a permission is said by the open that meets it.
+    const denied = permissionDenied(e, file, `cannot open the store ${file}`, 'file');
+    if (denied) throw denied;
   }
 }
 
