@@ -74,6 +74,7 @@ import {
   type TaskDueRecord,
 } from './store.port.js';
 import { emptyPruneResult, noteDeadLetters, pruneCutoffs } from './prune.js';
+import { CHECKPOINT_ANSWER_TIMEOUT_MS, PruneCheckpoints, type CheckpointSummary } from './prune-checkpoints.js';
 import { forSqlite, TASK_SQL, taskDueFromRow, type TaskRunRow } from './task-runs.sql.js';
 import { WriteBatcher } from './write-batcher.js';
 import { createPrivateFile } from '../../adapters/private-file.js';
@@ -102,6 +103,15 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
   /** The most index entries a prune window reads (see prune). Default 1,000; tests use a few. */
   pruneMaxWindow?: number;
+  /**
+   * Who checkpoints the WAL while a prune runs: `thread` (default) a thread of its own (see prune-checkpoints.ts),
+   * `commit` the committing writes on the main thread, as at any other time (for measurements).
+   */
+  pruneCheckpoints?: 'thread' | 'commit';
+  /** The checkpoint thread's script, for tests (one that fails). */
+  checkpointWorker?: URL;
+  /** WAL pages after which a commit checkpoints, and past which a prune waits for its thread's. Default 5,000; tests use a few. */
+  walCheckpointPages?: number;
   newId?: () => string;
 }
 
@@ -207,8 +217,14 @@ export class SqliteStore implements Store {
   /** The size of the next prune window, its bound, and the windows deleted in so far (see prune). */
   private pruneWindow = PRUNE_FIRST_WINDOW;
   private readonly pruneMaxWindow: number;
-  private pruneWindows = 0;
+  private pruneWindowCount = 0;
   private pruneLongestMs = 0;
+  private readonly pruneCheckpoints: 'thread' | 'commit';
+  private readonly checkpointWorker: URL | undefined;
+  private readonly walCheckpointPages: number;
+  /** The checkpoint thread of the prune under way (see prune), and what the last one came to. */
+  private checkpoints: PruneCheckpoints | undefined;
+  private lastCheckpoints: CheckpointSummary | undefined;
   /** The last count of pending jobs and when (performance.now()), and the jobs queued since (see `pendingJobs`). */
   private pendingCount: { n: number; at: number } | undefined;
   private queuedSinceCount = 0;
@@ -228,6 +244,10 @@ export class SqliteStore implements Store {
     this.pagesPerJob = o.pagesPerPendingJob ?? PAGES_PER_PENDING_JOB;
     this.pruneMaxWindow = Math.max(1, Math.trunc(o.pruneMaxWindow ?? PRUNE_MAX_WINDOW));
     this.pruneWindow = Math.min(PRUNE_FIRST_WINDOW, this.pruneMaxWindow);
+    // A throwaway database in memory has no WAL to checkpoint.
+    this.pruneCheckpoints = o.file === ':memory:' ? 'commit' : (o.pruneCheckpoints ?? 'thread');
+    this.checkpointWorker = o.checkpointWorker;
+    this.walCheckpointPages = Math.max(1, Math.trunc(o.walCheckpointPages ?? WAL_CHECKPOINT_PAGES));
     if (o.file !== ':memory:') createPrivateFile(o.file);
     this.db = new Database(o.file, { timeout: o.busyTimeoutMs ?? 1000 });
     try {
@@ -237,7 +257,7 @@ export class SqliteStore implements Store {
       // table and its indexes) are rewritten by every webhook, so checkpointing less often copies each of them fewer
       // times: measured under the benchmark's load, 5,000 pages instead of SQLite's 1,000 took commits from about a
       // quarter of the main thread's time to a sixth. The WAL file is cut back to 64 MB after a checkpoint.
-      this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+      this.db.pragma(`wal_autocheckpoint = ${this.walCheckpointPages}`);
       this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
       this.migrated = applyMigrations(this.db, undefined, this.clock.now());
@@ -661,6 +681,28 @@ export class SqliteStore implements Store {
 
   async prune(opts: PruneOptions): Promise<PruneResult> {
     const { cutoff, deadCutoff } = pruneCutoffs(opts, this.clock.now());
+    this.assertOpen();
+    // While the prune runs, the WAL is checkpointed by a thread of its own (see prune-checkpoints.ts). A second prune
+    // started meanwhile starts none: the first one's thread checkpoints for both until it ends.
+    if (this.pruneCheckpoints === 'commit' || this.checkpoints) return this.deleteInWindows(cutoff, deadCutoff, undefined);
+    const checkpoints = new PruneCheckpoints(this.db, this.file, {
+      autocheckpointPages: this.walCheckpointPages,
+      walLimitPages: this.walCheckpointPages,
+      answerTimeoutMs: CHECKPOINT_ANSWER_TIMEOUT_MS,
+      ...(this.checkpointWorker ? { worker: this.checkpointWorker } : {}),
+    });
+    this.checkpoints = checkpoints;
+    try {
+      // The windows begin once the thread has its connection open (or could not open it): a few tens of ms.
+      await checkpoints.started;
+      return await this.deleteInWindows(cutoff, deadCutoff, checkpoints);
+    } finally {
+      this.lastCheckpoints = await checkpoints.end();
+      this.checkpoints = undefined;
+    }
+  }
+
+  private async deleteInWindows(cutoff: number, deadCutoff: number | undefined, checkpoints: PruneCheckpoints | undefined): Promise<PruneResult> {
     const result = emptyPruneResult();
     // In windows of a table's age index (see PRUNE_SQL), each its own grouped write, so webhooks keep being stored
     // between them; the window's size follows the time its delete took (see nextPruneWindow). Dead letters before
@@ -676,9 +718,10 @@ export class SqliteStore implements Store {
           const deleted = end === undefined ? undefined : table.del(end, from);
           return { end, deleted, ms: performance.now() - started };
         });
-        this.pruneWindows++;
+        this.pruneWindowCount++;
         this.pruneLongestMs = Math.max(this.pruneLongestMs, step.ms);
         this.pruneWindow = nextPruneWindow(n, step.ms, this.pruneMaxWindow);
+        await checkpoints?.afterCommit();
         if (step.end === undefined) return;
         done(step.deleted as T);
         from = step.end;
@@ -702,8 +745,8 @@ export class SqliteStore implements Store {
    * The windows prune() has deleted in since the store was opened (each one grouped write), the next one's size and
    * the longest time one took (its statements, without the commit), for tests and measurements.
    */
-  pruneStats(): { windows: number; window: number; longestMs: number } {
-    return { windows: this.pruneWindows, window: this.pruneWindow, longestMs: this.pruneLongestMs };
+  pruneStats(): { windows: number; window: number; longestMs: number; checkpoints?: CheckpointSummary } {
+    return { windows: this.pruneWindowCount, window: this.pruneWindow, longestMs: this.pruneLongestMs, ...(this.lastCheckpoints ? { checkpoints: this.lastCheckpoints } : {}) };
   }
 
   /**
@@ -751,6 +794,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.batcher.close();
+    // A prune under way stops at its next window; its checkpoint thread closes its connection before this one.
+    await this.checkpoints?.end();
     // Look-ups asked before the close are answered, as they were when each was made at once.
     this.runLookups();
     this.db.close();

@@ -1,0 +1,176 @@
+// While the SQLite store prunes, its WAL is checkpointed by a thread of its own and the main connection's automatic
+// checkpoint is off (its copy into the database file and the sync held the event loop 100–250 ms on a large store).
+// Checked on a real file, by reading the WAL index (the -shm file) between the prune's windows: the main connection's
+// wal_autocheckpoint is 0 while it prunes, yet the WAL's frames are copied into the database and the WAL is started
+// anew, so it stays far smaller than what the prune writes; afterwards the setting is back. A thread that fails puts
+// it back at once and the prune goes on. Webhooks stored during the prune are all there after a reopen, and a clean
+// close still removes the -wal, a close in the middle of the prune too.
+import assert from 'node:assert/strict';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { openSqliteStore, type SqliteStore } from '../../server/store/sqlite.store.js';
+import { tempDir } from '../helpers.js';
+import { DAY, fill } from './prune-fill.helper.js';
+
+/** WAL pages after which the store checkpoints, in these tests (5,000 in use): the WAL is bounded by a few of them. */
+const PAGES = 100;
+
+/** The WAL index's header (SQLite's wal.c): the last frame of the WAL, and how many frames are in the database file. */
+function walIndex(file: string): { mxFrame: number; nBackfill: number } | undefined {
+  if (!existsSync(`${file}-shm`)) return undefined;
+  const fd = openSync(`${file}-shm`, 'r');
+  try {
+    const b = Buffer.alloc(100);
+    if (readSync(fd, b, 0, 100, 0) < 100) return undefined;
+    return { mxFrame: b.readUInt32LE(16), nBackfill: b.readUInt32LE(96) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function bigStore(dir: string, webhooks: number): Promise<string> {
+  const file = join(dir, 'oktell.sqlite');
+  await (await openSqliteStore({ file })).close();
+  const raw = new Database(file);
+  fill(raw, 1, webhooks, Date.now() - 40 * DAY, 'succeeded');
+  raw.pragma('wal_checkpoint(TRUNCATE)');
+  raw.close();
+  return file;
+}
+
+/** Prunes while looking at the WAL and the setting once a turn, and storing a webhook every few turns. */
+async function pruneWatched(store: SqliteStore, file: string) {
+  const seen = { autocheckpoint: [] as number[], largestWal: 0, written: 0, restarts: 0, copiedWhileOff: 0 };
+  const stored: string[] = [];
+  const writes: Array<Promise<unknown>> = [];
+  let last = walIndex(file) ?? { mxFrame: 0, nBackfill: 0 };
+  let pruning = true;
+  let turn = 0;
+  const look = () => {
+    if (!pruning) return;
+    const setting = store.settings().walAutocheckpoint;
+    if (!seen.autocheckpoint.includes(setting)) seen.autocheckpoint.push(setting);
+    const now = walIndex(file);
+    if (now) {
+      seen.largestWal = Math.max(seen.largestWal, now.mxFrame);
+      // Frames added since the last look; a smaller last frame means the WAL was started anew meanwhile.
+      if (now.mxFrame < last.mxFrame) seen.restarts++;
+      seen.written += now.mxFrame >= last.mxFrame ? now.mxFrame - last.mxFrame : now.mxFrame;
+      if (setting === 0 && now.nBackfill > last.nBackfill && now.mxFrame >= last.mxFrame) seen.copiedWhileOff += now.nBackfill - last.nBackfill;
+      last = now;
+    }
+    if (turn++ % 3 === 0) {
+      const key = `during-${turn}`;
+      writes.push(
+        store
+          .recordRequest({ inbox: { receivedAt: Date.now(), method: 'POST', path: '/hook/bpium', hookId: 'bpium', headers: '', body: Buffer.from('{}'), remoteAddress: '127.0.0.1', signature: 'valid', dedupKey: key } })
+          .then(() => stored.push(key)),
+      );
+    }
+    setImmediate(look);
+  };
+  setImmediate(look);
+  const result = await store.prune({ olderThanMs: 7 * DAY });
+  pruning = false;
+  await Promise.all(writes);
+  return { result, seen, stored };
+}
+
+async function assertAllThere(file: string, keys: string[]): Promise<void> {
+  const reopened = await openSqliteStore({ file });
+  try {
+    for (const key of keys) assert.ok(await reopened.findByDedupKey(key), `the webhook ${key} stored during the prune is there after a reopen`);
+  } finally {
+    await reopened.close();
+  }
+}
+
+describe('the SQLite store checkpoints on a thread of its own while it prunes', () => {
+  it('keeps the WAL bounded with the main connection not checkpointing, puts the setting back, loses nothing', { timeout: 120_000 }, async () => {
+    const t = tempDir('oktell-prune-ckpt-');
+    try {
+      const file = await bigStore(t.dir, 3000);
+      const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50 });
+      let closed = false;
+      try {
+        assert.equal(store.settings().walAutocheckpoint, PAGES);
+        const { result, seen, stored } = await pruneWatched(store, file);
+
+        assert.deepEqual([result.inbox, result.jobs, result.runs, result.effects], [3000, 3000, 6000, 3000]);
+        assert.ok(seen.autocheckpoint.includes(0), `the main connection's automatic checkpoint was off during the prune: ${JSON.stringify(seen)}`);
+        assert.equal(store.settings().walAutocheckpoint, PAGES, 'and is back after it');
+        const ckpt = store.pruneStats().checkpoints;
+        assert.ok(ckpt && ckpt.checkpoints > 0 && ckpt.failure === undefined, `the thread checkpointed: ${JSON.stringify(ckpt)}`);
+        // Frames were copied into the database while the main connection's automatic checkpoint was off, and the WAL
+        // was started anew: it never held more than a fraction of what the prune wrote.
+        assert.ok(seen.copiedWhileOff > 0, `frames copied while the setting was 0: ${JSON.stringify(seen)}`);
+        assert.ok(seen.restarts > 0, `the WAL was started anew during the prune: ${JSON.stringify(seen)}`);
+        assert.ok(seen.written > 10 * PAGES, `the prune wrote many frames: ${JSON.stringify(seen)}`);
+        assert.ok(seen.largestWal < seen.written / 2, `the WAL stayed bounded: ${JSON.stringify(seen)}`);
+        assert.ok(stored.length > 0, 'webhooks were stored during the prune');
+
+        await store.close();
+        closed = true;
+        // The thread's connection was closed first, so the store's close was the last and removed the WAL.
+        assert.equal(existsSync(`${file}-wal`), false, 'a clean close removes the -wal');
+        await assertAllThere(file, stored);
+      } finally {
+        if (!closed) await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('puts the automatic checkpoint back when the thread fails, and the prune goes on with nothing lost', { timeout: 120_000 }, async () => {
+    const t = tempDir('oktell-prune-ckpt-fail-');
+    try {
+      const file = await bigStore(t.dir, 1500);
+      const worker = new URL('./checkpoint-fails.worker.js', import.meta.url);
+      const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50, checkpointWorker: worker });
+      let closed = false;
+      try {
+        const { result, seen, stored } = await pruneWatched(store, file);
+
+        assert.deepEqual([result.inbox, result.jobs, result.runs, result.effects], [1500, 1500, 3000, 1500]);
+        const ckpt = store.pruneStats().checkpoints;
+        assert.match(ckpt?.failure ?? '', /broke on purpose/, `the thread's failure is told: ${JSON.stringify(ckpt)}`);
+        assert.equal(store.settings().walAutocheckpoint, PAGES, 'the automatic checkpoint is back');
+        assert.ok(seen.autocheckpoint.includes(PAGES), `and was back while the prune went on: ${JSON.stringify(seen)}`);
+        // The main connection checkpointed again: the WAL stayed bounded.
+        assert.ok(seen.restarts > 0 && seen.largestWal < seen.written / 2, `the WAL stayed bounded: ${JSON.stringify(seen)}`);
+
+        await store.close();
+        closed = true;
+        assert.equal(existsSync(`${file}-wal`), false, 'a clean close removes the -wal');
+        await assertAllThere(file, stored);
+      } finally {
+        if (!closed) await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a close during the prune stops the thread before the store closes its own connection', { timeout: 120_000 }, async () => {
+    const t = tempDir('oktell-prune-ckpt-close-');
+    try {
+      const file = await bigStore(t.dir, 1500);
+      const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50 });
+      const key = 'before-close';
+      const pruning = store.prune({ olderThanMs: 7 * DAY });
+      const stored = store.recordRequest({ inbox: { receivedAt: Date.now(), method: 'POST', path: '/hook/bpium', hookId: 'bpium', headers: '', body: Buffer.from('{}'), remoteAddress: '127.0.0.1', signature: 'valid', dedupKey: key } });
+      // Closed once the prune has deleted some windows.
+      while (store.pruneStats().windows < 5) await new Promise((r) => setImmediate(r));
+      await stored;
+      await store.close();
+      await assert.rejects(pruning, /closed/);
+      assert.equal(existsSync(`${file}-wal`), false, 'a clean close removes the -wal');
+      await assertAllThere(file, [key]);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
