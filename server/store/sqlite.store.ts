@@ -682,27 +682,34 @@ export class SqliteStore implements Store {
   async prune(opts: PruneOptions): Promise<PruneResult> {
     const { cutoff, deadCutoff } = pruneCutoffs(opts, this.clock.now());
     this.assertOpen();
-    // While the prune runs, the WAL is checkpointed by a thread of its own (see prune-checkpoints.ts). A second prune
-    // started meanwhile starts none: the first one's thread checkpoints for both until it ends.
-    if (this.pruneCheckpoints === 'commit' || this.checkpoints) return this.deleteInWindows(cutoff, deadCutoff, undefined);
-    const checkpoints = new PruneCheckpoints(this.db, this.file, {
-      autocheckpointPages: this.walCheckpointPages,
-      walLimitPages: this.walCheckpointPages,
-      answerTimeoutMs: CHECKPOINT_ANSWER_TIMEOUT_MS,
-      ...(this.checkpointWorker ? { worker: this.checkpointWorker } : {}),
-    });
-    this.checkpoints = checkpoints;
+    // While the prune deletes, the WAL is checkpointed by a thread of its own (see prune-checkpoints.ts), started at
+    // the first window that finds something to delete: a prune with nothing to do starts none. A second prune started
+    // meanwhile starts none either: the first one's thread checkpoints for both until it ends.
+    let mine: PruneCheckpoints | undefined;
+    const afterCommit = async (deleting: boolean): Promise<void> => {
+      if (deleting && !mine && !this.checkpoints && this.pruneCheckpoints === 'thread' && !this.closed) {
+        mine = this.checkpoints = new PruneCheckpoints(this.db, this.file, {
+          autocheckpointPages: this.walCheckpointPages,
+          walLimitPages: this.walCheckpointPages,
+          answerTimeoutMs: CHECKPOINT_ANSWER_TIMEOUT_MS,
+          ...(this.checkpointWorker ? { worker: this.checkpointWorker } : {}),
+        });
+        // The next window begins once the thread has its connection open (or could not open it): a few tens of ms.
+        await mine.started;
+      }
+      await mine?.afterCommit();
+    };
     try {
-      // The windows begin once the thread has its connection open (or could not open it): a few tens of ms.
-      await checkpoints.started;
-      return await this.deleteInWindows(cutoff, deadCutoff, checkpoints);
+      return await this.deleteInWindows(cutoff, deadCutoff, afterCommit);
     } finally {
-      this.lastCheckpoints = await checkpoints.end();
-      this.checkpoints = undefined;
+      if (mine) {
+        this.lastCheckpoints = await mine.end();
+        this.checkpoints = undefined;
+      }
     }
   }
 
-  private async deleteInWindows(cutoff: number, deadCutoff: number | undefined, checkpoints: PruneCheckpoints | undefined): Promise<PruneResult> {
+  private async deleteInWindows(cutoff: number, deadCutoff: number | undefined, afterCommit: (deleting: boolean) => Promise<void>): Promise<PruneResult> {
     const result = emptyPruneResult();
     // In windows of a table's age index (see PRUNE_SQL), each its own grouped write, so webhooks keep being stored
     // between them; the window's size follows the time its delete took (see nextPruneWindow). Dead letters before
@@ -721,7 +728,7 @@ export class SqliteStore implements Store {
         this.pruneWindowCount++;
         this.pruneLongestMs = Math.max(this.pruneLongestMs, step.ms);
         this.pruneWindow = nextPruneWindow(n, step.ms, this.pruneMaxWindow);
-        await checkpoints?.afterCommit();
+        await afterCommit(step.end !== undefined);
         if (step.end === undefined) return;
         done(step.deleted as T);
         from = step.end;

@@ -154,6 +154,21 @@ describe('the SQLite store checkpoints on a thread of its own while it prunes', 
     }
   });
 
+  it('a prune with nothing to delete starts no thread', async () => {
+    const t = tempDir('oktell-prune-ckpt-none-');
+    try {
+      const store = await openSqliteStore({ file: join(t.dir, 'oktell.sqlite') });
+      try {
+        assert.deepEqual(await store.prune({ olderThanMs: 7 * DAY }), { inbox: 0, runs: 0, jobs: 0, effects: 0, deadLetters: 0, deadLetterIds: [] });
+        assert.equal(store.pruneStats().checkpoints, undefined);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a close during the prune stops the thread before the store closes its own connection', { timeout: 120_000 }, async () => {
     const t = tempDir('oktell-prune-ckpt-close-');
     try {
