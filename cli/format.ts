@@ -4,11 +4,13 @@ import pc from 'picocolors';
 import { clipText, formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
-import { BIDI_FORMATTING_RANGE } from '../engine/bidi-controls.js';
+import { terminalText } from './terminal-text.js';
 import { isValue } from '../server/stored-values.js';
 import { bpiumCallNote, httpCallNote } from '../server/console/call-notes.js';
 import { effectsInOrder } from '../server/console/effect-order.js';
 import { REFUSED_BEFORE_SENDING, refusedBeforeSending } from '../server/run-outcome.js';
+
+export { terminalText };
 
 /** Steps shown from each end of a trace that was cut (a runaway loop); `--json` has every step kept. */
 const CUT_TRACE_EDGE = 20;
@@ -115,23 +117,6 @@ function sentBodies(r: RunResult): Array<string | undefined> | undefined {
   });
 }
 
-/** What terminalText writes as \uXXXX: C0 but tab and line feed, DEL, C1, U+2028/2029 and the bidirectional formatting characters. */
-const TERMINAL_ESCAPED = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u2028\\u2029${BIDI_FORMATTING_RANGE}]`, 'g');
-
-/**
- * Text from a run, a letter or a server's answer (much of it from webhook data) as the CLI prints it: every control
- * character but the tab written as \u00XX — ESC, BEL, CSI and the rest of C0 and C1 — so that such text cannot
- * drive the terminal (clear it, recolour it, set its title, plant a link); so are the bidirectional overrides and
- * isolates (U+202A–202E, U+2066–2069), which would show the rest of a line reordered, and the Unicode line and
- * paragraph separators (U+2028, U+2029). Line breaks are written as \n, on one
- * line; with `keepLines` (the body of a letter or an answer, a multi-line error) they stay line breaks, CR LF as LF.
- * Every command that prints such text uses this one function.
- */
-export function terminalText(text: string, keepLines = false): string {
-  const lines = keepLines ? text.replace(/\r\n/g, '\n') : text.replace(/\r?\n/g, '\\n');
-  return lines.replace(TERMINAL_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 /** A letter: status and recipients, then its subject and its text (the HTML part as text when there is no text). */
 function printMail(m: MailRecord, w: (s: string) => void): void {
   const status = m.status === 'sent' ? pc.green(m.status) : m.status === 'failed' ? pc.red(m.status) : pc.yellow(m.status);
@@ -187,10 +172,10 @@ export function defaultAnswerHint(c: Pick<HttpCallRecord, 'method' | 'url'>): st
 
 /** A warning on stderr beside a command's answer: something done, or left, that the user should look at. */
 export function printWarning(text: string): void {
-  process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${text}\n`);
+  process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${terminalText(text, true)}\n`);
 }
 
 /** A note on stderr beside a command's answer: something to know that is not a failure. */
 export function printNote(text: string): void {
-  process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${text}\n`);
+  process.stderr.write(`${pc.yellow('oktell-emu: note:')} ${terminalText(text, true)}\n`);
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pc from 'picocolors';
 import { UnavailableError, UsageError } from './errors.js';
+import { terminalText } from './terminal-text.js';
 import { graphCommand } from './commands/graph.command.js';
 import { runCommand } from './commands/run.command.js';
 import { validateCommand } from './commands/validate.command.js';
@@ -233,6 +234,8 @@ function fail(json: boolean, code: string, given: string, details: Readonly<Reco
   const message = driverMissingLine(given) ?? given;
   if (junit) process.stdout.write(junitRefusal(code, message));
   if (json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code, message, ...details } })}\n`);
-  else process.stderr.write(`${pc.red('oktell-emu:')} ${message}\n`);
+  // A message may quote stored data (a scenario's name, a webhook's path, a server's error): escaped as every command
+  // escapes it; --json keeps the real characters, which JSON carries.
+  else process.stderr.write(`${pc.red('oktell-emu:')} ${terminalText(message, true)}\n`);
   process.exitCode = exitCode;
 }

@@ -113,7 +113,7 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
     for (const j of taken) {
       const by = (j.lastError as { message?: unknown } | null)?.message;
       const what = wasCancelled(j) ? `someone else cancelled it meanwhile${by ? ` (${terminalText(String(by))})` : ''}: it is a dead letter` : 'a worker started it (or it left the queue) meanwhile';
-      process.stderr.write(`oktell-emu: job ${j.id} (${j.scenario}) was not cancelled by this command: ${what}; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
+      process.stderr.write(`oktell-emu: job ${j.id} (${terminalText(j.scenario)}) was not cancelled by this command: ${what}; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
     }
     process.exitCode = 1;
   }

@@ -59,7 +59,7 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     return;
   }
   if (!rows.length) {
-    process.stdout.write(`${nothing}\n`);
+    process.stdout.write(`${terminalText(nothing, true)}\n`);
     return;
   }
   process.stdout.write(`${pc.dim(runColumns('started', 'status', 'scenario', 'trigger', 'duration'))}  run\n`);
@@ -446,7 +446,7 @@ export async function replayAction(ids: string[], o: { status?: string; since?: 
   if (o.json) process.stdout.write(`${JSON.stringify([...requeued, ...hastened])}\n`);
   else if (requeued.length) process.stdout.write(`requeued ${requeued.length} job(s): ${jobIds(requeued)}\n`);
   if (!o.json && hastened.length) process.stdout.write(`${hastenedText(hastened)}\n`);
-  if (!o.json) for (const j of dueAlready) process.stdout.write(`job ${j.id} (${j.scenario}) is due already: it runs as soon as a worker is free\n`);
+  if (!o.json) for (const j of dueAlready) process.stdout.write(`job ${j.id} (${terminalText(j.scenario)}) is due already: it runs as soon as a worker is free\n`);
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
   if (!o.json && !requeued.length && !hastened.length && !dueAlready.length) {
     const selected = filterArgs ? ` matching ${filterArgs}` : '';
@@ -621,7 +621,7 @@ const LEFT_OUT_KINDS = Object.keys(LEFT_OUT) as Array<keyof typeof LEFT_OUT>;
 function leftOutText(kind: keyof typeof LEFT_OUT, left: readonly JobRecord[], status: string, dirFlag: string): string {
   return [
     `${pc.yellow('oktell-emu: warning:')} left out ${left.length} ${status} job(s) ${LEFT_OUT[kind].why(dirFlag)}:`,
-    ...left.map((j) => `  npx oktell-emu replay ${j.id}${dirFlag}   ${pc.dim(`# ${j.scenario}`)}`),
+    ...left.map((j) => `  npx oktell-emu replay ${j.id}${dirFlag}   ${pc.dim(`# ${terminalText(j.scenario)}`)}`),
     `or all of them with: npx oktell-emu replay --status ${status} ${LEFT_OUT[kind].flag}${dirFlag}`,
   ].join('\n');
 }

@@ -13,7 +13,7 @@ import { dataDirArg, loadLibrary, replayCommandFor, storeSettings, unreadableDat
 import { databaseDialects } from '../../adapters/db/settings.js';
 import { closest, scenarioNameOf, type ScenarioIssue } from '../../engine/index.js';
 import { noServerNote, readFolderServer, readServerFile, type FolderServer } from '../server-file.js';
-import { printNote } from '../format.js';
+import { printNote, terminalText } from '../format.js';
 import { jobAttempts, makeDataFolder, refuseSqliteBesidePostgres, withStore } from '../store.js';
 
 export interface TaskFlags {
@@ -127,7 +127,7 @@ function uncheckedNote(config: ServerSettings): string {
 /** One line per parameter that could not be computed: `parameter 2 failed, passed empty: ToDate: …`. */
 function paramErrorLines(errors: ParamErrors, prefix: string): string {
   return Object.entries(errors)
-    .map(([n, why]) => `${prefix}parameter ${n} failed, passed empty: ${why}\n`)
+    .map(([n, why]) => `${prefix}parameter ${n} failed, passed empty: ${terminalText(why)}\n`)
     .join('');
 }
 
