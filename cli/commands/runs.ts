@@ -54,8 +54,10 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     return cutOff ? found.map((r) => (r.inProgress ? { ...r, cutOff: true as const } : r)) : found;
   }, () => [] as Array<RunRow & { task?: TaskOrigin; cutOff?: true; outcome?: string }>);
   if (o.json) {
-    // `fate` is the text form's mark; `jobStatus` says the same to a script.
-    process.stdout.write(`${JSON.stringify(rows.map(({ fate: _fate, ...r }) => r))}\n`);
+    // `fate` is the text form's mark; `jobStatus` says the same to a script. A row with no run recorded (a job's attempt
+    // still running, a job cancelled before its first run) has the id null: there is no run to `show`, and an empty
+    // string would read as an id.
+    process.stdout.write(`${JSON.stringify(rows.map(({ fate: _fate, ...r }) => ({ ...r, id: r.id === '' ? null : r.id })))}\n`);
     return;
   }
   if (!rows.length) {

@@ -31,9 +31,9 @@ for (const make of [sqliteKind, postgresKind]) {
       // runs --status dead: D's last run marked cancelled, E (never run) listed by itself, with C, F, G (dead as before).
       const listed = kind.cli(['runs', '--status', 'dead', '--json']);
       assert.equal(listed.code, 0, listed.stderr);
-      const rows = JSON.parse(listed.stdout) as Array<{ id: string; jobId: string; dead?: boolean; cancelled?: { code: string } }>;
+      const rows = JSON.parse(listed.stdout) as Array<{ id: string | null; jobId: string; dead?: boolean; cancelled?: { code: string } }>;
       assert.deepEqual(rows.map((r) => r.jobId).sort(), [ids.C, ids.D, ids.E, ids.F, ids.G].sort());
-      assert.deepEqual(rows.filter((r) => r.cancelled).map((r) => [r.jobId, r.id, r.cancelled!.code]).sort(), [[ids.D, runs.D1, 'R_CANCELLED'], [ids.E, '', 'R_CANCELLED']].sort());
+      assert.deepEqual(rows.filter((r) => r.cancelled).map((r) => [r.jobId, r.id, r.cancelled!.code]).sort(), [[ids.D, runs.D1, 'R_CANCELLED'], [ids.E, null, 'R_CANCELLED']].sort(), 'E, never run, has no run id: null');
       const text = kind.cli(['runs', '--status', 'dead']).stdout.split('\n');
       assert.match(text.find((l) => l.includes(`job ${ids.E}`)) ?? '', /\sdead\s+Letters .* R_CANCELLED cancelled by an operator before its first run$/);
       assert.match(text.find((l) => l.includes(runs.D1!)) ?? '', / R_CANCELLED cancelled by an operator$/);

@@ -28,8 +28,9 @@ describe('runs --status running', () => {
       const text = await runs();
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, new RegExp(`running\\s+BpiumNewTask\\s+async\\s+job ${job.id} #1 \\(claimed by a worker: in progress, or claimed ahead and waiting for a free slot; its run is recorded when the attempt ends\\)`));
-      const rows = JSON.parse((await runs('--json')).stdout) as Array<{ jobId: string; status: string; inProgress?: boolean; attempt: number; startedAt: number }>;
-      assert.deepEqual(rows.map((r) => [r.jobId, r.status, r.inProgress, r.attempt]), [[job.id, 'running', true, 1]]);
+      const rows = JSON.parse((await runs('--json')).stdout) as Array<{ id: string | null; jobId: string; status: string; inProgress?: boolean; attempt: number; startedAt: number }>;
+      // No run is recorded until the attempt ends: its id is null, not an empty string a script would take for one.
+      assert.deepEqual(rows.map((r) => [r.id, r.jobId, r.status, r.inProgress, r.attempt]), [[null, job.id, 'running', true, 1]]);
       assert.equal(rows[0]!.startedAt, renewed.claimedAt, 'the start is the claim of the attempt, not its last renewal');
       // --since filters on that start too: an attempt begun before the time given is not listed, though renewed after.
       const since = new Date(renewed.claimedAt! + 1).toISOString();
