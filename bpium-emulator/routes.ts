@@ -79,6 +79,19 @@ function wholeNumber(raw: JsonValue | undefined, name: string, fallback: number,
 }
 
 /** Builds the express app. Control endpoints for tests and the demo live under `/api/v1/-/`. */
+/**
+ * A create whose body names an empty id (`{"id": "", "values": …}`, an id made from a variable that was empty) is
+ * refused (400), instead of creating a record the client did not mean: no record has an empty id, and the client
+ * likely meant to change one. Another id in the body is ignored, as before: the new record gets the next id.
+ */
+function refuseEmptyId(body: unknown): void {
+  if (!body || typeof body !== 'object' || !('id' in body)) return;
+  const id = (body as { id: unknown }).id;
+  if ((typeof id === 'string' && id.trim() === '') || id === null) {
+    throw new BadValueError(`"id" is ${JSON.stringify(id)}: a record id cannot be empty; a new record gets its id from Bpium, so leave "id" out of the body, or, to change a record, PATCH /api/v1/catalogs/<catalog id>/records/<record id>`);
+  }
+}
+
 export function createEmulatorApp(ctx: EmulatorContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -188,6 +201,7 @@ export function createEmulatorApp(ctx: EmulatorContext): express.Express {
     const catalog = catalogOr404(req, res);
     if (!catalog) return;
     const userId = authorOf(ctx, req);
+    refuseEmptyId(req.body);
     const values = checkWrite(catalog, (req.body as { values?: unknown } | undefined)?.values, lookup);
     const id = ctx.store.insertRecord(catalog.id, values);
     const record = ctx.store.record(catalog.id, id) as StoredRecord;

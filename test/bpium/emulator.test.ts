@@ -252,3 +252,16 @@ test('file values read as {id, title, url, size, mimeType, metadata}; kept by id
     dir.remove();
   }
 });
+
+test('a create naming an empty id is refused with 400 and why, and makes no record; another id is ignored', { timeout: 10_000 }, async () => {
+  const before = (await api('/catalogs/11/records?limit=1000')).body.length as number;
+  for (const id of ['', '  ', null]) {
+    const refused = await api('/catalogs/11/records', { method: 'POST', body: JSON.stringify({ id, values: { '2': 'Пустой id' } }) });
+    assert.equal(refused.status, 400, JSON.stringify(id));
+    assert.equal(refused.body.message, `"id" is ${JSON.stringify(id)}: a record id cannot be empty; a new record gets its id from Bpium, so leave "id" out of the body, or, to change a record, PATCH /api/v1/catalogs/<catalog id>/records/<record id>`);
+  }
+  assert.equal((await api('/catalogs/11/records?limit=1000')).body.length, before, 'no record was created');
+  const named = await api('/catalogs/11/records', { method: 'POST', body: JSON.stringify({ id: '777', values: { '2': 'Свой id' } }) });
+  assert.equal(named.status, 200);
+  assert.notEqual(named.body.id, '777', 'the new record gets the next id');
+});
