@@ -1,4 +1,5 @@
 // `oktell-emu demo`: creates a task with a responsible employee in the emulator and shows where the webhook went.
+import { terminalText } from '../terminal-text.js';
 import pc from 'picocolors';
 import { EffectError } from '../../engine/errors.js';
 import { createBpiumClient } from '../../adapters/bpium/client.js';
@@ -268,7 +269,7 @@ export async function demoAction(io: DemoCommandIo, flags: { title: string; desc
     write(`The letter to ${r.responsible.email}: ${whereTheLetterIs(demoDataDir(target, r.delivery))} (or your SMTP server when SMTP_URL is set)\n`);
   } catch (err) {
     if (!(err instanceof DemoError)) throw err;
-    (io.writeError ?? ((text: string) => void process.stderr.write(text)))(`${pc.red('oktell-emu demo:')} ${err.message}\n`);
+    (io.writeError ?? ((text: string) => void process.stderr.write(text)))(`${pc.red('oktell-emu:')} ${terminalText(err.message, true)}\n`);
     process.exitCode = 1;
   }
 }

@@ -400,7 +400,8 @@ export async function webhookSendAction(path: string, file: string, flags: SendF
     } catch (e) {
       if (!(e instanceof WebhookSendError)) throw e;
       if (flags.json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code: 'E_NETWORK', message: e.message } })}\n`);
-      else process.stderr.write(`${pc.red('oktell-emu webhook send:')} ${e.message}\n`);
+      // One line `oktell-emu: …`, as every command's error is (docs/cli.md); the message may quote the server's address.
+      else process.stderr.write(`${pc.red('oktell-emu:')} ${terminalText(e.message, true)}\n`);
       process.exitCode = 1;
       return;
     }

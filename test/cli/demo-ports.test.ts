@@ -79,7 +79,7 @@ describe('serve writes its addresses, demo reads them', () => {
       assert.equal(r.code, 1);
       assert.equal(
         r.stderr.trim(),
-        `oktell-emu demo: nothing answers at http://127.0.0.1:9/api/v1: no server is running on the data folder ${join(tmp.dir, 'nothing')} (dataDir: of ${empty}), so demo tried the emulator port 9 (bpiumEmulatorPort of ${empty}, or the default). To reach a server running on another data folder, name that folder with --data-dir, or give its address with --url or BPIUM_URL.`,
+        `oktell-emu: nothing answers at http://127.0.0.1:9/api/v1: no server is running on the data folder ${join(tmp.dir, 'nothing')} (dataDir: of ${empty}), so demo tried the emulator port 9 (bpiumEmulatorPort of ${empty}, or the default). To reach a server running on another data folder, name that folder with --data-dir, or give its address with --url or BPIUM_URL.`,
       );
     } finally {
       assert.equal(await server.stop(), 0);

@@ -183,7 +183,7 @@ describe('oktell-emu webhook send', () => {
       const down = runCli(['webhook', 'send', '/Bpium/NewTask', body, '--url', 'http://127.0.0.1:9', '--data-dir', tmp.dir], { OKTELL_USERS: 'a:b' });
       assert.equal(down.code, 1);
       // Trial s33-docs1 #3: the advice starts the server on the data folder given, not `npm start` on ./var.
-      assert.match(down.stderr, /nothing answers at http:\/\/127\.0\.0\.1:9 \([^)]+\): start the server with `npx oktell-emu serve --data-dir (\S+)`, or give its address with --url\n$/);
+      assert.match(down.stderr, /^oktell-emu: nothing answers at http:\/\/127\.0\.0\.1:9 \([^)]+\): start the server with `npx oktell-emu serve --data-dir (\S+)`, or give its address with --url\n$/);
       assert.equal(/--data-dir (\S+)`/.exec(down.stderr)![1], tmp.dir);
       // With a configuration file, the advice names it too (its users and secrets are the ones this command read).
       const cfg = join(tmp.dir, 'cfg.yaml');
