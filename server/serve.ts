@@ -679,8 +679,8 @@ const WEB_API_REASONS: Record<string, string> = {
 /**
  * The path of the request a parse error cut, where it is known: the request in flight, once its headers were read
  * (a body that did not arrive in time); else the request line at the start of the bytes that failed (headers too
- * large, sent at once). Undefined when those bytes start elsewhere (headers that came in several reads): Node's bare
- * answer is sent then.
+ * large, sent at once). Undefined when those bytes start elsewhere (headers that came in several reads): the 431 is
+ * then the plain one every other path gets.
  */
 function clientErrorPath(e: Error & { rawPacket?: unknown }, inFlight: { req?: { url?: string } } | null | undefined): string | undefined {
   const url = inFlight?.req?.url;
@@ -727,6 +727,10 @@ export function answerClientError(e: Error & { code?: string }, socket: Duplex):
     const form = reason !== undefined ? webApiForm(clientErrorPath(e, inFlight) ?? '') : undefined;
     // A Web-API client reads Oktell's answer (XML, or the plain return value with its start result), not Node's bare line.
     if (form !== undefined) socket.write(rawWebApiAnswer(form, statusLine, { started: false, startResult: -1, returnValue: reason! }));
+    // Headers too large on any other path, or on a path not known any more (headers that came in several reads: the
+    // bytes that passed the limit start inside them, and the request line, maybe the Web-API's, is gone): the same
+    // answer either way, the reason as text and the start result (nothing was started), not an empty body.
+    else if (e.code === 'HPE_HEADER_OVERFLOW') socket.write(rawWebApiAnswer('plain', statusLine, { started: false, startResult: -1, returnValue: reason! }));
     else socket.write(`HTTP/1.1 ${statusLine}\r\nConnection: close\r\n\r\n`);
   }
   // As node does: the answer is written at once, then the connection is closed.

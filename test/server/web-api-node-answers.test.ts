@@ -2,7 +2,8 @@
 // time, 431 for a request line and headers past 16 KB (a long GET) — come in the Web-API's own form on its paths:
 // Oktell's XML with startresult -1 on /execsvcscript, the reason as plain text on /execsvcscriptplain, with the
 // X-Oktell-Start-Result header, so a client that parses the answer learns that nothing started. Other paths keep
-// Node's bare answers. Real server, raw bytes over a real socket.
+// Node's bare 408; their 431, and one whose headers came in several reads (its path not known any more), says its
+// reason as text, with the start result. Real server, raw bytes over a real socket.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -75,10 +76,29 @@ describe("Node's own 408 and 431 on the Web-API", () => {
     assert.match(plain.body, /^the request line and headers are larger than the server reads \(16 KB\): nothing was started/);
   });
 
-  it('other paths keep node’s bare answers', async () => {
+  const REASON_431 = 'the request line and headers are larger than the server reads (16 KB): nothing was started; send long values as a POST form, with the parameters in the body';
+  /** The 431 of every path but the Web-API's, and of headers whose request line is not known any more. */
+  const PLAIN_431 =
+    `HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nX-Oktell-Start-Result: -1\r\nContent-Length: ${Buffer.byteLength(REASON_431)}\r\nConnection: close\r\n\r\n` +
+    REASON_431;
+
+  it('other paths keep node’s bare 408, and get the 431 with its reason as text', async () => {
     assert.equal(await exchange(t.server.url, [stalled('/Bpium/NewTask')]), 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
-    assert.equal(await exchange(t.server.url, [`GET /Bpium/x?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`]), 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+    assert.equal(await exchange(t.server.url, [`GET /Bpium/x?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`]), PLAIN_431);
     // execsvcscript is not mistaken for the start of a longer path cut at the end of what was read.
-    assert.equal(await exchange(t.server.url, [`GET /execsvcscriptplainer?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`]), 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+    assert.equal(await exchange(t.server.url, [`GET /execsvcscriptplainer?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`]), PLAIN_431);
+  });
+
+  it('headers too large that come in several writes get the same 431 as those sent at once, not an empty body', async () => {
+    const big = (n: number) => `X-Big-${n}: ${'y'.repeat(6000)}\r\n`;
+    const pieces = (path: string) => [`GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\n`, big(1), big(2), big(3), '\r\n'];
+    const atOnce = await exchange(t.server.url, [pieces('/Bpium/x').join('')]);
+    assert.equal(atOnce, PLAIN_431);
+    assert.equal(await exchange(t.server.url, pieces('/Bpium/x')), atOnce);
+    // On the Web-API, however the bytes were read: the reason and the start result, in the route's form or as text.
+    const web = parts(await exchange(t.server.url, pieces('/execsvcscriptplain?name=Echo')));
+    assert.equal(web.status, 'HTTP/1.1 431 Request Header Fields Too Large');
+    assert.match(web.headers, /\r\nX-Oktell-Start-Result: -1\r\n/);
+    assert.match(web.body, /^the request line and headers are larger than the server reads \(16 KB\): nothing was started/);
   });
 });
