@@ -578,7 +578,7 @@ async function execSvcScript(d: AppDeps, req: Request, res: Response) {
     // As a job's failure is logged (also when the caller was answered startresult 2 before the end): the run and its
     // error code, not its parameters (they may carry secrets).
     if (result.status !== 'completed') d.logger.warn({ runId: result.runId, scenario: name, trigger: 'webapi', ms: result.durationMs, ...(result.error ? { code: result.error.code } : {}) }, `run ${name} failed`);
-    return d.store.recordRun(runWrite(result, { trigger: 'webapi', params, budgetBytes: d.config.runRecordBytes, traceKept: d.config.traceKept })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run'));
+    return d.store.recordRun(runWrite(result, { trigger: 'webapi', params, timeZone: d.config.timeZone, budgetBytes: d.config.runRecordBytes, traceKept: d.config.traceKept })).catch((e: unknown) => d.logger.error({ err: e, runId: result.runId }, 'cannot record a Web-API run'));
   });
   const cutShort = d.syncRuns?.track(running, recorded);
   let timer: NodeJS.Timeout | undefined;

@@ -194,7 +194,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
   try {
     stored = await d.store.recordRequest({
       inbox: { ...inbox, dedupKey: key, response: { status: response.status, body: clipText(response.body, 4096) } },
-      run: runWrite(withCharsetNote(storedResult(untraced(result, d.config.traceKept), headers, address), charset, d.config.hook.params.body), { trigger: 'http', params: storedParams(params, d.config.hook.params, headers, address), budgetBytes: d.config.runRecordBytes, traceKept: d.config.traceKept }),
+      run: runWrite(withCharsetNote(storedResult(untraced(result, d.config.traceKept), headers, address), charset, d.config.hook.params.body), { trigger: 'http', timeZone: d.config.timeZone, params: storedParams(params, d.config.hook.params, headers, address), budgetBytes: d.config.runRecordBytes, traceKept: d.config.traceKept }),
       jobs: starter.jobs,
       ...(reservation ? { lease: reservation.lease } : {}),
     });

@@ -76,7 +76,7 @@ function cutError(error: RunError | undefined): RunError | null {
 
 export function runWrite(
   result: RunResult,
-  extra: { trigger: RunTrigger; params: unknown; jobId?: string | null; inboxId?: number | null; parentRunId?: string | null; attempt?: number; workerId?: string | null; budgetBytes?: number; traceKept?: TraceKept },
+  extra: { trigger: RunTrigger; params: unknown; jobId?: string | null; inboxId?: number | null; parentRunId?: string | null; attempt?: number; workerId?: string | null; budgetBytes?: number; traceKept?: TraceKept; timeZone?: string },
 ): RunWrite {
   const startedAt = Date.parse(result.startedAt);
   const params = extra.params && typeof extra.params === 'object' ? cutRecord(extra.params as Record<string, unknown>, STORED_PARAM_CHARS) : cutValue(extra.params, STORED_PARAM_CHARS);
@@ -106,6 +106,7 @@ export function runWrite(
     ...(extra.parentRunId !== undefined ? { parentRunId: extra.parentRunId } : {}),
     ...(extra.attempt !== undefined ? { attempt: extra.attempt } : {}),
     ...(extra.workerId !== undefined ? { workerId: extra.workerId } : {}),
+    ...(extra.timeZone !== undefined ? { timeZone: extra.timeZone } : {}),
   };
 }
 

@@ -61,7 +61,7 @@ export async function runAction(name: string, opts: RunOpts): Promise<void> {
   // Parsed once: a file given as -p N=@file may be a pipe that can be read only once.
   const params = parseParams(opts.param);
   const { result, ending, tz } = await runFromCli(name, params, opts);
-  const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, opts.dataDir, opts.config);
+  const recorded = opts.dryRun ? undefined : await recordLiveRun(result, params, tz, opts.dataDir, opts.config);
   if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     // Dates in the run's zone: --tz when given, else the configured one, as the run itself used it.
@@ -340,7 +340,7 @@ async function refuseInvalid(library: ScenarioLibrary, name: string, databases: 
  * and the console find them. A dry run changed nothing and is not recorded. Returns where it went, or undefined when
  * the store could not take it (said on stderr; the run itself stands).
  */
-async function recordLiveRun(result: RunResult, params: Record<string, Value>, dir: string | undefined, config: string | undefined): Promise<string | undefined> {
+async function recordLiveRun(result: RunResult, params: Record<string, Value>, tz: string, dir: string | undefined, config: string | undefined): Promise<string | undefined> {
   try {
     const settings = storeSettings({ dataDir: dir, config });
     const { store: setting, dataDir: folder } = settings;
@@ -349,7 +349,7 @@ async function recordLiveRun(result: RunResult, params: Record<string, Value>, d
     if (!postgres) makePrivateFolder(folder);
     return await withStore({ dataDir: dir, config }, async (store) => {
       const write = async (r: RunResult, trigger: 'cli' | 'async', p: Record<string, Value>, parentRunId: string | null): Promise<void> => {
-        await store.recordRun(runWrite(r, { trigger, params: p, parentRunId, budgetBytes: settings.runRecordBytes, traceKept: settings.traceKept }));
+        await store.recordRun(runWrite(r, { trigger, params: p, timeZone: tz, parentRunId, budgetBytes: settings.runRecordBytes, traceKept: settings.traceKept }));
         for (const a of r.asyncStarted) if (a.result) await write(a.result, 'async', a.params, r.runId);
       };
       await write(result, 'cli', params, null);

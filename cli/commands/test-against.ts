@@ -17,7 +17,7 @@ import { withStore } from '../store.js';
 import { caseFromRun, caseToWrite, inlineParams, RecordedRunError, TraceNotKeptRunError, type RecordedCase } from '../testing/from-run.js';
 import { TRACE_SETTING } from '../../server/trace-setting.js';
 import { caseReport, type CaseReport } from '../testing/report.js';
-import { CaseSetupError, runCase, type CaseDefaults } from '../testing/run-case.js';
+import { CaseSetupError, LibraryCache, runCase, type CaseDefaults } from '../testing/run-case.js';
 import { libraryProblems, loadTestText, unknownScenarios, type TestFile } from '../testing/test-file.js';
 import { testFileText } from '../testing/write-case.js';
 import { parseSince } from './runs.js';
@@ -100,7 +100,7 @@ async function selectRuns(store: Store, sel: Selection): Promise<RunSummary[]> {
   return out;
 }
 
-type Prepared = { run: RunSummary; edited: string[]; notReplayed: string[] } & ({ file: TestFile; reached: Set<string> } | { reason: string });
+type Prepared = { run: RunSummary; edited: string[]; notReplayed: string[]; zone: RecordedCase['zone'] } & ({ file: TestFile; reached: Set<string> } | { reason: string });
 
 export async function againstRuns(opts: TestOpts & { scenarios: string }, out: NodeJS.WritableStream): Promise<number> {
   const sel = runSelection(opts);
@@ -135,8 +135,17 @@ export async function againstRuns(opts: TestOpts & { scenarios: string }, out: N
   if (server && !opts.json && existsSync(server.dir) && relativeOrSelf(server.dir) !== relativeOrSelf(folder)) {
     process.stderr.write(`${pc.dim(`replaying against the scenarios of ${relativeOrSelf(folder)}; ${server.from} reads ${relativeOrSelf(server.dir)}`)}\n`);
   }
-  const zone = zoneWarning(settings);
-  if (zone) process.stderr.write(`${pc.yellow('!')} ${zone}\n`);
+  // Each run is replayed in the zone its record names; only runs of older builds, which kept none, take this
+  // command's, and for them serve.json's zone is still the only clue.
+  const unzoned = prepared.filter((p) => p.zone.from === 'command').length;
+  const zone = unzoned ? zoneWarning(settings) : undefined;
+  if (zone) process.stderr.write(`${pc.yellow('!')} ${unzoned < prepared.length ? `${unzoned} run(s) recorded by an older build, which kept no time zone: ` : ''}${zone}\n`);
+  const otherZones = new Map<string, number>();
+  for (const p of prepared) if (p.zone.from === 'run' && p.zone.timeZone !== settings.timeZone) otherZones.set(p.zone.timeZone, (otherZones.get(p.zone.timeZone) ?? 0) + 1);
+  if (otherZones.size && !opts.json) {
+    const which = [...otherZones].map(([z, n]) => `${n} in ${z}`).join(', ');
+    process.stderr.write(`${pc.dim(`replaying ${which} (the time zone each run's record names), not this command's ${settings.timeZone}, so their times come out as they did`)}\n`);
+  }
 
   // Problems of the scenarios the replayed runs reach stop the command, as they stop `test`'s cases (exit 2).
   const reached = new Set<string>();
@@ -149,7 +158,13 @@ export async function againstRuns(opts: TestOpts & { scenarios: string }, out: N
   }
   const defaults: CaseDefaults = { ...runDefaults, invalidScenarios: invalid };
 
-  const results = await inParallel(prepared, PARALLEL, (p) => replay(p, library, templates, defaults));
+  // The library and templates of the folder in each run's zone (dates in templates and constants are in it).
+  const libraries = new LibraryCache();
+  const inZone = (zone: string) => (zone === settings.timeZone ? Promise.resolve({ library, templates }) : libraries.get(folder, zone));
+  const results = await inParallel(prepared, PARALLEL, async (p) => {
+    const own = await inZone(p.zone.timeZone);
+    return replay(p, own.library, own.templates, defaults);
+  });
   const report: AgainstRunsReport = {
     scenarios: relativeOrSelf(folder),
     same: results.filter((r) => r.result === 'same').length,
@@ -194,6 +209,8 @@ interface Context {
  */
 async function prepare(ctx: Context, store: Store, run: RunSummary): Promise<Prepared> {
   const { folder, library } = ctx;
+  // Of a run not replayed for want of its record: not counted among those in another zone (the command's, so not).
+  const unknownZone: RecordedCase['zone'] = { timeZone: ctx.timeZone, from: 'run' };
   let recorded: RecordedCase;
   try {
     recorded = await caseFromRun(store, run.id, { timeZone: ctx.timeZone, runsCommand: ctx.runsCommand, bodies: true });
@@ -202,18 +219,18 @@ async function prepare(ctx: Context, store: Store, run: RunSummary): Promise<Pre
     // would make later runs replayable; from-run's wording is of a test to make from another run.
     if (e instanceof TraceNotKeptRunError) {
       const reason = `${e.which} was stored without its trace (${e.setting}: a completed run keeps no steps), so it cannot be replayed: the steps give the replay its path and the answers its Bpium reads got. Runs the server records with ${TRACE_SETTING}=all (the default) can be.`;
-      return { run, edited: [], notReplayed: [], reason };
+      return { run, edited: [], notReplayed: [], zone: unknownZone, reason };
     }
-    if (e instanceof RecordedRunError) return { run, edited: [], notReplayed: [], reason: e.message };
+    if (e instanceof RecordedRunError) return { run, edited: [], notReplayed: [], zone: unknownZone, reason: e.message };
     throw e;
   }
   const pending = await unendedStart(store, run.id);
-  if (pending) return { run, edited: [], notReplayed: [], reason: pending };
+  if (pending) return { run, edited: [], notReplayed: [], zone: recorded.zone, reason: pending };
   const edited = [...new Set(recorded.ran.filter((r) => {
     const now = ctx.fileOf(r.scenario);
     return now && r.version && r.version !== 'unknown' && now.version !== r.version;
   }).map((r) => r.scenario))];
-  const base = { run, edited, notReplayed: recorded.notReplayed };
+  const base = { run, edited, notReplayed: recorded.notReplayed, zone: recorded.zone };
   const more = (list: string[]) => (list.length > 1 ? ` (and ${list.length - 1} more)` : '');
   if (!ctx.fileOf(run.scenario)) return { ...base, reason: `the scenarios folder ${relativeOrSelf(folder)} has no scenario ${run.scenario}` };
   if (recorded.unrecorded.length) return { ...base, reason: `not all it read was recorded: ${recorded.unrecorded[0]}${more(recorded.unrecorded)}` };

@@ -358,9 +358,12 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   const folder = defaultScenariosFor(file, opts.scenarios);
   const folders = folderCheck(runId, recorded.ran, folder, serverFolder(settings));
   if (folders.refusal) throw new UsageError(folders.refusal);
-  for (const w of [...folders.warnings, zoneWarning(settings) ?? []].flat()) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
+  const zone = recorded.zone.from === 'run' ? undefined : zoneWarning(settings);
+  for (const w of [...folders.warnings, zone ?? []].flat()) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
+  const ranIn = recordedZoneNote(runId, recorded.zone, settings.timeZone);
+  if (ranIn) process.stderr.write(`${pc.dim(ranIn)}\n`);
   // Set outside the scenario where the case is written: pinned, so the case does not depend on where it runs.
-  const library = existsSync(folder) ? (await loadLibrary(folder, undefined, settings.timeZone)).library : undefined;
+  const library = existsSync(folder) ? (await loadLibrary(folder, undefined, recorded.zone.timeZone)).library : undefined;
   const { testCase, setting } = caseToWrite(recorded, library, folder);
   const sources: string[] = [];
   testCase.params = paramsToFiles(testCase.params as Record<string, Value>, runId, (name, text) => {
@@ -404,6 +407,15 @@ export function zoneWarning(settings: ServerSettings): string | undefined {
   const zone = readServerFile(settings.dataDir, () => true)?.timeZone;
   if (!zone || zone === settings.timeZone) return undefined;
   return `the server of ${relativeOrSelf(settings.dataDir)} runs in the time zone ${zone} (serve.json), this command in ${settings.timeZone}: the times its runs wrote will differ; run it with OKTELL_TZ=${zone}`;
+}
+
+/**
+ * The note for a case made from a run whose record names the zone it ran in, when that is not this command's: the
+ * case is written in the run's zone, so its times come out as they did. Undefined otherwise.
+ */
+export function recordedZoneNote(runId: string, zone: { timeZone: string; from: 'run' | 'command' }, own: string): string | undefined {
+  if (zone.from !== 'run' || zone.timeZone === own) return undefined;
+  return `run ${runId} ran in the time zone ${zone.timeZone} (its record), this command's is ${own}: the case has timeZone: ${zone.timeZone}, so its times come out as they did`;
 }
 
 /**

@@ -41,6 +41,11 @@ export interface RecordedCase {
   notReplayed: string[];
   /** The scenarios that ran, the case's own first, each with the version (content hash) it ran at, once each. */
   ran: Array<{ scenario: string; version: string }>;
+  /**
+   * The case's time zone and where it comes from: the run's record (`run`), or, for a run recorded by a build from
+   * before 2026-12-07, which kept none, the command's zone (`command`).
+   */
+  zone: { timeZone: string; from: 'run' | 'command' };
 }
 
 /** Runs scanned at most when looking for the children of a run (runs listed since it started). */
@@ -67,6 +72,9 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const root = await store.getRun(runId);
   if (!root) throw new RecordedRunError(`no run ${runId} in the store (see \`${opts.runsCommand ?? 'oktell-emu runs'}\`; runs older than the retention are pruned)`);
   if (root.status === 'running') throw new RecordedRunError(`run ${runId} is still running; make a test of it when it has ended`);
+  // The zone the run ran in, from its record, so that a store copied to a machine in another zone replays as it ran;
+  // a run of an older build kept none: then the command's, as before (the caller warns when serve.json says otherwise).
+  const zone: RecordedCase['zone'] = root.timeZone ? { timeZone: root.timeZone, from: 'run' } : { timeZone: opts.timeZone, from: 'command' };
   const children = await childrenOf(store, root);
   const fixture: BpiumFixtureFile = { catalogs: {} };
   const http: HttpFixture[] = [];
@@ -131,8 +139,8 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   const failures = fixture.failures && Object.keys(fixture.failures).length ? fixture.failures : undefined;
   return {
     case: {
-      // The start time in the server's zone, as the console and `runs` show it (not UTC, hours off in Moscow).
-      name: opts.name ?? `run ${root.id} (${root.scenario}, ${isoInZone(root.startedAt, opts.timeZone).slice(0, 16).replace('T', ' ')})`,
+      // The start time in the run's zone, as its server's console and `runs` showed it (not UTC, hours off in Moscow).
+      name: opts.name ?? `run ${root.id} (${root.scenario}, ${isoInZone(root.startedAt, zone.timeZone).slice(0, 16).replace('T', ' ')})`,
       scenario: root.scenario,
       params: await rootParams(store, root),
       bpium: { catalogs: fixture.catalogs, ...(failures ? { failures } : {}) },
@@ -140,7 +148,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       ...(Object.keys(mailFailures).length ? { mail: { failures: mailFailures } } : {}),
       ...(Object.keys(db).length ? { db: Object.fromEntries(Object.entries(db).map(([name, sql]) => [name, `${sql.join('\n')}\n`])) } : {}),
       clock: clockOf(root, notReplayed),
-      timeZone: opts.timeZone,
+      timeZone: zone.timeZone,
       ...(maxEffects !== undefined ? { maxEffects } : {}),
       expect: expectationOf(observed, { bodies: opts.bodies === true }),
     },
@@ -149,6 +157,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
     cutValues,
     notReplayed,
     ran,
+    zone,
   };
 }
 

@@ -429,7 +429,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         },
       });
     }
-    const run = runWrite(result, { trigger, params: maskCarriers(params, carriesSecret?.params), jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}), ...(opts.traceKept ? { traceKept: opts.traceKept } : {}) });
+    const run = runWrite(result, { trigger, params: maskCarriers(params, carriesSecret?.params), jobId: job.id, inboxId: job.inboxId, parentRunId: job.parentRunId, attempt: job.attempts, workerId, timeZone: opts.timeZone, ...(opts.runRecordBytes ? { budgetBytes: opts.runRecordBytes } : {}), ...(opts.traceKept ? { traceKept: opts.traceKept } : {}) });
     const effects = journal.take();
     // The answers of reads ride along for a retry, but they are no effect that could repeat.
     const made = effects.filter((e) => !journal.readKeys.has(e.stepKey));

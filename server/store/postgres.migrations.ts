@@ -177,6 +177,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         WHERE strpos(trigger, '"task"') > 0 AND (trigger::json ->> 'kind') IN ('due', 'catch-up');
     `,
   },
+  {
+    version: 8,
+    name: 'runs: the time zone each run ran in',
+    // As SQLite's migration 9: test --from-run and --against-runs replay a run in its own zone. NULL for the runs of
+    // older builds, whose zone is not known.
+    sql: `
+      ALTER TABLE runs ADD COLUMN time_zone TEXT;
+    `,
+  },
 ];
 
 /** How long an instance that finds the migration lock taken waits before it tries again. */

@@ -7,22 +7,22 @@ const JOB_COLUMNS = `id text, scenario text, params text, variables text, parent
 const RUN_COLUMNS = `id text, job_id text, inbox_id bigint, parent_run_id text, scenario text, version text, trigger text,
   status text, attempt integer, worker_id text, started_at double precision, finished_at double precision,
   duration_ms double precision, params text,
-  return_values text, error text, trace text, bpium_calls text, mails text`;
+  return_values text, error text, trace text, bpium_calls text, mails text, time_zone text`;
 
 const RUN_UPDATE = `ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id, inbox_id = excluded.inbox_id,
   parent_run_id = excluded.parent_run_id, scenario = excluded.scenario, version = excluded.version,
   trigger = excluded.trigger, status = excluded.status, attempt = excluded.attempt, worker_id = excluded.worker_id,
   started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
   params = excluded.params, return_values = excluded.return_values, error = excluded.error, trace = excluded.trace,
-  bpium_calls = excluded.bpium_calls, mails = excluded.mails`;
+  bpium_calls = excluded.bpium_calls, mails = excluded.mails, time_zone = excluded.time_zone`;
 
 /** Inserts runs given as a JSON array of run rows; `$inbox` fills a missing inbox id. */
 function insertRunsFrom(jsonParam: string, inboxExpr: string, from = ''): string {
   return `INSERT INTO runs (id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
-      started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails)
+      started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails, time_zone)
     SELECT r.id, r.job_id, COALESCE(r.inbox_id, ${inboxExpr}), r.parent_run_id, r.scenario, r.version, r.trigger, r.status,
       r.attempt, r.worker_id, round(r.started_at)::bigint, round(r.finished_at)::bigint, r.duration_ms, r.params, r.return_values, r.error, r.trace,
-      r.bpium_calls, r.mails
+      r.bpium_calls, r.mails, r.time_zone
     FROM ${from}json_to_recordset(${jsonParam}::json) AS r(${RUN_COLUMNS})
     ${RUN_UPDATE}`;
 }

@@ -200,6 +200,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_dead_letter_runs ON jobs (last_run_id) WHERE status IN ('failed', 'dead') AND last_run_id IS NOT NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'runs: the time zone each run ran in',
+    // The zone of Now(), of dates written as text and read from text: test --from-run and --against-runs replay a run
+    // in it, so a store copied to a machine in another zone replays as it ran. NULL for the runs of older builds.
+    sql: `
+      ALTER TABLE runs ADD COLUMN time_zone TEXT;
+    `,
+  },
 ];
 
 /** Thrown when the file was written by a newer version of the emulator than this one. */

@@ -224,6 +224,8 @@ export interface RunRow {
   trace: string | null;
   bpium_calls: string | null;
   mails: string | null;
+  /** Absent from the rows of a summary; NULL for a run of a build from before the column. */
+  time_zone?: string | null;
 }
 
 /**
@@ -266,6 +268,7 @@ export function runFromRow(r: RunRow): RunRecord {
     trace: fromJson(r.trace),
     bpiumCalls: fromJson(r.bpium_calls),
     mails: fromJson(r.mails),
+    ...(r.time_zone ? { timeZone: r.time_zone } : {}),
   };
   return recordMayRepeat(run) ? { ...run, mayRepeat: true } : run;
 }
@@ -329,6 +332,7 @@ export function runParams(r: RunWrite): RunRow {
     trace: r.trace === undefined ? null : toJson(r.trace, 'run trace'),
     bpium_calls: r.bpiumCalls === undefined ? null : toJson(r.bpiumCalls, 'run Bpium calls'),
     mails: r.mails === undefined ? null : toJson(r.mails, 'run mails'),
+    time_zone: r.timeZone ?? null,
   };
 }
 

@@ -158,15 +158,15 @@ const SQL = {
   oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= ?`,
 
   upsertRun: `INSERT INTO runs (id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
-      started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails)
+      started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails, time_zone)
     VALUES (@id, @job_id, @inbox_id, @parent_run_id, @scenario, @version, @trigger, @status, @attempt, @worker_id,
-      @started_at, @finished_at, @duration_ms, @params, @return_values, @error, @trace, @bpium_calls, @mails)
+      @started_at, @finished_at, @duration_ms, @params, @return_values, @error, @trace, @bpium_calls, @mails, @time_zone)
     ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id, inbox_id = excluded.inbox_id,
       parent_run_id = excluded.parent_run_id, scenario = excluded.scenario, version = excluded.version,
       trigger = excluded.trigger, status = excluded.status, attempt = excluded.attempt, worker_id = excluded.worker_id,
       started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
       params = excluded.params, return_values = excluded.return_values, error = excluded.error,
-      trace = excluded.trace, bpium_calls = excluded.bpium_calls, mails = excluded.mails`,
+      trace = excluded.trace, bpium_calls = excluded.bpium_calls, mails = excluded.mails, time_zone = excluded.time_zone`,
   getRun: `SELECT * FROM runs WHERE id = ?`,
   // The lists' outcome (run-outcome.ts): return values, and of each letter only its recipients and status (its text
   // stays in the database). Letters that are not objects, and a mails column that is not a JSON array, give none.

@@ -264,6 +264,8 @@ export interface RunWrite {
   trace?: unknown;
   bpiumCalls?: unknown;
   mails?: unknown;
+  /** The IANA time zone the run ran in (of Now(), and of dates written as or read from text). */
+  timeZone?: string | null;
 }
 
 /** A run as listed: everything but the bulky trace, Bpium calls and mails. */
@@ -295,6 +297,8 @@ export interface RunRecord extends RunSummary {
   trace: JsonValue;
   bpiumCalls: JsonValue;
   mails: JsonValue;
+  /** The time zone the run ran in; absent for a run recorded by a build from before 2026-12-07, which kept none. */
+  timeZone?: string;
 }
 
 export interface ListRunsQuery {

@@ -99,6 +99,8 @@ async function recorded(url: string, schema: string): Promise<number[]> {
 }
 
 const all = PG_MIGRATIONS.map((m) => m.version);
+/** The versions from `v` on: those a schema at `v - 1` is migrated through (the later ones included). */
+const from = (v: number) => all.filter((n) => n >= v);
 
 describe('PostgreSQL migrations 6 and 7: indexes on jobs built concurrently', () => {
   it('while the index is built, another connection writes to jobs without waiting (lock mode ShareUpdateExclusiveLock, not ShareLock)', T, async (t) => {
@@ -129,7 +131,7 @@ describe('PostgreSQL migrations 6 and 7: indexes on jobs built concurrently', ()
       assert.equal(await doneOrBlocked(url, writer.pid, write), 'done', 'a write to jobs waited for the index build');
 
       await holder.client.query('COMMIT');
-      assert.deepEqual(await migrating, { applied: [6, 7], version: LAST });
+      assert.deepEqual(await migrating, { applied: from(6), version: LAST });
       const built = await indexes(url, schema);
       assert.deepEqual([built.jobs_task?.valid, built.jobs_task_scheduled?.valid], [true, true]);
       assert.deepEqual(await recorded(url, schema), all);
@@ -162,7 +164,7 @@ describe('PostgreSQL migrations 6 and 7: indexes on jobs built concurrently', ()
       await untilWaiting(url, migrator.pid);
       await sleep(600); // the build has now waited three times the connection's statement timeout
       await holder.client.query('COMMIT');
-      assert.deepEqual(await migrating, { applied: [6, 7], version: LAST });
+      assert.deepEqual(await migrating, { applied: from(6), version: LAST });
       const timeout = (await migrator.client.query<{ t: string }>("SELECT current_setting('statement_timeout') AS t")).rows[0]?.t;
       assert.equal(timeout, '200ms', 'the connection goes back to the pool with its own statement timeout');
     } finally {
@@ -185,7 +187,7 @@ describe('PostgreSQL migrations 6 and 7: indexes on jobs built concurrently', ()
 
       const c = await connect(url, schema);
       try {
-        assert.deepEqual(await migrate(c), { applied: [6, 7], version: LAST });
+        assert.deepEqual(await migrate(c), { applied: from(6), version: LAST });
       } finally {
         await c.client.end();
       }
@@ -211,7 +213,7 @@ describe('PostgreSQL migrations 6 and 7: indexes on jobs built concurrently', ()
 
       const c = await connect(url, schema);
       try {
-        assert.deepEqual(await migrate(c), { applied: [7], version: LAST });
+        assert.deepEqual(await migrate(c), { applied: from(7), version: LAST });
       } finally {
         await c.client.end();
       }
@@ -254,7 +256,7 @@ describe('PostgreSQL migrations 6 and 7: indexes on jobs built concurrently', ()
       assert.equal(await doneOrBlocked(url, writer.pid, write), 'done', 'a write to jobs waited for the index build');
 
       await holder.client.query('COMMIT');
-      assert.deepEqual(await Promise.all([first, second]), [{ applied: [6, 7], version: LAST }, { applied: [], version: LAST }]);
+      assert.deepEqual(await Promise.all([first, second]), [{ applied: from(6), version: LAST }, { applied: [], version: LAST }]);
       assert.deepEqual(await recorded(url, schema), all);
       const built = await indexes(url, schema);
       assert.deepEqual([built.jobs_task?.valid, built.jobs_task_scheduled?.valid], [true, true]);
