@@ -319,11 +319,15 @@ async function startedJobsOf(store: Store, run: { id: string; trace: unknown }):
  */
 function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, dead: boolean, more: string[] = []) {
   const w = (s: string) => process.stdout.write(`${s}\n`);
-  const values = (v: Record<string, unknown> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k}=${shownValue(x, zone)}`).join(' ');
+  // The dates of its values in the zone the run ran in, when its record names it: as the run wrote them as text (a
+  // return value made with Str), not hours off beside them. Its start stays in this command's zone, as `runs` lists it.
+  const ranIn = r.timeZone ?? zone;
+  const values = (v: Record<string, unknown> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k}=${shownValue(x, ranIn)}`).join(' ');
   const status = endNotCounted(r) ? pc.yellow(`${r.status} (lease lost: not counted)`) : r.status === 'completed' ? pc.green(r.status) : pc.red(dead ? 'dead' : r.status);
   w(`${pc.bold(terminalText(r.scenario))} ${status} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
-  w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}`);
-  const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? values(r.params as Record<string, unknown>) : shownValue(r.params, zone);
+  const otherZone = ranIn !== zone ? ` · ran in ${ranIn}: the dates of its values are in that zone` : '';
+  w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}${otherZone}`);
+  const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? values(r.params as Record<string, unknown>) : shownValue(r.params, ranIn);
   if (params) w(`  params ${params}`);
   for (const [n, why] of Object.entries(r.task?.paramErrors ?? {})) w(`  ${pc.yellow('parameter')} ${n} failed, passed empty: ${terminalText(String(why))}`);
   const trace = (Array.isArray(r.trace) ? r.trace : []) as Array<{ step: number; block: string; kind: string; exit: string; changed?: Record<string, unknown>; dates?: string[]; notes?: string[]; error?: string }>;
