@@ -9,6 +9,14 @@ const NY = 'America/New_York';
 const due = (expr: string, from: string, n: number, zone = NY) => nextDueTimes(cronSchedule(expr, zone), Date.parse(from), n).map((t) => isoInZone(t, zone));
 
 describe('cron schedules', () => {
+  it('a fixed hour with stepped minutes follows real time: none on the spring change day, each time twice in autumn (service-tasks.md)', () => {
+    const berlin = 'Europe/Berlin';
+    // 2026-03-29 02:00 CET → 03:00 CEST: no 02:xx that day, and no run for it.
+    assert.deepEqual(due('*/30 2 * * *', '2026-03-28T12:00:00Z', 3, berlin), ['2026-03-30T02:00:00+02:00', '2026-03-30T02:30:00+02:00', '2026-03-31T02:00:00+02:00']);
+    // 2026-10-25 03:00 CEST → 02:00 CET: 02:00 and 02:30 happen twice, and run twice.
+    assert.deepEqual(due('*/30 2 * * *', '2026-10-24T12:00:00Z', 5, berlin), ['2026-10-25T02:00:00+02:00', '2026-10-25T02:30:00+02:00', '2026-10-25T02:00:00+01:00', '2026-10-25T02:30:00+01:00', '2026-10-26T02:00:00+01:00']);
+  });
+
   it('a daily time skipped by the spring change is due once, right after the clocks jump', () => {
     // 2026-03-08 02:00 EST → 03:00 EDT: 02:30 does not exist that day.
     assert.deepEqual(due('30 2 * * *', '2026-03-06T12:00:00Z', 3), ['2026-03-07T02:30:00-05:00', '2026-03-08T03:00:00-04:00', '2026-03-09T02:30:00-04:00']);
