@@ -706,8 +706,22 @@ const OTHER_KIND_NAMES: ReadonlyArray<readonly [RegExp, string, string]> = [
   [/^(?:e-?mail|mail|sendemail|smtp|письмо)$/, 'SendMail', 'a letter'],
   [/^(?:if|switch|branch|compare|условие)$/, 'Condition', 'a condition'],
   [/^(?:set|assign|assignment|let|var)$/, 'Variable', 'an assignment'],
-  [/^(?:return|result|response)$/, 'ReturnValue', 'a return value'],
+  [/^(?:return|result|response|http[- ]?response)$/, 'ReturnValue', 'a return value (the answer to a webhook)'],
+  [/^(?:change)$/, 'Variable', 'an assignment'],
+  [/^(?:json)$/, 'Parser', 'reading values out of JSON'],
   [/^(?:end|exit|finish)$/, 'Stop', 'the end'],
+];
+
+/**
+ * Names of blocks elsewhere (Node-RED's nodes, the usual words) for which no block exists here, and what takes their
+ * place: the hint says so instead of only listing the kinds, in which the reader would look for them in vain.
+ */
+const NO_BLOCK_NAMES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^(?:inject|schedule|scheduler|cron|timer|interval)$/, 'no block starts a scenario on a schedule: a service task does, one entry under serviceTasks: in oktell.config.yaml with cron: or every: (docs/service-tasks.md)'],
+  [/^(?:catch|try|on[- ]?error|error[- ]?handler)$/, 'there is no catch block: wire the error exit (and timeout, where the block has one) of each block that can fail (WebRequest, SendMail, DbQuery, Bpium, Parser) to the blocks that handle the failure; an exit left unwired fails the run, which the server retries and then keeps as a dead letter (oktell-emu runs --status dead; replay)'],
+  [/^(?:debug|log|print|trace)$/, 'there is no debug block: every run keeps a trace of its steps with the variables each changed (oktell-emu run prints it; oktell-emu show <runId> and the console show a recorded run)'],
+  [/^(?:function|javascript|js|code|script)$/, 'no block runs code: compute values with expressions in a Variable block (set:) and branch with a Condition (docs/expressions.md)'],
+  [/^(?:http[- ]?in|endpoint|route|listener)$/, 'no block receives a request: the server runs the hook scenario (HTTP404) for every request to an address that is not its own, with the address as input parameter 1, the headers as 2, the method as 3 and the body as 4 (docs/server.md)'],
 ];
 
 /**
@@ -733,6 +747,8 @@ function kindHint(kind: string, registry: BlockRegistry): string {
   const other = OTHER_KIND_NAMES.find(([re]) => re.test(lower));
   const meant = other && registry.get(other[1]);
   if (meant) return `did you mean "${meant.kind}"? ${other![2]} is kind: ${meant.kind} («${meant.oktellName}»); ${list}`;
+  const none = NO_BLOCK_NAMES.find(([re]) => re.test(lower));
+  if (none) return `${none[1]}; ${list}`;
   const guess = closest(kind, known);
   return `${guess ? `did you mean "${guess}"? ` : ''}${list}`;
 }
