@@ -26,6 +26,7 @@ import { budgetFor, budgetRefusal, holdFor, loginOf, type BodyBudget } from './b
 import { closeUnreadBody, declaresBody, FORM_FIELD_LIMIT, type NotText, OVER_BUDGET, type ParsedForm, parseForm, readBody, readForm, utf8Else } from './request-body.js';
 import { loggedTarget, type LoggedTarget } from './log-target.js';
 import { logHookTooLarge, observeRequest, refusalText, type RefusalStatus, writeAnswer } from './hook-listener.js';
+import { noWebhooksHint } from './startup-warnings.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -257,7 +258,7 @@ const STORE_REFUSAL_MEMORY_MS = 30_000;
 function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   const problems: string[] = [];
   if (!d.accepting()) problems.push('the server is stopping: new webhooks and Web-API calls are answered 503 until it has stopped');
-  if (!hasHookScenario) problems.push(`the hook scenario ${d.config.hook.scenario} is missing or invalid: every hook request fails (put ${d.config.hook.scenario}.yaml back in the scenarios folder; oktell-emu validate shows what is wrong)`);
+  if (!hasHookScenario) problems.push(`the hook scenario ${d.config.hook.scenario} is missing or invalid: every hook request fails (add ${d.config.hook.scenario}.yaml to the scenarios folder, or fix it: oktell-emu validate shows what is wrong; ${noWebhooksHint(d.config.hook.scenario)})`);
   const refused = d.metrics.storeRefused;
   const now = Date.now();
   if (refused && now - refused.at < STORE_REFUSAL_MEMORY_MS) problems.push(`the store refuses writes (${refused.reason}): webhooks are answered 503`);

@@ -25,8 +25,17 @@ export function hookScenarioWarning(scenario: string, library: ScenarioLibrary):
   const loaded = [...library.scenarios.keys()].sort();
   return (
     `the hook scenario ${scenario} (OKTELL_HOOK_SCENARIO or hook.scenario) is not among the scenarios loaded from ${library.dir}` +
-    `${guess ? ` — did you mean ${guess}?` : loaded.length ? ` (loaded: ${loaded.join(', ')})` : ' (none loaded)'}: ${consequence}`
+    `${guess ? ` — did you mean ${guess}?` : loaded.length ? ` (loaded: ${loaded.join(', ')})` : ' (none loaded)'}: ${consequence}; ` +
+    noWebhooksHint(scenario)
   );
+}
+
+/**
+ * What a server that takes no webhooks (service tasks or the Web-API only) does about the hook scenario it lacks: it
+ * still needs one, or its health check fails for good; a scenario of one Stop block answers every request 404.
+ */
+export function noWebhooksHint(scenario: string): string {
+  return `a server that takes no webhooks (service tasks or the Web-API only) needs one too: ${scenario}.yaml holding "blocks: { end: { kind: Stop } }" answers every request 404`;
 }
 
 /**
