@@ -462,6 +462,13 @@ function checkUrlStart(cx: CompileContext, url: CompiledExpression): void {
   const write = (from: number, cut: number, insert: string) => yamlSingleQuoted(url.source.slice(0, at + from) + insert + url.source.slice(at + from + cut));
   const refuse = (why: string, hint: string) => cx.issue(['url'], 'E_INVALID_PROPERTY', `the url is refused on every run (HTTP_BAD_URL): ${why}`, hint);
   const shown = quotedUrlText(text);
+  const placeholder = envPlaceholder(text);
+  if (placeholder) {
+    const rest = url.source.slice(at + placeholder.written.length);
+    const fixed = rest.startsWith('"') ? `[${placeholder.variable}]${rest.slice(1).replace(/^\s*\+\s*/, ' + ')}` : `[${placeholder.variable}] + "${rest}`;
+    refuse(`it begins with ${shown}, not with http:// or https://`, placeholderHint(placeholder, `url: ${yamlSingleQuoted(url.source.slice(0, at - 1) + fixed)}`));
+    return;
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     refuse(`it begins with ${shown}, not with http:// or https://`, `write url: ${write(0, 0, 'https://')} (or http:// for a service without TLS)`);
@@ -482,8 +489,30 @@ function checkUrlStart(cx: CompileContext, url: CompiledExpression): void {
   }
 }
 
+/**
+ * `${SHOP_URL}`, `{{SHOP_URL}}` or `$SHOP_URL` at the start of a url: how Node-RED, shells and templates write a value
+ * from the environment, which nothing replaces here. The name written, and the variable to declare for it.
+ */
+function envPlaceholder(text: string): { written: string; name: string; variable: string } | undefined {
+  const m = /^(?:\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}|\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}|\$([A-Za-z_][A-Za-z0-9_]*))/.exec(text);
+  if (!m) return undefined;
+  const name = (m[1] ?? m[2] ?? m[3])!.replace(/^env\./, '');
+  const words = name.toLowerCase().split(/[_.]+/).filter(Boolean);
+  const variable = words.map((w, i) => (i ? w[0]!.toUpperCase() + w.slice(1) : w)).join('') || 'base';
+  return { written: m[0], name, variable };
+}
+
+function placeholderHint(p: { written: string; name: string; variable: string }, line: string): string {
+  return `${p.written} is not replaced by anything here: declare a variable that takes the value from the environment, ${p.variable}: { type: string, env: ${p.name}, secret: false }, and begin the url with it: ${line}`;
+}
+
 /** The fix for a constant url the client refuses, as the url line to write when there is one. */
 function constantUrlHint(urlText: string): string {
+  const placeholder = envPlaceholder(urlText);
+  if (placeholder) {
+    const rest = urlText.slice(placeholder.written.length);
+    return placeholderHint(placeholder, `url: ${yamlSingleQuoted(rest ? `[${placeholder.variable}] + ${JSON.stringify(rest)}` : `[${placeholder.variable}]`)}`);
+  }
   const write = (fixed: string) => (fixed.includes('"') ? undefined : yamlSingleQuoted(`"${fixed}"`));
   let url: URL | undefined;
   try {

@@ -854,6 +854,8 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   if (variables.has(word)) {
     return `${quotedText(word)} is a variable: read it in square brackets, quoted for YAML: ${quotedText(word, "'[", "]'")}`;
   }
+  const nodeRed = nodeRedHint(word);
+  if (nodeRed) return nodeRed;
   const style = src.scalarStyle(path);
   if (e.fix !== undefined && (style === 'PLAIN' || style === 'QUOTE_DOUBLE')) {
     // The whole corrected value only when it is right and short enough to show whole (a fix cut short is no fix to
@@ -887,6 +889,27 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   return e.hint;
 }
 
+
+/**
+ * Node-RED's ways of reading a value, written as an expression: `msg.payload.orderId`, `env.get("X")`,
+ * `flow.get("x")` / `global.get("x")`. Quoting them as text (the usual hint for a bare word) would make a value that is
+ * the words themselves; the hint says where the value comes from here instead.
+ */
+function nodeRedHint(word: string): string | undefined {
+  const msg = /^msg\.([A-Za-z_$][\w$]*)((?:\.[A-Za-z_$][\w$]*)*)$/.exec(word);
+  if (msg) {
+    const json = msg[1] !== 'payload' ? '' : msg[2] ? ` a value inside the body: JsonGet([body], "${msg[2].slice(1)}") or a Parser block with mode: json, where body holds the text;` : ' the body is [body] once a variable body holds it;';
+    return `msg is Node-RED's message: a scenario reads its input parameters instead (the hook scenario HTTP404 gets the address as InputParameter(1), the headers as 2, the method as 3, the body as text as 4; a scenario started by AsyncScenario, its params);${json} see docs/coming-from-node-red.md`;
+  }
+  const env = /^env\.get\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)$/.exec(word);
+  if (env) {
+    return `env.get is Node-RED's: declare a variable that takes the value from the environment, under variables: ${env[1]!.toLowerCase()}: { type: string, env: ${env[1]} } (secret unless secret: false), and read it as '[${env[1]!.toLowerCase()}]'`;
+  }
+  if (/^(?:flow|global|context)\.(?:get|set)\(/.test(word)) {
+    return 'flow, global and node context are Node-RED\'s: a variable lives for one run; keep a value between runs in a database table (a DbQuery block, on the SQLite connection main), see docs/coming-from-node-red.md';
+  }
+  return undefined;
+}
 
 /** A line break or another control character, which a value to paste on one line cannot hold as it is. */
 const LINE_BREAK = /[\u0000-\u001f\u007f]/;
