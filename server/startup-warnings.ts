@@ -178,7 +178,7 @@ export function variableWarnings(library: ScenarioLibrary, fileName: (file: stri
  * (validate: from the working folder, as its problems; the server's log: from the scenarios folder).
  */
 export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
-  return [...textWarnings(library, fileName), ...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...constantConditionWarnings(library, fileName), ...emptySubjectWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+  return [...textWarnings(library, fileName), ...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...constantConditionWarnings(library, fileName), ...placeholderTextWarnings(library, fileName), ...emptySubjectWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
 }
 
 /** Characters no editor shows in files that load all the same (Scenario.textWarnings), each at its place with its fix. */
@@ -268,6 +268,47 @@ export function constantConditionWarnings(library: Pick<ScenarioLibrary, 'scenar
         `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: Condition block ${block.id} of ${s.name}: the expression ${e.source.trim()} is ${shown} on every run (it reads no variable, parameter or clock), not a yes/no, ` +
           `so the block always takes its "${exit}" exit: compare a variable with it, e.g. [count] = ${e.source.trim()}`,
       );
+    }
+  }
+  return out;
+}
+
+/**
+ * A text written in an expression that holds `{{ name }}` or `${name}` for a variable of the scenario (`subject:
+ * '"Order {{orderId}}"'`): the way Node-RED's template node, mustache and shells put a value into text, which nothing
+ * does in an expression, so every letter or request would carry the braces as written. `msg.` and `payload.` before
+ * the name are Node-RED's too. One warning per expression, at it, with the text joined to the variable instead.
+ */
+export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  const out: string[] = [];
+  const PLACEHOLDER = /\{\{\s*([A-Za-z_\p{L}][\w\p{L}.]*)\s*\}\}|\$\{\s*([A-Za-z_\p{L}][\w\p{L}.]*)\s*\}/gu;
+  const expressions = (value: unknown, seen = new Set<unknown>()): CompiledExpression[] => {
+    if (!value || typeof value !== 'object' || seen.has(value)) return [];
+    seen.add(value);
+    const e = value as Partial<CompiledExpression>;
+    if (typeof e.source === 'string' && typeof (e as { evaluate?: unknown }).evaluate === 'function') return [value as CompiledExpression];
+    const items = value instanceof Map ? [...value.values()] : Array.isArray(value) ? value : Object.values(value);
+    return items.flatMap((v) => expressions(v, seen));
+  };
+  for (const s of byName(library)) {
+    for (const block of s.blocks.values()) {
+      for (const e of expressions(block.config)) {
+        for (const text of e.literalTexts ?? []) {
+          const found = [...text.matchAll(PLACEHOLDER)]
+            .map((m) => ({ written: m[0], name: (m[1] ?? m[2])!.replace(/^msg\./, '').replace(/^payload\./, '') }))
+            .filter((m) => s.variables.has(m.name));
+          if (!found.length) continue;
+          let joined = JSON.stringify(text);
+          for (const f of found) joined = joined.split(f.written).join(`" + [${f.name}] + "`);
+          joined = joined.replace(/^"" \+ /, '').replace(/ \+ ""$/, '');
+          const at = e.at ?? block.loc;
+          out.push(
+            `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: block ${block.id} of ${s.name}: the text ${JSON.stringify(text)} is used as written: ${found.map((f) => f.written).join(', ')} is not replaced in an expression (only in a mail template file); ` +
+              `join the variable to the text: ${joined}`,
+          );
+          break;
+        }
+      }
     }
   }
   return out;
