@@ -1,5 +1,5 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { blocksOfScenarios, closest, connectionsOfBlocks, parseAddressList, scenarioNameOf, stronglyConnected, toBoolean, toText, variableSourceWarnings, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
+import { blocksOfScenarios, closest, connectionsOfBlocks, EXPRESSION_CHARS, parseAddressList, parseExpression, scenarioNameOf, stronglyConnected, textLiteral, textLiteralsOf, toBoolean, toText, variableSourceWarnings, yamlSingleQuoted, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -277,7 +277,9 @@ export function constantConditionWarnings(library: Pick<ScenarioLibrary, 'scenar
  * A text written in an expression that holds `{{ name }}` or `${name}` for a variable of the scenario (`subject:
  * '"Order {{orderId}}"'`): the way Node-RED's template node, mustache and shells put a value into text, which nothing
  * does in an expression, so every letter or request would carry the braces as written. `msg.` and `payload.` before
- * the name are Node-RED's too. One warning per expression, at it, with the text joined to the variable instead.
+ * the name are Node-RED's too. One warning per expression, at the first such text, with the whole value to write
+ * instead (each such text joined to its variables, in quotes it does not contain, pasteable into the YAML), and how to
+ * keep braces that are meant: split, they are no longer a placeholder.
  */
 export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
@@ -291,23 +293,53 @@ export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenario
     return items.flatMap((v) => expressions(v, seen));
   };
   for (const s of byName(library)) {
+    const placeholders = (text: string) =>
+      [...text.matchAll(PLACEHOLDER)]
+        .map((m) => ({ written: m[0], index: m.index!, name: (m[1] ?? m[2])!.replace(/^msg\./, '').replace(/^payload\./, '') }))
+        .filter((m) => s.variables.has(m.name));
     for (const block of s.blocks.values()) {
       for (const e of expressions(block.config)) {
-        for (const text of e.literalTexts ?? []) {
-          const found = [...text.matchAll(PLACEHOLDER)]
-            .map((m) => ({ written: m[0], name: (m[1] ?? m[2])!.replace(/^msg\./, '').replace(/^payload\./, '') }))
-            .filter((m) => s.variables.has(m.name));
-          if (!found.length) continue;
-          let joined = JSON.stringify(text);
-          for (const f of found) joined = joined.split(f.written).join(`" + [${f.name}] + "`);
-          joined = joined.replace(/^"" \+ /, '').replace(/ \+ ""$/, '');
-          const at = e.at ?? block.loc;
-          out.push(
-            `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: block ${block.id} of ${s.name}: the text ${JSON.stringify(text)} is used as written: ${found.map((f) => f.written).join(', ')} is not replaced in an expression (only in a mail template file); ` +
-              `join the variable to the text: ${joined}`,
-          );
-          break;
+        if (!e.literalTexts?.some((t) => placeholders(t).length)) continue;
+        const hits = textLiteralsOf(e.source).map((l) => ({ ...l, found: placeholders(l.value) })).filter((h) => h.found.length);
+        if (!hits.length) continue;
+        const whole = (h: { start: number; end: number }) => !e.source.slice(0, h.start).trim() && !e.source.slice(h.end).trim();
+        // Each text in its place: its parts in quotes they do not contain and its variables in [ ], joined with +.
+        const joinedOf = (h: (typeof hits)[number]): string | undefined => {
+          const parts: Array<{ text: string } | { variable: string }> = [];
+          let from = 0;
+          for (const f of h.found) {
+            if (f.index > from) parts.push({ text: h.value.slice(from, f.index) });
+            parts.push({ variable: f.name });
+            from = f.index + f.written.length;
+          }
+          if (from < h.value.length) parts.push({ text: h.value.slice(from) });
+          // A number variable first would add to a number after it: "" before it keeps the value text, as it was.
+          const first = parts[0]!;
+          if ('variable' in first && s.variables.get(first.variable)?.type !== 'string' && (parts.length === 1 ? !whole(h) : 'variable' in parts[1]!)) parts.unshift({ text: '' });
+          const written = parts.map((p) => ('variable' in p ? `[${p.variable}]` : textLiteral(p.text)));
+          if (written.some((w) => w === undefined)) return undefined;
+          const joined = written.join(' + ');
+          return h.tight && written.length > 1 ? `(${joined})` : joined;
+        };
+        let fixed: string | undefined = e.source;
+        for (const h of [...hits].reverse()) {
+          const joined = joinedOf(h);
+          fixed = joined === undefined || fixed === undefined ? undefined : fixed.slice(0, h.start) + joined + fixed.slice(h.end);
         }
+        if (fixed !== undefined && !parseExpression(fixed).ok) fixed = undefined;
+        // Pasteable as the property's value: in YAML's '…', or, holding a line break, in YAML's "…" with its \n.
+        const write =
+          fixed === undefined || fixed.length > EXPRESSION_CHARS
+            ? 'join each variable to the text with +, outside the quotes'
+            : `write ${/[\u0000-\u001f\u007f]/.test(fixed) ? JSON.stringify(fixed) : yamlSingleQuoted(fixed)}`;
+        const found = hits.flatMap((h) => h.found);
+        const kept = found[0]!.written;
+        const at = e.locate?.(hits[0]!.start) ?? e.at ?? block.loc;
+        out.push(
+          `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: block ${block.id} of ${s.name}: the text ${hits.map((h) => JSON.stringify(h.value)).join(', ')} is used as written: ` +
+            `${found.map((f) => f.written).join(', ')} ${found.length > 1 ? 'are' : 'is'} not replaced in an expression (only in a mail template file); ${write} ` +
+            `(braces meant as written give no warning when split: ${textLiteral(kept.slice(0, 1))} + ${textLiteral(kept.slice(1))})`,
+        );
       }
     }
   }

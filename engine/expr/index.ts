@@ -109,6 +109,43 @@ function build(source: string, tree: Node): CompiledExpression {
   };
 }
 
+/**
+ * The text literals written in `source`, each with its span (quotes included) and whether text put in its place that
+ * joins parts with `+` needs parentheses there: under `-`, `*`, `/`, `^` or a unary operator, which bind more tightly
+ * than `+`. Empty when the source does not parse.
+ */
+export function textLiteralsOf(source: string): Array<{ value: string; start: number; end: number; tight: boolean }> {
+  const parsed = parseToTree(source);
+  if (!parsed.ok) return [];
+  const out: Array<{ value: string; start: number; end: number; tight: boolean }> = [];
+  const visit = (n: Node, tight: boolean): void => {
+    switch (n.type) {
+      case 'literal': if (typeof n.value === 'string') out.push({ value: n.value, start: n.start, end: n.end, tight }); break;
+      case 'unary': visit(n.operand, true); break;
+      case 'binary': {
+        const loose = n.op === '+' || n.op === '=' || n.op === '<>' || n.op === '<' || n.op === '>' || n.op === '<=' || n.op === '>=' || n.op === 'and' || n.op === 'or';
+        visit(n.left, !loose);
+        visit(n.right, !loose);
+        break;
+      }
+      case 'call': n.args.forEach((a) => visit(a, false)); break;
+    }
+  };
+  visit(parsed.tree, false);
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * `text` as a text literal of the expression language, which has no escapes: in "…", else '…', else «…», whichever
+ * quotes the text does not contain; undefined when it contains all three closing quotes.
+ */
+export function textLiteral(text: string): string | undefined {
+  if (!text.includes('"')) return `"${text}"`;
+  if (!text.includes("'")) return `'${text}'`;
+  if (!text.includes('»')) return `«${text}»`;
+  return undefined;
+}
+
 /** The text literal at the far left of a chain of `+` (or the whole expression): the value starts with it. */
 function leadingTextOf(tree: Node): { leadingText?: CompiledExpression['leadingText'] } {
   let n = tree;
