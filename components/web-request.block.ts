@@ -9,6 +9,7 @@ import {
   jsonText,
   toText,
   type BlockDefinition,
+  textLiteral,
   yamlSingleQuoted,
   type BlockRuntime,
   type CompileContext,
@@ -464,9 +465,11 @@ function checkUrlStart(cx: CompileContext, url: CompiledExpression): void {
   const shown = quotedUrlText(text);
   const placeholder = envPlaceholder(text);
   if (placeholder) {
-    const rest = url.source.slice(at + placeholder.written.length);
-    const fixed = rest.startsWith('"') ? `[${placeholder.variable}]${rest.slice(1).replace(/^\s*\+\s*/, ' + ')}` : `[${placeholder.variable}] + "${rest}`;
-    refuse(`it begins with ${shown}, not with http:// or https://`, placeholderHint(placeholder, `url: ${yamlSingleQuoted(url.source.slice(0, at - 1) + fixed)}`));
+    // The literal's rest keeps the literal's own quotes ('…' or «…» as well as "…"): the text cannot contain them.
+    const rest = text.slice(placeholder.written.length);
+    const quoted = rest ? ` + ${url.source[lead.start]}${rest}${url.source[lead.end - 1]}` : '';
+    const fixed = url.source.slice(0, lead.start) + `[${placeholder.variable}]${quoted}` + url.source.slice(lead.end).replace(/^\s*\+\s*/, ' + ');
+    refuse(`it begins with ${shown}, not with http:// or https://`, placeholderHint(placeholder, `url: ${yamlSingleQuoted(fixed)}`));
     return;
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
@@ -511,7 +514,8 @@ function constantUrlHint(urlText: string): string {
   const placeholder = envPlaceholder(urlText);
   if (placeholder) {
     const rest = urlText.slice(placeholder.written.length);
-    return placeholderHint(placeholder, `url: ${yamlSingleQuoted(rest ? `[${placeholder.variable}] + ${JSON.stringify(rest)}` : `[${placeholder.variable}]`)}`);
+    const quoted = rest && (textLiteral(rest) ?? JSON.stringify(rest));
+    return placeholderHint(placeholder, `url: ${yamlSingleQuoted(quoted ? `[${placeholder.variable}] + ${quoted}` : `[${placeholder.variable}]`)}`);
   }
   const write = (fixed: string) => (fixed.includes('"') ? undefined : yamlSingleQuoted(`"${fixed}"`));
   let url: URL | undefined;

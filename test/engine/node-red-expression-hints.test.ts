@@ -32,6 +32,9 @@ describe('Node-RED habits in expressions', () => {
   for (const [url, line] of [
     [`'"\${SHOP_URL}/orders/" + [orderId]'`, `url: '[shopUrl] + "/orders/" + [orderId]'`],
     [`'"{{env.SHOP_URL}}/orders"'`, `url: '[shopUrl] + "/orders"'`],
+    // The text quoted with '…' keeps its quotes: "/orders/' would be an unclosed text.
+    [`"'\${SHOP_URL}/orders/' + [orderId]"`, `url: '[shopUrl] + ''/orders/'' + [orderId]'`],
+    [`'«\${SHOP_URL}/orders/» + [orderId]'`, `url: '[shopUrl] + «/orders/» + [orderId]'`],
   ] as const) {
     it(`url: ${url} is pointed at a variable from the environment`, () => {
       const [i] = issuesOf(`    kind: WebRequest\n    url: ${url}\n`);
