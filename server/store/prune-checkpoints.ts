@@ -107,12 +107,10 @@ export class PruneCheckpoints {
       if (!this.pending) this.request();
       return;
     }
-    if (this.pending) await this.pending;
     let before = -1;
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       if (this.stopped) return;
-      this.request();
-      await this.pending;
+      await this.checkpoint();
       // Nothing committed since the last checkpoint (the next write starts the WAL anew), or a write already did.
       if (this.lastLog === before || this.lastLog <= this.opts.walLimitPages) return;
       before = this.lastLog;
@@ -128,11 +126,7 @@ export class PruneCheckpoints {
   /** One last checkpoint by the thread, the thread stopped, the main connection's automatic checkpoint put back. */
   end(): Promise<CheckpointSummary> {
     this.ended ??= (async () => {
-      if (!this.stopped) {
-        if (this.pending) await this.pending;
-        if (!this.stopped) this.request();
-        await this.pending;
-      }
+      if (!this.stopped) await this.checkpoint();
       if (!this.stopped) {
         this.stopped = true;
         this.worker.postMessage({ kind: 'stop' } satisfies CheckpointRequest);
@@ -144,13 +138,29 @@ export class PruneCheckpoints {
     return this.ended;
   }
 
+  /**
+   * One checkpoint made from now on: waits for the one under way (and any another caller asked for meanwhile), then
+   * asks for its own and waits for it. One request at a time: a close() during the prune calls end() while the prune
+   * may be asking too, and a second request made over a first one left the first one's timer running (it held the
+   * process open 60 s after the store was closed).
+   */
+  private async checkpoint(): Promise<void> {
+    while (this.pending) await this.pending;
+    if (this.stopped) return;
+    this.request();
+    await this.pending;
+  }
+
+  /** Asks for a checkpoint; never while one is under way (its answer would settle the wrong request). */
   private request(): void {
+    if (this.pending) return;
     this.expectAnswer();
     this.worker.postMessage({ kind: 'checkpoint' } satisfies CheckpointRequest);
   }
 
   /** The next message from the thread settles `pending`; none in `answerTimeoutMs` gives the thread up. */
   private expectAnswer(): void {
+    clearTimeout(this.timer);
     this.pending = new Promise((resolve) => (this.answered = resolve));
     this.timer = setTimeout(() => {
       this.fallBack(`the checkpoint thread did not answer in ${this.opts.answerTimeoutMs} ms`);

@@ -169,6 +169,27 @@ describe('the SQLite store checkpoints on a thread of its own while it prunes', 
     }
   });
 
+  it('a close while the thread starts leaves no timer behind, so a command that prunes and closes exits at once', { timeout: 120_000 }, async () => {
+    const t = tempDir('oktell-prune-ckpt-close-start-');
+    try {
+      const file = await bigStore(t.dir, 300);
+      const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50 });
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      const pruning = store.prune({ olderThanMs: 7 * DAY });
+      // Closed right after the first window's commit: the prune is then waiting for its thread to open its connection.
+      while (store.pruneStats().windows < 1) await new Promise((r) => setImmediate(r));
+      await store.close();
+      await assert.rejects(pruning, /closed/);
+      // Two requests made at once (the prune's and the close's) used to leave one 60 s timer running, which held the
+      // process open that long after the store was closed.
+      assert.equal(timers(), before, `timers left running after the close: ${process.getActiveResourcesInfo().join(', ')}`);
+      assert.equal(existsSync(`${file}-wal`), false, 'a clean close removes the -wal');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a close during the prune stops the thread before the store closes its own connection', { timeout: 120_000 }, async () => {
     const t = tempDir('oktell-prune-ckpt-close-');
     try {
