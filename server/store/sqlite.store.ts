@@ -699,14 +699,17 @@ export class SqliteStore implements Store {
       }
       await mine?.afterCommit();
     };
+    let result: PruneResult;
     try {
-      return await this.deleteInWindows(cutoff, deadCutoff, afterCommit);
+      result = await this.deleteInWindows(cutoff, deadCutoff, afterCommit);
     } finally {
       if (mine) {
         this.lastCheckpoints = await mine.end();
         this.checkpoints = undefined;
       }
     }
+    const failure = mine && this.lastCheckpoints?.failure;
+    return failure ? { ...result, checkpointFailure: failure } : result;
   }
 
   private async deleteInWindows(cutoff: number, deadCutoff: number | undefined, afterCommit: (deleting: boolean) => Promise<void>): Promise<PruneResult> {

@@ -405,6 +405,11 @@ export interface PruneResult {
   deadLetters: number;
   /** The first `PRUNED_DEAD_LETTER_IDS` of them, for the warning the server logs. */
   deadLetterIds: string[];
+  /**
+   * SQLite only, and only when it happened: why the prune's checkpoint thread stopped before the prune ended (the
+   * store's own connection checkpointed again; nothing is lost), for the warning the server logs.
+   */
+  checkpointFailure?: string;
 }
 
 /** How many ids of pruned dead letters a prune reports (its log line names them). */
