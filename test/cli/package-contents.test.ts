@@ -23,7 +23,7 @@ describe('the npm package', () => {
   const files = packedFiles();
 
   it('holds the compiled CLI and its run-time files, not the tests, benchmarks, sources or data', () => {
-    for (const f of ['bin/oktell-emu.js', 'dist/cli/main.js', 'dist/server/delivery/thread.js', 'bpium-emulator/seed.yaml', 'server/console/views/layout.njk', 'server/console/assets/diagram.css', 'scenarios/HTTP404.yaml', 'README.md', 'LICENSE']) {
+    for (const f of ['bin/oktell-emu.js', 'dist/cli/main.js', 'dist/server/delivery/thread.js', 'dist/server/store/prune-checkpoints.worker.js', 'bpium-emulator/seed.yaml', 'server/console/views/layout.njk', 'server/console/assets/diagram.css', 'scenarios/HTTP404.yaml', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(f), `${f} is packed`);
     }
     const unwanted = files.filter((f) => /^(test|bench|var|\.ci|dist\/test|dist\/bench)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'));
