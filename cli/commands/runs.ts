@@ -5,6 +5,7 @@ import { jobRunTrigger } from '../../server/run-record.js';
 import { dataDirArg, oneOf, storeSettings, shellWord, UsageError } from '../config.js';
 import { cutOffNote, noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
+import { recordedZone } from '../testing/from-run.js';
 import { withStore } from '../store.js';
 import { CLAIMED_STATE, deadRunIds, inProgressRun, listedStatus, wasCancelled } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
@@ -321,11 +322,16 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, dead: b
   const w = (s: string) => process.stdout.write(`${s}\n`);
   // The dates of its values in the zone the run ran in, when its record names it: as the run wrote them as text (a
   // return value made with Str), not hours off beside them. Its start stays in this command's zone, as `runs` lists it.
-  const ranIn = r.timeZone ?? zone;
+  // Checked before it goes into Intl: a store edited by hand (or a server with a newer time zone database) may name
+  // a zone this runtime does not know; then this command's, and the line says so.
+  const recorded = recordedZone(r, zone);
+  const ranIn = recorded.timeZone;
   const values = (v: Record<string, unknown> | undefined) => Object.entries(v ?? {}).map(([k, x]) => `${k}=${shownValue(x, ranIn)}`).join(' ');
   const status = endNotCounted(r) ? pc.yellow(`${r.status} (lease lost: not counted)`) : r.status === 'completed' ? pc.green(r.status) : pc.red(dead ? 'dead' : r.status);
   w(`${pc.bold(terminalText(r.scenario))} ${status} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
-  const otherZone = ranIn !== zone ? ` · ran in ${ranIn}: the dates of its values are in that zone` : '';
+  const otherZone = recorded.unknown !== undefined
+    ? ` · ${pc.yellow(`its record names the time zone "${terminalText(recorded.unknown.slice(0, 80))}", which this build does not know: the dates of its values are in ${zone}`)}`
+    : ranIn !== zone ? ` · ran in ${ranIn}: the dates of its values are in that zone` : '';
   w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}${otherZone}`);
   const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? values(r.params as Record<string, unknown>) : shownValue(r.params, ranIn);
   if (params) w(`  params ${params}`);

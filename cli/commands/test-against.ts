@@ -21,7 +21,7 @@ import { CaseSetupError, LibraryCache, runCase, type CaseDefaults } from '../tes
 import { libraryProblems, loadTestText, unknownScenarios, type TestFile } from '../testing/test-file.js';
 import { testFileText } from '../testing/write-case.js';
 import { parseSince } from './runs.js';
-import { caseDefaults, folderProblems, inParallel, PARALLEL, recordingStore, relativeOrSelf, scenarioFile, serverFolder, zoneWarning, type TestOpts } from './test.js';
+import { caseDefaults, folderProblems, inParallel, PARALLEL, recordingStore, relativeOrSelf, scenarioFile, serverFolder, unknownZoneNote, zoneWarning, type TestOpts } from './test.js';
 
 /** Runs replayed when --limit is not given: enough for yesterday's webhooks, quick enough to run before each deploy. */
 export const DEFAULT_RUN_LIMIT = 100;
@@ -137,7 +137,9 @@ export async function againstRuns(opts: TestOpts & { scenarios: string }, out: N
   }
   // Each run is replayed in the zone its record names; only runs of older builds, which kept none, take this
   // command's, and for them serve.json's zone is still the only clue.
-  const unzoned = prepared.filter((p) => p.zone.from === 'command').length;
+  const unzoned = prepared.filter((p) => p.zone.from === 'command' && p.zone.unknown === undefined).length;
+  const unknown = prepared.flatMap((p) => (p.zone.unknown !== undefined ? [p.zone.unknown] : []));
+  if (unknown.length) process.stderr.write(`${pc.yellow('!')} ${unknownZoneNote(`${unknown.length} run(s) name in their record`, unknown, settings.timeZone)}\n`);
   const zone = unzoned ? zoneWarning(settings) : undefined;
   if (zone) process.stderr.write(`${pc.yellow('!')} ${unzoned < prepared.length ? `${unzoned} run(s) recorded by an older build, which kept no time zone: ` : ''}${zone}\n`);
   const otherZones = new Map<string, number>();

@@ -10,11 +10,11 @@ import { dataDirArg, loadLibrary, oneOf, scenariosDir, storeSettings, UsageError
 import { configuredRunSettings } from '../../server/config.js';
 import { envSetting } from '../../engine/env.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
-import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError } from '../testing/from-run.js';
+import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError, type RecordedZone } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
-import { printNote, printWarning } from '../format.js';
+import { printNote, printWarning, terminalText } from '../format.js';
 import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport, type NotRun } from '../testing/report.js';
 import type { Observed } from '../testing/expectations.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
@@ -361,7 +361,7 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   const zone = recorded.zone.from === 'run' ? undefined : zoneWarning(settings);
   for (const w of [...folders.warnings, zone ?? []].flat()) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
   const ranIn = recordedZoneNote(runId, recorded.zone, settings.timeZone);
-  if (ranIn) process.stderr.write(`${pc.dim(ranIn)}\n`);
+  if (ranIn) process.stderr.write(recorded.zone.unknown !== undefined ? `${pc.yellow('!')} ${ranIn}\n` : `${pc.dim(ranIn)}\n`);
   // Set outside the scenario where the case is written: pinned, so the case does not depend on where it runs.
   const library = existsSync(folder) ? (await loadLibrary(folder, undefined, recorded.zone.timeZone)).library : undefined;
   const { testCase, setting } = caseToWrite(recorded, library, folder);
@@ -410,10 +410,20 @@ export function zoneWarning(settings: ServerSettings): string | undefined {
 }
 
 /**
+ * Of runs whose record names a zone this runtime does not know (a store edited by hand, or an older time zone
+ * database than the server's): replayed in this command's zone instead. `who` starts the sentence.
+ */
+export function unknownZoneNote(who: string, zones: string[], own: string): string {
+  const named = [...new Set(zones)].slice(0, 3).map((z) => `"${terminalText(z.slice(0, 80))}"`).join(', ');
+  return `${who} the time zone ${named}, which is not one this build knows (a store edited by hand, or a server with a newer time zone database): replayed in this command's ${own} instead, so the times it wrote may differ; run the command with OKTELL_TZ set to the zone the server ran in`;
+}
+
+/**
  * The note for a case made from a run whose record names the zone it ran in, when that is not this command's: the
  * case is written in the run's zone, so its times come out as they did. Undefined otherwise.
  */
-export function recordedZoneNote(runId: string, zone: { timeZone: string; from: 'run' | 'command' }, own: string): string | undefined {
+export function recordedZoneNote(runId: string, zone: RecordedZone, own: string): string | undefined {
+  if (zone.unknown !== undefined) return unknownZoneNote(`run ${runId}'s record names`, [zone.unknown], own);
   if (zone.from !== 'run' || zone.timeZone === own) return undefined;
   return `run ${runId} ran in the time zone ${zone.timeZone} (its record), this command's is ${own}: the case has timeZone: ${zone.timeZone}, so its times come out as they did`;
 }

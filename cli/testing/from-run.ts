@@ -14,6 +14,7 @@ import { isRecordCutStep, recordCutOf, type RecordCut } from '../../server/run-b
 import { startedJobIdsOf } from '../../server/started-jobs.js';
 import { TRACE_SETTING, traceNotKeptOf } from '../../server/trace-setting.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
+import { isTimeZone } from '../../engine/suggest.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
@@ -45,7 +46,27 @@ export interface RecordedCase {
    * The case's time zone and where it comes from: the run's record (`run`), or, for a run recorded by a build from
    * before 2026-12-07, which kept none, the command's zone (`command`).
    */
-  zone: { timeZone: string; from: 'run' | 'command' };
+  zone: RecordedZone;
+}
+
+/**
+ * The zone a case made from a run is in: `run` when the run's record names a zone this runtime knows; `command` (this
+ * command's zone) when it names none (a run of an older build) or one it does not know (`unknown`: a store edited by
+ * hand, or written where the time zone database knows a zone this one does not), which would otherwise stop the
+ * command with Intl's RangeError.
+ */
+export interface RecordedZone {
+  timeZone: string;
+  from: 'run' | 'command';
+  /** The zone the record names, when this runtime does not know it. */
+  unknown?: string;
+}
+
+/** The zone of `record`, checked before it goes into Intl; `own` (this command's) when it has none or an unknown one. */
+export function recordedZone(record: { timeZone?: string }, own: string): RecordedZone {
+  const named = record.timeZone;
+  if (!named) return { timeZone: own, from: 'command' };
+  return isTimeZone(named) ? { timeZone: named, from: 'run' } : { timeZone: own, from: 'command', unknown: named };
 }
 
 /** Runs scanned at most when looking for the children of a run (runs listed since it started). */
@@ -74,7 +95,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
   if (root.status === 'running') throw new RecordedRunError(`run ${runId} is still running; make a test of it when it has ended`);
   // The zone the run ran in, from its record, so that a store copied to a machine in another zone replays as it ran;
   // a run of an older build kept none: then the command's, as before (the caller warns when serve.json says otherwise).
-  const zone: RecordedCase['zone'] = root.timeZone ? { timeZone: root.timeZone, from: 'run' } : { timeZone: opts.timeZone, from: 'command' };
+  const zone = recordedZone(root, opts.timeZone);
   const children = await childrenOf(store, root);
   const fixture: BpiumFixtureFile = { catalogs: {} };
   const http: HttpFixture[] = [];

@@ -82,4 +82,28 @@ describe('a copied store replays each run in the time zone its record names', { 
     const warned = moscow(['--against-runs'], old);
     assert.match(warned.stderr, /runs in the time zone Asia\/Tokyo \(serve\.json\), this command in Europe\/Moscow: the times its runs wrote will differ; run it with OKTELL_TZ=Asia\/Tokyo/);
   });
+
+  it('a record naming a zone this build does not know (edited by hand): against-runs, from-run and show say so and do not crash', () => {
+    const bad = join(tmp.dir, 'bad-copy');
+    mkdirSync(bad);
+    const backup = runCli(['backup', join(bad, 'oktell.sqlite'), '--data-dir', copy], { env: { OKTELL_TZ: 'Europe/Moscow' } });
+    assert.equal(backup.code, 0, backup.stdout + backup.stderr);
+    const db = new Database(join(bad, 'oktell.sqlite'));
+    db.prepare('UPDATE runs SET time_zone = ?').run('Mars/Olympus\u001b[2J');
+    db.close();
+    const note = /which is not one this build knows \(a store edited by hand, or a server with a newer time zone database\): replayed in this command's Europe\/Moscow instead/;
+    const against = moscow(['--against-runs'], bad);
+    assert.equal(against.code, 1, against.stdout + against.stderr);
+    assert.match(against.stderr, /^! 1 run\(s\) name in their record the time zone "Mars\/Olympus\\u001b\[2J", /m);
+    assert.match(against.stderr, note);
+    assert.doesNotMatch(against.stderr + against.stdout, /RangeError|\u001b\[2J/);
+    assert.match(against.stdout, /0 same, 1 differ, 0 not replayable/);
+    const out = join(tmp.dir, 'bad.test.yaml');
+    const from = moscow(['--from-run', runId, '--out', out], bad);
+    assert.match(from.stderr, new RegExp(`^! run ${runId}'s record names the time zone "Mars/Olympus\\\\u001b\\[2J", `, 'm'));
+    assert.match(readFileSync(out, 'utf8'), /^ {4}timeZone: Europe\/Moscow$/m);
+    const show = runCli(['show', runId, '--data-dir', bad], { env: { OKTELL_TZ: 'Europe/Moscow' } });
+    assert.equal(show.code, 0, show.stdout + show.stderr);
+    assert.match(show.stdout, /· its record names the time zone "Mars\/Olympus\\u001b\[2J", which this build does not know: the dates of its values are in Europe\/Moscow$/m);
+  });
 });
