@@ -771,6 +771,26 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
   });
 
   describe(`${name}: runs and effects`, () => {
+    it('keeps the time zone a run ran in, through each way a run is written; a run written without one reads back without', T, async () => {
+      await withStore(async (store) => {
+        await store.recordRun(run('zoned', { timeZone: 'Asia/Tokyo' }));
+        await store.recordRun(run('unzoned'));
+        await store.recordRequest({ inbox: inbox({ dedupKey: 'tz-hook', response: { status: 200 } }), run: run('tz-hook', { timeZone: 'Asia/Yekaterinburg' }) });
+        const id = await enqueueOne(store);
+        assert.equal((await store.claimJobs('w1', 10, 30_000)).length, 1);
+        assert.deepEqual(await store.completeJob(id, 'w1', { run: run('tz-job', { jobId: id, trigger: 'async', timeZone: 'America/New_York' }) }), { accepted: true });
+        assert.equal((await store.getRun('zoned'))?.timeZone, 'Asia/Tokyo');
+        assert.equal((await store.getRun('tz-hook'))?.timeZone, 'Asia/Yekaterinburg');
+        assert.equal((await store.getRun('tz-job'))?.timeZone, 'America/New_York');
+        const unzoned = await store.getRun('unzoned');
+        assert.ok(unzoned);
+        assert.equal('timeZone' in unzoned, false);
+        // A running record replaced by its end keeps the zone of the end.
+        await store.recordRun(run('zoned', { timeZone: 'Europe/Moscow' }));
+        assert.equal((await store.getRun('zoned'))?.timeZone, 'Europe/Moscow');
+      });
+    });
+
     it('replaces a running run record with its finished one', T, async () => {
       await withStore(async (store) => {
         await store.recordRun(run('r1', { status: 'running', finishedAt: null, trace: null }));
