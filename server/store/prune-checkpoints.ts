@@ -63,6 +63,8 @@ export class PruneCheckpoints {
   private pending: Promise<void> | undefined;
   private answered: (() => void) | undefined;
   private lastLog = 0;
+  /** The last answer was a checkpoint that could not run (SQLite's -1). */
+  private lastBusy = false;
   private stopped = false;
   private ended: Promise<CheckpointSummary> | undefined;
   private exited: Promise<void>;
@@ -81,7 +83,10 @@ export class PruneCheckpoints {
         if (!this.stopped) this.db.pragma('wal_autocheckpoint = 0');
       } else {
         this.summary.checkpoints++;
-        this.lastLog = a.log;
+        // SQLite answers -1 when the checkpoint could not run (another connection was checkpointing, a CLI's write
+        // past its own limit): nothing is known of the WAL then, so the last size seen stands.
+        this.lastBusy = a.log < 0;
+        if (!this.lastBusy) this.lastLog = a.log;
         this.summary.largestLog = Math.max(this.summary.largestLog, a.log);
       }
       this.settle();
@@ -111,6 +116,8 @@ export class PruneCheckpoints {
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       if (this.stopped) return;
       await this.checkpoint();
+      // A checkpoint that could not run tells nothing: ask again (after the rounds, the main connection copies).
+      if (this.lastBusy) continue;
       // Nothing committed since the last checkpoint (the next write starts the WAL anew), or a write already did.
       if (this.lastLog === before || this.lastLog <= this.opts.walLimitPages) return;
       before = this.lastLog;

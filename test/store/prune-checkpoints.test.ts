@@ -154,6 +154,27 @@ describe('the SQLite store checkpoints on a thread of its own while it prunes', 
     }
   });
 
+  it('a checkpoint that could not run (SQLite answers -1) is not taken for one that caught up: the main connection copies the WAL', { timeout: 120_000 }, async () => {
+    const t = tempDir('oktell-prune-ckpt-busy-');
+    try {
+      const file = await bigStore(t.dir, 600);
+      const worker = new URL('./checkpoint-busy.worker.js', import.meta.url);
+      const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50, checkpointWorker: worker });
+      try {
+        const result = await store.prune({ olderThanMs: 7 * DAY });
+        assert.equal(result.inbox, 600);
+        const ckpt = store.pruneStats().checkpoints;
+        assert.equal(ckpt?.failure, undefined, `the fake thread did not fail: ${JSON.stringify(ckpt)}`);
+        assert.ok((ckpt?.mainCheckpoints ?? 0) > 0, `after the rounds of -1 the main connection checkpointed: ${JSON.stringify(ckpt)}`);
+        assert.equal(store.settings().walAutocheckpoint, PAGES, 'the automatic checkpoint is back');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a prune with nothing to delete starts no thread', async () => {
     const t = tempDir('oktell-prune-ckpt-none-');
     try {
