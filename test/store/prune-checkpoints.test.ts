@@ -87,93 +87,77 @@ async function assertAllThere(file: string, keys: string[]): Promise<void> {
   }
 }
 
+/**
+ * A store holding `webhooks` old webhooks in a folder of its own, with this file's checkpoint settings and, if named,
+ * a checkpoint thread of the tests' own; closed (close is idempotent, `body` may close it first) and removed after.
+ */
+async function withBigStore(prefix: string, webhooks: number, worker: string | undefined, body: (store: SqliteStore, file: string) => Promise<void>): Promise<void> {
+  const t = tempDir(prefix);
+  try {
+    const file = await bigStore(t.dir, webhooks);
+    const checkpointWorker = worker ? { checkpointWorker: new URL(worker, import.meta.url) } : {};
+    const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50, ...checkpointWorker });
+    try {
+      await body(store, file);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    t.cleanup();
+  }
+}
+
 describe('the SQLite store checkpoints on a thread of its own while it prunes', () => {
-  it('keeps the WAL bounded with the main connection not checkpointing, puts the setting back, loses nothing', { timeout: 120_000 }, async () => {
-    const t = tempDir('oktell-prune-ckpt-');
-    try {
-      const file = await bigStore(t.dir, 3000);
-      const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50 });
-      let closed = false;
-      try {
-        assert.equal(store.settings().walAutocheckpoint, PAGES);
-        const { result, seen, stored } = await pruneWatched(store, file);
+  it('keeps the WAL bounded with the main connection not checkpointing, puts the setting back, loses nothing', { timeout: 120_000 }, () =>
+    withBigStore('oktell-prune-ckpt-', 3000, undefined, async (store, file) => {
+      assert.equal(store.settings().walAutocheckpoint, PAGES);
+      const { result, seen, stored } = await pruneWatched(store, file);
 
-        assert.deepEqual([result.inbox, result.jobs, result.runs, result.effects], [3000, 3000, 6000, 3000]);
-        assert.ok(seen.autocheckpoint.includes(0), `the main connection's automatic checkpoint was off during the prune: ${JSON.stringify(seen)}`);
-        assert.equal(store.settings().walAutocheckpoint, PAGES, 'and is back after it');
-        const ckpt = store.pruneStats().checkpoints;
-        assert.ok(ckpt && ckpt.checkpoints > 0 && ckpt.failure === undefined, `the thread checkpointed: ${JSON.stringify(ckpt)}`);
-        // Frames were copied into the database while the main connection's automatic checkpoint was off, and the WAL
-        // was started anew: it never held more than a fraction of what the prune wrote.
-        assert.ok(seen.copiedWhileOff > 0, `frames copied while the setting was 0: ${JSON.stringify(seen)}`);
-        assert.ok(seen.restarts > 0, `the WAL was started anew during the prune: ${JSON.stringify(seen)}`);
-        assert.ok(seen.written > 10 * PAGES, `the prune wrote many frames: ${JSON.stringify(seen)}`);
-        assert.ok(seen.largestWal < seen.written / 2, `the WAL stayed bounded: ${JSON.stringify(seen)}`);
-        assert.ok(stored.length > 0, 'webhooks were stored during the prune');
+      assert.deepEqual([result.inbox, result.jobs, result.runs, result.effects], [3000, 3000, 6000, 3000]);
+      assert.ok(seen.autocheckpoint.includes(0), `the main connection's automatic checkpoint was off during the prune: ${JSON.stringify(seen)}`);
+      assert.equal(store.settings().walAutocheckpoint, PAGES, 'and is back after it');
+      const ckpt = store.pruneStats().checkpoints;
+      assert.ok(ckpt && ckpt.checkpoints > 0 && ckpt.failure === undefined, `the thread checkpointed: ${JSON.stringify(ckpt)}`);
+      // Frames were copied into the database while the main connection's automatic checkpoint was off, and the WAL
+      // was started anew: it never held more than a fraction of what the prune wrote.
+      assert.ok(seen.copiedWhileOff > 0, `frames copied while the setting was 0: ${JSON.stringify(seen)}`);
+      assert.ok(seen.restarts > 0, `the WAL was started anew during the prune: ${JSON.stringify(seen)}`);
+      assert.ok(seen.written > 10 * PAGES, `the prune wrote many frames: ${JSON.stringify(seen)}`);
+      assert.ok(seen.largestWal < seen.written / 2, `the WAL stayed bounded: ${JSON.stringify(seen)}`);
+      assert.ok(stored.length > 0, 'webhooks were stored during the prune');
 
-        await store.close();
-        closed = true;
-        // The thread's connection was closed first, so the store's close was the last and removed the WAL.
-        assert.equal(existsSync(`${file}-wal`), false, 'a clean close removes the -wal');
-        await assertAllThere(file, stored);
-      } finally {
-        if (!closed) await store.close();
-      }
-    } finally {
-      t.cleanup();
-    }
-  });
+      await store.close();
+      // The thread's connection was closed first, so the store's close was the last and removed the WAL.
+      assert.equal(existsSync(`${file}-wal`), false, 'a clean close removes the -wal');
+      await assertAllThere(file, stored);
+    }));
 
-  it('puts the automatic checkpoint back when the thread fails, and the prune goes on with nothing lost', { timeout: 120_000 }, async () => {
-    const t = tempDir('oktell-prune-ckpt-fail-');
-    try {
-      const file = await bigStore(t.dir, 1500);
-      const worker = new URL('./checkpoint-fails.worker.js', import.meta.url);
-      const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50, checkpointWorker: worker });
-      let closed = false;
-      try {
-        const { result, seen, stored } = await pruneWatched(store, file);
+  it('puts the automatic checkpoint back when the thread fails, and the prune goes on with nothing lost', { timeout: 120_000 }, () =>
+    withBigStore('oktell-prune-ckpt-fail-', 1500, './checkpoint-fails.worker.js', async (store, file) => {
+      const { result, seen, stored } = await pruneWatched(store, file);
 
-        assert.deepEqual([result.inbox, result.jobs, result.runs, result.effects], [1500, 1500, 3000, 1500]);
-        const ckpt = store.pruneStats().checkpoints;
-        assert.match(ckpt?.failure ?? '', /broke on purpose/, `the thread's failure is told: ${JSON.stringify(ckpt)}`);
-        assert.equal(store.settings().walAutocheckpoint, PAGES, 'the automatic checkpoint is back');
-        assert.ok(seen.autocheckpoint.includes(PAGES), `and was back while the prune went on: ${JSON.stringify(seen)}`);
-        // The main connection checkpointed again: the WAL stayed bounded.
-        assert.ok(seen.restarts > 0 && seen.largestWal < seen.written / 2, `the WAL stayed bounded: ${JSON.stringify(seen)}`);
+      assert.deepEqual([result.inbox, result.jobs, result.runs, result.effects], [1500, 1500, 3000, 1500]);
+      const ckpt = store.pruneStats().checkpoints;
+      assert.match(ckpt?.failure ?? '', /broke on purpose/, `the thread's failure is told: ${JSON.stringify(ckpt)}`);
+      assert.equal(store.settings().walAutocheckpoint, PAGES, 'the automatic checkpoint is back');
+      assert.ok(seen.autocheckpoint.includes(PAGES), `and was back while the prune went on: ${JSON.stringify(seen)}`);
+      // The main connection checkpointed again: the WAL stayed bounded.
+      assert.ok(seen.restarts > 0 && seen.largestWal < seen.written / 2, `the WAL stayed bounded: ${JSON.stringify(seen)}`);
 
-        await store.close();
-        closed = true;
-        assert.equal(existsSync(`${file}-wal`), false, 'a clean close removes the -wal');
-        await assertAllThere(file, stored);
-      } finally {
-        if (!closed) await store.close();
-      }
-    } finally {
-      t.cleanup();
-    }
-  });
+      await store.close();
+      assert.equal(existsSync(`${file}-wal`), false, 'a clean close removes the -wal');
+      await assertAllThere(file, stored);
+    }));
 
-  it('a checkpoint that could not run (SQLite answers -1) is not taken for one that caught up: the main connection copies the WAL', { timeout: 120_000 }, async () => {
-    const t = tempDir('oktell-prune-ckpt-busy-');
-    try {
-      const file = await bigStore(t.dir, 600);
-      const worker = new URL('./checkpoint-busy.worker.js', import.meta.url);
-      const store = await openSqliteStore({ file, walCheckpointPages: PAGES, pruneMaxWindow: 50, checkpointWorker: worker });
-      try {
-        const result = await store.prune({ olderThanMs: 7 * DAY });
-        assert.equal(result.inbox, 600);
-        const ckpt = store.pruneStats().checkpoints;
-        assert.equal(ckpt?.failure, undefined, `the fake thread did not fail: ${JSON.stringify(ckpt)}`);
-        assert.ok((ckpt?.mainCheckpoints ?? 0) > 0, `after the rounds of -1 the main connection checkpointed: ${JSON.stringify(ckpt)}`);
-        assert.equal(store.settings().walAutocheckpoint, PAGES, 'the automatic checkpoint is back');
-      } finally {
-        await store.close();
-      }
-    } finally {
-      t.cleanup();
-    }
-  });
+  it('a checkpoint that could not run (SQLite answers -1) is not taken for one that caught up: the main connection copies the WAL', { timeout: 120_000 }, () =>
+    withBigStore('oktell-prune-ckpt-busy-', 600, './checkpoint-busy.worker.js', async (store) => {
+      const result = await store.prune({ olderThanMs: 7 * DAY });
+      assert.equal(result.inbox, 600);
+      const ckpt = store.pruneStats().checkpoints;
+      assert.equal(ckpt?.failure, undefined, `the fake thread did not fail: ${JSON.stringify(ckpt)}`);
+      assert.ok((ckpt?.mainCheckpoints ?? 0) > 0, `after the rounds of -1 the main connection checkpointed: ${JSON.stringify(ckpt)}`);
+      assert.equal(store.settings().walAutocheckpoint, PAGES, 'the automatic checkpoint is back');
+    }));
 
   it('a prune with nothing to delete starts no thread', async () => {
     const t = tempDir('oktell-prune-ckpt-none-');
