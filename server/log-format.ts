@@ -5,6 +5,7 @@ import pc from 'picocolors';
 import { ConfigError } from './config.js';
 import { envSetting, type Env } from '../engine/env.js';
 import { isoInZone } from './tasks/schedule.js';
+import { terminalText } from '../cli/terminal-text.js';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -43,15 +44,21 @@ function clock(epochMs: unknown, timeZone: string): string {
   return `${iso.slice(11, 19)}.${String(((t % 1000) + 1000) % 1000).padStart(3, '0')}${iso.slice(19)}`;
 }
 
-/** `key=value`: bare when the value is a plain word or number, JSON otherwise (quotes, spaces, objects). */
+/**
+ * `key=value`: bare when the value is a plain word or number, JSON otherwise (quotes, spaces, objects). Written with
+ * the terminal's controls escaped (terminalText): a value may be a client's text (a query's parameter names, decoded),
+ * and JSON leaves C1 and the bidirectional controls (U+202E, U+200F) as they are, which would reorder the rest of the
+ * line on the operator's terminal.
+ */
 function field(key: string, value: unknown): string {
   const text = typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-  return `${pc.dim(`${key}=`)}${text}`;
+  return `${pc.dim(`${key}=`)}${terminalText(text)}`;
 }
 
 /**
  * Renders one pino JSON line as `HH:MM:SS.mmm±HH:MM LEVEL message key=value …`, the time in `timeZone`; an error's
- * stack follows on indented lines. A line that is not a JSON object is passed through unchanged.
+ * stack follows on indented lines. The message and the values have their control characters and bidirectional
+ * controls written as `\u202e` (terminalText). A line that is not a JSON object is passed through unchanged.
  *
  * @example formatLogLine('{"level":30,"time":0,"msg":"request","status":200}', 'Europe/Moscow')  // '03:00:00.000+03:00 INFO  request status=200'
  */
@@ -67,12 +74,13 @@ export function formatLogLine(line: string, timeZone: string): string {
   const { level, time, msg, err, ...rest } = rec;
   const lv = LEVELS[Number(level)] ?? { name: String(level ?? '?').toUpperCase(), colour: (s: string) => s };
   const parts = [pc.dim(clock(time, timeZone)), lv.colour(lv.name.padEnd(5))];
-  if (msg !== undefined) parts.push(String(msg));
+  // The message and an error's stack may quote a request's text too: escaped as the CLI escapes stored text.
+  if (msg !== undefined) parts.push(terminalText(String(msg), true));
   let stack = '';
   if (err && typeof err === 'object') {
     const e = err as { message?: unknown; stack?: unknown; type?: unknown };
     if (e.message !== undefined) parts.push(field('err', String(e.message)));
-    if (typeof e.stack === 'string') stack = e.stack.split('\n').slice(1).map((l) => `    ${pc.dim(l.trim())}\n`).join('');
+    if (typeof e.stack === 'string') stack = e.stack.split('\n').slice(1).map((l) => `    ${pc.dim(terminalText(l.trim()))}\n`).join('');
   } else if (err !== undefined) parts.push(field('err', err));
   for (const [k, v] of Object.entries(rest)) parts.push(field(k, v));
   return `${parts.join(' ')}\n${stack}`;

@@ -41,6 +41,15 @@ describe('serve logs through the real binary', () => {
     assert.doesNotMatch(out, new RegExp(USER.password));
   });
 
+  it('pretty: a query parameter name with a bidirectional control (U+202E, U+200F) is written escaped, not obeyed', { timeout: 60_000 }, async () => {
+    // Any client, before its login is checked, chooses the names of its query: decoded, they are logged.
+    const out = await logsOf({ OKTELL_LOG_FORMAT: 'pretty' }, ['/no/such/hook?a%E2%80%8Fb%E2%80%AEc=1']);
+    const line = out.split('\n').find((l) => / request .*query=/.test(l));
+    assert.ok(line, out);
+    assert.doesNotMatch(line, /[\u200f\u202e]/, JSON.stringify(line));
+    assert.match(line, / query=\["a\\u200fb\\u202ec"\] status=404 /);
+  });
+
   it('piped (not a terminal) and without a setting: JSON lines as before', { timeout: 60_000 }, async () => {
     const out = await logsOf({});
     const records = out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -130,6 +139,13 @@ describe('the readable form', () => {
     assert.equal(plain(t, 'Europe/Berlin'), '01:59:59.008+02:00'); // summer time
     assert.equal(plain(Date.UTC(2026, 0, 1, 23, 59, 59, 8), 'Europe/Berlin'), '00:59:59.008+01:00');
     assert.equal(plain(Date.UTC(2026, 0, 1, 12, 0, 0, 999), 'America/New_York'), '07:00:00.999-05:00');
+  });
+
+  it('escapes the bidirectional controls and C1 of the message and the values, which JSON leaves as they are', () => {
+    const line = JSON.stringify({ level: 40, time: 0, msg: 'refused \u202eexe.pdf', query: ['a\u200fb\u202ec'], bare: 'x\u2067y\u009b31m', err: { message: 'bad \u061c', stack: 'Error\n    at \u202ef (x.js:1:1)' } });
+    const out = formatLogLine(line, 'UTC').replace(/\x1b\[[0-9;]*m/g, '');
+    assert.doesNotMatch(out, /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u0080-\u009f]/, JSON.stringify(out));
+    assert.equal(out, '00:00:00.000Z WARN  refused \\u202eexe.pdf err="bad \\u061c" query=["a\\u200fb\\u202ec"] bare=x\\u2067y\\u009b31m\n    at \\u202ef (x.js:1:1)\n');
   });
 
   it('passes a line that is not JSON through unchanged', () => {
