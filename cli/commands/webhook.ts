@@ -376,7 +376,10 @@ function describe(o: WebhookOutcome, sign: boolean): string {
   const signed = o.signedFor === null ? unsigned : `signed with the secret for ${o.signedFor === '*' ? 'every path' : o.signedFor}`;
   lines.push(`POST ${terminalText(o.url)} ${pc.dim(`(${signed})`)}`);
   const colour = o.status < 300 ? pc.green : pc.red;
-  lines.push(`→ ${colour(`HTTP ${o.status}`)}${o.runId ? ` · run ${pc.cyan(o.runId)}` : ''}`);
+  // The run id is a header of the answer (any server --url names): its bytes past ASCII are read as Latin-1, so it may
+  // hold a C1 control (\u009b, a terminal's CSI), escaped as the body is.
+  const runId = o.runId ? terminalText(o.runId) : null;
+  lines.push(`→ ${colour(`HTTP ${o.status}`)}${runId ? ` · run ${pc.cyan(runId)}` : ''}`);
   if (o.duplicateOf !== null) {
     lines.push(pc.yellow(`duplicate: this delivery (same hook id and sequenceId) was received before as inbox entry ${o.duplicateOf}; the server answered as it did then and started nothing again`));
   }
@@ -389,7 +392,7 @@ function describe(o: WebhookOutcome, sign: boolean): string {
     lines.push(pc.yellow(`the server refused the login "${o.user.login}" (from ${o.user.from}): give the server's user with --user login:password, or set OKTELL_USERS=login:password as the server has it`));
   }
   if (o.hint) lines.push(pc.yellow(o.hint));
-  if (o.runId) lines.push(pc.dim(`the run: npx oktell-emu show ${o.runId}${dataDirArg(o.dataDir)}`));
+  if (runId) lines.push(pc.dim(`the run: npx oktell-emu show ${runId}${dataDirArg(o.dataDir)}`));
   return `${lines.join('\n')}\n`;
 }
 

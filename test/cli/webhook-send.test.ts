@@ -319,4 +319,29 @@ describe('oktell-emu webhook send', () => {
       tmp.cleanup();
     }
   });
+
+  it('a run id header with a C1 control (any server --url names) is printed escaped; --json keeps it', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    // Raw bytes: C2 9B is U+009B (CSI) in UTF-8, each byte a character of its own where a header is read as Latin-1.
+    const peer = createNetServer((socket) => {
+      socket.once('data', () => socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nX-Oktell-Run-Id: run'), Buffer.from([0xc2, 0x9b]), Buffer.from('2J\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok')])));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = join(tmp.dir, 'b.json');
+      writeFileSync(body, '{"a":1}');
+      const url = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
+      const sent = await runCliAsync(['webhook', 'send', '/x', body, '--url', url, '--no-sign', '--data-dir', tmp.dir], { env: { OKTELL_USERS: 'a:b' } });
+      assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+      assert.doesNotMatch(sent.stdout, /[\u0080-\u009f]/, JSON.stringify(sent.stdout));
+      assert.match(sent.stdout, /→ HTTP 200 · run run\u00c2\\u009b2J\n/);
+      assert.match(sent.stdout, /show run\u00c2\\u009b2J --data-dir /);
+      const json = await runCliAsync(['webhook', 'send', '/x', body, '--url', url, '--no-sign', '--json', '--data-dir', tmp.dir], { env: { OKTELL_USERS: 'a:b' } });
+      assert.equal(JSON.parse(json.stdout).runId, 'run\u00c2\u009b2J');
+    } finally {
+      await new Promise((resolve) => peer.close(resolve));
+      tmp.cleanup();
+    }
+  });
 });
