@@ -161,7 +161,7 @@ function replayCommand(r: TaskLastRun | null, config: ServerSettings): string | 
 
 /** A task left out for its problems: its name and each problem at its file:line:col. */
 function rejectedLine(r: { name: string; problems: readonly string[] }): string {
-  return `${pc.bold(r.name)}  ${pc.red('invalid')}: the server does not start with it\n${r.problems.map((p) => `  ${pc.red('!')} ${p}`).join('\n')}`;
+  return `${pc.bold(terminalText(r.name))}  ${pc.red('invalid')}: the server does not start with it\n${r.problems.map((p) => `  ${pc.red('!')} ${terminalText(p, true)}`).join('\n')}`;
 }
 
 function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | undefined): string {
@@ -173,8 +173,9 @@ function line(t: TaskStatus, config: ServerSettings, invalid: ScenarioIssue | un
   const again = replay ? `\n    ${r!.status === 'dead' ? 'nothing retries it; replay it' : 'replay it once fixed'}: ${replay}` : '';
   const errors = r?.paramErrors ? `\n${paramErrorLines(r.paramErrors, `    ${pc.yellow('!')} `).trimEnd()}` : '';
   const next = t.enabled ? t.next.join(', ') : pc.dim('disabled');
-  const broken = invalid ? `\n  ${pc.yellow('!')} ${invalidLine(t.scenario, invalid)}` : '';
-  return `${pc.bold(t.name)}  ${t.scenario}  ${t.schedule}  ${t.timeZone}${broken}\n  last run: ${last}${again}${errors}${skippingLine(t)}\n  next: ${next}`;
+  const broken = invalid ? `\n  ${pc.yellow('!')} ${terminalText(invalidLine(t.scenario, invalid), true)}` : '';
+  // The scenario's name as the configuration gives it (a YAML "\u202e" is such a character): escaped as every line is.
+  return `${pc.bold(terminalText(t.name))}  ${terminalText(t.scenario)}  ${terminalText(t.schedule)}  ${t.timeZone}${broken}\n  last run: ${last}${again}${errors}${skippingLine(t)}\n  next: ${next}`;
 }
 
 /**
@@ -219,9 +220,9 @@ export async function tasksAction(o: TaskFlags): Promise<void> {
   else console.log('no service tasks in the configuration (serviceTasks:)');
   // The listing is where a schedule is checked before a start: what would stop `serve` fails it too (exit 2),
   // said with the server's words, after the list so the schedule is still seen.
-  for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${w}\n`);
+  for (const w of problems.warnings) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${terminalText(w, true)}\n`);
   if (problems.errors.length) {
-    process.stderr.write(`${pc.red('oktell-emu:')} ${problems.errors.join('\n')}\nthe server does not start with this configuration (scenarios folder: ${problems.folder})\n`);
+    process.stderr.write(`${pc.red('oktell-emu:')} ${terminalText(problems.errors.join('\n'), true)}\nthe server does not start with this configuration (scenarios folder: ${problems.folder})\n`);
     // A server already running with this folder refused the edit whole (a missing scenario alone it takes, with a
     // warning): it runs the tasks it loaded last, on their schedules, not those listed above from the file. Only when
     // it reads this file: a draft checked with --config beside a server on the same folder is no edit it refused.
@@ -244,7 +245,7 @@ export async function tasksRunAction(name: string, _o: TaskFlags, command: Comma
     // Queued all the same: a running server has the last good version; but what is on disk is not what will run.
     const task = config.serviceTasks.find((t) => t.name === name)!;
     const broken = (await invalidScenarios(config, [task.scenario])).get(task.scenario);
-    if (broken) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${name}: ${invalidLine(task.scenario, broken)}\n`);
+    if (broken) process.stderr.write(`${pc.yellow('oktell-emu: warning:')} ${terminalText(`${name}: ${invalidLine(task.scenario, broken)}`, true)}\n`);
     const attempts = attemptsNote(config, maxAttempts, server);
     if (attempts) printNote(attempts);
     // Queued all the same, as the server does for a due run; said here, since nothing else shows it before the run.
