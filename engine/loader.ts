@@ -901,9 +901,9 @@ function nodeRedHint(word: string): string | undefined {
     const json = msg[1] !== 'payload' ? '' : msg[2] ? ` a value inside the body: JsonGet([body], "${msg[2].slice(1)}") or a Parser block with mode: json, where body holds the text;` : ' the body is [body] once a variable body holds it;';
     return `msg is Node-RED's message: a scenario reads its input parameters instead (the hook scenario HTTP404 gets the address as InputParameter(1), the headers as 2, the method as 3, the body as text as 4; a scenario started by AsyncScenario, its params);${json} see docs/coming-from-node-red.md`;
   }
-  const env = /^env\.get\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)$/.exec(word);
-  if (env) {
-    return `env.get is Node-RED's: declare a variable that takes the value from the environment, under variables: ${env[1]!.toLowerCase()}: { type: string, env: ${env[1]} } (secret unless secret: false), and read it as '[${env[1]!.toLowerCase()}]'`;
+  const envGet = /^env\.get\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)$/.exec(word);
+  if (envGet) {
+    return `env.get is Node-RED's: declare a variable that takes the value from the environment, under variables: ${envGet[1]!.toLowerCase()}: { type: string, env: ${envGet[1]} } (secret unless secret: false), and read it as '[${envGet[1]!.toLowerCase()}]'`;
   }
   if (/^(?:flow|global|context)\.(?:get|set)\(/.test(word)) {
     return 'flow, global and node context are Node-RED\'s: a variable lives for one run; keep a value between runs in a database table (a DbQuery block, on the SQLite connection main), see docs/coming-from-node-red.md';
