@@ -5,7 +5,7 @@ import { jobRunTrigger } from '../../server/run-record.js';
 import { dataDirArg, oneOf, storeSettings, shellWord, UsageError } from '../config.js';
 import { cutOffNote, noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
-import { recordedZone } from '../testing/from-run.js';
+import { quotedUnknownZone, recordedZone } from '../testing/from-run.js';
 import { withStore } from '../store.js';
 import { CLAIMED_STATE, deadRunIds, inProgressRun, listedStatus, wasCancelled } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
@@ -330,7 +330,7 @@ function printRecord(r: RunRecord & { task?: TaskOrigin }, zone: string, dead: b
   const status = endNotCounted(r) ? pc.yellow(`${r.status} (lease lost: not counted)`) : r.status === 'completed' ? pc.green(r.status) : pc.red(dead ? 'dead' : r.status);
   w(`${pc.bold(terminalText(r.scenario))} ${status} run ${r.id} · ${r.task ? taskOriginText(r.task) : r.trigger} · version ${r.version}${r.jobId ? ` · job ${r.jobId} attempt ${r.attempt}` : ''}`);
   const otherZone = recorded.unknown !== undefined
-    ? ` · ${pc.yellow(`its record names the time zone "${terminalText(recorded.unknown.slice(0, 80))}", which this build does not know: the dates of its values are in ${zone}`)}`
+    ? ` · ${pc.yellow(`its record names the time zone ${quotedUnknownZone(recorded.unknown)}, which this build does not know: the dates of its values are in ${zone}`)}`
     : ranIn !== zone ? ` · ran in ${ranIn}: the dates of its values are in that zone` : '';
   w(`  started ${isoInZone(r.startedAt, zone)} · ${r.durationMs ?? '?'} ms${r.workerId ? ` · on ${r.workerId}` : ''}${otherZone}`);
   const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? values(r.params as Record<string, unknown>) : shownValue(r.params, ranIn);

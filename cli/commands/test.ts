@@ -10,7 +10,7 @@ import { dataDirArg, loadLibrary, oneOf, scenariosDir, storeSettings, UsageError
 import { configuredRunSettings } from '../../server/config.js';
 import { envSetting } from '../../engine/env.js';
 import { refuseSqliteBesidePostgres, withStore } from '../store.js';
-import { caseFromRun, caseToWrite, paramsToFiles, ranVersionWarnings, recordedNote, RecordedRunError, type RecordedZone } from '../testing/from-run.js';
+import { caseFromRun, caseToWrite, paramsToFiles, quotedUnknownZone, ranVersionWarnings, recordedNote, RecordedRunError, type RecordedZone } from '../testing/from-run.js';
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
@@ -414,7 +414,7 @@ export function zoneWarning(settings: ServerSettings): string | undefined {
  * database than the server's): replayed in this command's zone instead. `who` starts the sentence.
  */
 export function unknownZoneNote(who: string, zones: string[], own: string): string {
-  const named = [...new Set(zones)].slice(0, 3).map((z) => `"${terminalText(z.slice(0, 80))}"`).join(', ');
+  const named = [...new Set(zones)].slice(0, 3).map(quotedUnknownZone).join(', ');
   return `${who} the time zone ${named}, which is not one this build knows (a store edited by hand, or a server with a newer time zone database): replayed in this command's ${own} instead, so the times it wrote may differ; run the command with OKTELL_TZ set to the zone the server ran in`;
 }
 

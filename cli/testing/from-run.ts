@@ -15,6 +15,7 @@ import { startedJobIdsOf } from '../../server/started-jobs.js';
 import { TRACE_SETTING, traceNotKeptOf } from '../../server/trace-setting.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { isTimeZone } from '../../engine/suggest.js';
+import { terminalText } from '../terminal-text.js';
 import type { RunRecord, Store } from '../../server/store/store.port.js';
 import type { BpiumFixtureFile } from '../../adapters/fixtures/bpium-fixtures.adapter.js';
 import type { HttpFixture } from '../../adapters/fixtures/http-fixtures.adapter.js';
@@ -67,6 +68,11 @@ export function recordedZone(record: { timeZone?: string }, own: string): Record
   const named = record.timeZone;
   if (!named) return { timeZone: own, from: 'command' };
   return isTimeZone(named) ? { timeZone: named, from: 'run' } : { timeZone: own, from: 'command', unknown: named };
+}
+
+/** An unknown zone as a message quotes it: made safe for the terminal (it is the store's text) and cut to 80 characters. */
+export function quotedUnknownZone(zone: string): string {
+  return `"${terminalText(zone.slice(0, 80))}"`;
 }
 
 /** Runs scanned at most when looking for the children of a run (runs listed since it started). */
