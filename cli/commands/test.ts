@@ -14,7 +14,7 @@ import { caseFromRun, caseToWrite, paramsToFiles, quotedUnknownZone, ranVersionW
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
-import { printNote, printWarning, terminalText } from '../format.js';
+import { printNote, printWarning } from '../format.js';
 import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport, type NotRun } from '../testing/report.js';
 import type { Observed } from '../testing/expectations.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
