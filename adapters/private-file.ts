@@ -1,6 +1,6 @@
 // Files that hold secrets (the SQLite stores keep webhook bodies, secrets and credentials) are created readable by
 // their owner only, whatever the umask; SQLite then gives its -wal, -shm and -journal files the same mode.
-import { closeSync, constants, existsSync, fchownSync, fstatSync, lchownSync, mkdirSync, openSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchownSync, fstatSync, lchownSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -235,9 +235,21 @@ export function writeNewPrivateFile(file: string, text: string): void {
   try {
     giveToFolderOwner(file, fd);
     writeFileSync(fd, text);
-  } finally {
+  } catch (e) {
+    // A full disk (ENOSPC) or a quota lets the file be made and refuses its text: what was made is no use to anyone,
+    // and the error, which names no file when written through a descriptor, is given the file's name.
     closeSync(fd);
+    rmSync(file, { force: true });
+    throw namedFileError(e, file);
   }
+  closeSync(fd);
+}
+
+/** `e` with `path` set to `file` when it is a file-system error that names none (a write through a descriptor). */
+export function namedFileError(e: unknown, file: string): unknown {
+  const f = e as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof f.code === 'string' && typeof f.syscall === 'string' && f.path === undefined) f.path = file;
+  return e;
 }
 
 /**

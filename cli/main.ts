@@ -160,7 +160,8 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (fileSystemError(e)) {
-      fail(json, 'E_FILE', fileErrorLine(e));
+      // A full disk is no mistake in the call: exit 1, as for a store that refuses writes; try again once there is room.
+      fail(json, 'E_FILE', fileErrorLine(e), {}, e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 1 : 2);
       return;
     }
     throw e;
@@ -207,14 +208,19 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
   EPERM: 'operation not permitted',
   EROFS: 'read-only file system',
   ENOSPC: 'no space left on the device',
+  EDQUOT: "the user's disk quota is used up",
   EEXIST: 'it already exists',
 };
 
 function fileErrorLine(e: NodeJS.ErrnoException & { path: string; code: string }): string {
   const action = e.syscall === 'mkdir' ? 'create the folder' : e.syscall === 'scandir' ? 'read the folder' : e.syscall === 'open' ? 'open' : `${e.syscall}`;
   // The usual slip: an output file in a folder that is not there.
-  const reason = e.code === 'ENOENT' && e.syscall === 'open' && !existsSync(dirname(e.path)) ? `the folder ${dirname(e.path)} does not exist` : (FILE_ERRORS[e.code] ?? e.message);
-  return `cannot ${action} ${e.path}: ${reason} (${e.code})`;
+  const reason =
+    e.code === 'ENOENT' && e.syscall === 'open' && !existsSync(dirname(e.path)) ? `the folder ${dirname(e.path)} does not exist`
+    : (FILE_ERRORS[e.code] ?? e.message);
+  // A full disk (or quota) is fixed outside the command: say where.
+  const fix = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? `: free space there (df -h ${dirname(e.path)}) and try again` : '';
+  return `cannot ${action} ${e.path}: ${reason} (${e.code})${fix}`;
 }
 
 /**

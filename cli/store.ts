@@ -3,7 +3,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
-import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteOlderServerInUse, sqliteSchemaRefusal } from '../server/store/store-open.js';
+import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteOlderServerInUse, sqliteOpenRefusal, sqliteSchemaRefusal } from '../server/store/store-open.js';
 import { sqliteFileInUse } from '../server/store/store-in-use.js';
 import { olderStoredSchema } from '../server/store/sqlite.migrations.js';
 import { dataFolderHeld } from '../server/data-lock.js';
@@ -94,7 +94,8 @@ export async function withStore<T>(
     refuseMigrationUnderServer(file, config.dataDir, server);
     // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.
     store = await openSqliteStore({ file, defaultMaxAttempts, ...quotaOptions(config) }).catch((e: unknown) => {
-      throw sqliteSchemaRefusal(e, file);
+      // A full disk (no room for the -shm), a read-only file: one line naming the file and what to do, no stack.
+      throw sqliteOpenRefusal(sqliteSchemaRefusal(e, file), file);
     });
   }
   try {

@@ -124,7 +124,15 @@ export function emulatorWebhookSecret(secrets: Record<string, string>, dataDir: 
 function writeOnce(file: string, text: string, usable: () => boolean): boolean {
   const tmp = `${file}.${process.pid}.tmp`;
   rmSync(tmp, { force: true });
-  writeNewPrivateFile(tmp, text);
+  try {
+    writeNewPrivateFile(tmp, text);
+  } catch (e) {
+    // Named by the file it was to become (a full disk: `cannot write …/server-user.json: no space left …`), not
+    // by the temporary name, which is gone again.
+    const f = e as NodeJS.ErrnoException;
+    if (f.path === tmp) f.path = file;
+    throw e;
+  }
   try {
     for (let tries = 0; ; tries++) {
       try {

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { createPrivateFile } from '../adapters/private-file.js';
 import { ConfigError } from './config.js';
+import { StoreOpenError } from './store/store-open.js';
 
 export const DATA_LOCK_FILE = 'serve.lock';
 
@@ -64,7 +65,9 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
     else holdShared(db);
   } catch (e) {
     db.close();
-    if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'SQLITE_BUSY') throw lockRefusal(e as Error, code, dataDir);
+    if (code !== 'SQLITE_BUSY') throw e;
     // Held, but a shared read gets in: the holders are servers with the PostgreSQL store (the one that wrote
     // serve.json may have stopped and removed it while another of them still runs).
     throw new DataFolderInUseError(inUseMessage(dataDir, holder(), mode, mode === 'sqlite' && !dataFolderHeld(dataDir)));
@@ -77,6 +80,21 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
       db.close();
     },
   };
+}
+
+/**
+ * Why the lock could not be taken other than another server holding it: taking it writes a few bytes (the lock file's
+ * journal), so a full disk or a failing one refuses it before the store is even opened. Said in one line naming the
+ * folder and what to do (exit 1, as for a store that cannot be opened), not as the driver's stack trace. Other codes
+ * are passed on as they are.
+ */
+function lockRefusal(e: Error, code: string, dataDir: string): Error {
+  const file = join(dataDir, DATA_LOCK_FILE);
+  const again = 'and start again; nothing stored is lost';
+  if (code.startsWith('SQLITE_FULL')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} is full: free space there (df -h ${dataDir}) ${again}`, false, { cause: e });
+  if (code.startsWith('SQLITE_IOERR')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} answered with an I/O error: check it (dmesg) ${again}`, false, { cause: e });
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the server writes ${DATA_LOCK_FILE} and its -journal in ${dataDir}: check that the folder and the file are writable (chmod, chattr +i, a read-only mount) ${again}`, false, { cause: e });
+  return e;
 }
 
 /**

@@ -41,7 +41,8 @@ import { watchClock, type ClockWatch } from './store/clock-skew.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
 import { StoreUnavailableError } from './store/store.errors.js';
-import { pgStoreOpenError, sqliteOlderServerInUse, sqliteSchemaRefusal, StoreOpenError } from './store/store-open.js';
+import { pgStoreOpenError, sqliteOlderServerInUse, sqliteOpenRefusal, sqliteSchemaRefusal, StoreOpenError } from './store/store-open.js';
+export { sqliteOpenRefusal } from './store/store-open.js';
 import { olderStoredSchema, SchemaTooNewError } from './store/sqlite.migrations.js';
 import { sqliteFileInUse } from './store/store-in-use.js';
 import type { Store } from './store/store.port.js';
@@ -178,37 +179,6 @@ export function recoveryRefusal(e: unknown, file: string, maxPages: number | und
     );
   }
   return e;
-}
-
-/** SQLite's codes for a file it cannot open or write, or a disk that refuses it, when opening the store. */
-const SQLITE_OPEN_FAILURE = /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|FULL)/;
-
-/**
- * Why the SQLite store cannot be opened or brought up to date at the start — a read-only mount, a file or folder
- * this user may not write, a full disk — as one line naming the file and what to check (a `StoreOpenError`, which
- * the CLI prints without a stack, exit 1), instead of the driver's stack trace. Anything else is passed on as it is.
- */
-export function sqliteOpenRefusal(e: unknown, file: string): unknown {
-  if (e instanceof SchemaTooNewError) return sqliteSchemaRefusal(e, file);
-  const inner = e instanceof StoreUnavailableError && e.cause instanceof Error ? e.cause : e;
-  const code = (inner as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !SQLITE_OPEN_FAILURE.test(code)) return e;
-  const cause = inner instanceof Error && inner.message ? inner.message : String(inner);
-  return new StoreOpenError(`cannot open the store ${file}: ${cause} (${code}): ${sqliteOpenHint(code, dirname(file))}`, false, { cause: e });
-}
-
-function sqliteOpenHint(code: string, dir: string): string {
-  const again = 'and start again; nothing stored is lost';
-  if (code.startsWith('SQLITE_FULL')) return `the disk holding ${dir} is full: free space there (df -h ${dir}) ${again}`;
-  if (code.startsWith('SQLITE_IOERR')) return `the disk holding ${dir} answered with an I/O error: check it (dmesg) ${again}`;
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    const errno = (err as { code?: unknown }).code;
-    if (errno === 'EROFS') return `the data folder ${dir} is on a read-only file system: remount it read-write, or give the server another data folder (--data-dir or OKTELL_DATA_DIR), ${again}`;
-    if (errno === 'EACCES' || errno === 'EPERM') return `this user may not write in the data folder ${dir}: give it the folder (chown, chmod u+w) or another data folder (--data-dir or OKTELL_DATA_DIR), ${again}`;
-  }
-  return `the server writes the file and its -wal and -shm beside it, and creates them in ${dir}: check that none of them is read-only (chmod, chattr +i, a read-only mount) or other than a plain file, ${again}`;
 }
 
 /**

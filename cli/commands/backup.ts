@@ -7,7 +7,7 @@ import { existingDataDir, storeSettings, shellWord, UsageError } from '../config
 import { UnavailableError } from '../errors.js';
 import { refuseSqliteBesidePostgres } from '../store.js';
 import { knownSchemaVersion, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
-import { sqliteSchemaRefusal } from '../../server/store/store-open.js';
+import { sqliteOpenRefusal, sqliteSchemaRefusal, StoreOpenError } from '../../server/store/store-open.js';
 import { pgSchemaOf } from '../../server/store/postgres.url.js';
 
 type BackupOptions = { force?: boolean; json?: boolean; dataDir?: string; config?: string };
@@ -56,11 +56,30 @@ export async function backupAction(target: string, o: BackupOptions): Promise<vo
       report({ store, file, bytes, version, counts, others, dataDir: config.dataDir }, o.json === true);
     } catch (e) {
       removeCopy(tmp);
-      throw e;
+      throw copyRefusal(e, file);
     }
   } finally {
     source.close();
   }
+}
+
+/**
+ * Why the copy could not be written, when the disk it goes to refuses it (full, a quota, an I/O error): one line
+ * naming the copy and what to do, exit 1, instead of the SQLite driver's stack trace. The store itself is only read,
+ * so it is not what is full. Anything else is passed on as it is.
+ */
+function copyRefusal(e: unknown, file: string): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return e;
+  const folder = dirname(file);
+  const message = (e as Error).message;
+  if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || code === 'EDQUOT') {
+    return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): the disk holding ${folder} is full: free space there (df -h ${shellWord(folder)}) or back up to another disk; no copy was kept`);
+  }
+  if (code.startsWith('SQLITE_IOERR') || code === 'EIO') {
+    return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): a disk answered with an I/O error while the store was read or the copy written in ${folder}: check them (dmesg), or back up to another disk; no copy was kept`);
+  }
+  return e;
 }
 
 /** Refuses a target that cannot or must not be written, before anything is: exit 2, nothing written. */
@@ -106,6 +125,9 @@ function schemaVersion(db: Database.Database, store: string): number {
       version = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
     }
   } catch (e) {
+    // A full disk (no room for the store's -shm, with no server running) or a failing one: said as the other commands say it.
+    const refused = sqliteOpenRefusal(e, store);
+    if (refused instanceof StoreOpenError) throw refused;
     throw new UnavailableError(`cannot read the store ${store}: ${(e as Error).message}; nothing was written (if SQLite says it is damaged, see docs/store.md, "A damaged file")`);
   }
   if (version === 0) throw new UsageError(`${store} holds no store of oktell-emu (no schema_migrations table): nothing to back up; nothing was written`);

@@ -1,5 +1,7 @@
 // Why the configured store could not be opened, in one line that names it (password masked): what `serve` and the
 // CLI print instead of a driver's stack trace.
+import { accessSync, constants, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PgSchemaNotReadyError, PgSchemaTooNewError } from './postgres.migrations.js';
 import { redactPostgresUrl } from './postgres.url.js';
 import { SchemaTooNewError } from './sqlite.migrations.js';
@@ -91,4 +93,45 @@ export function sqliteOlderServerInUse(file: string, stored: number, known: numb
     `cannot open the store ${file}: it is at schema version ${stored} and this build of oktell-emu reads version ${known}, and another process has the file open, most likely a server of an older build still running on ${dataDir} (builds before 2026-12-02 keep no serve.lock, so it cannot be named; else a sqlite3 shell or a backup holding it): ${harm}; ${todo} (docs/store.md, "Upgrading"); nothing was changed`,
     true,
   );
+}
+
+/** SQLite's codes for a file it cannot open or write, or a disk that refuses it, when opening the store. */
+const SQLITE_OPEN_FAILURE = /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|FULL)/;
+
+/**
+ * Why the SQLite store cannot be opened or brought up to date at the start — a read-only mount, a file or folder
+ * this user may not write, a full disk — as one line naming the file and what to check (a `StoreOpenError`, which
+ * the CLI prints without a stack, exit 1), instead of the driver's stack trace. Anything else is passed on as it is.
+ */
+export function sqliteOpenRefusal(e: unknown, file: string): unknown {
+  if (e instanceof SchemaTooNewError) return sqliteSchemaRefusal(e, file);
+  const inner = e instanceof StoreUnavailableError && e.cause instanceof Error ? e.cause : e;
+  const code = (inner as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !SQLITE_OPEN_FAILURE.test(code)) return e;
+  const cause = inner instanceof Error && inner.message ? inner.message : String(inner);
+  return new StoreOpenError(`cannot open the store ${file}: ${cause} (${code}): ${sqliteOpenHint(code, dirname(file))}`, false, { cause: e });
+}
+
+function sqliteOpenHint(code: string, dir: string): string {
+  const again = 'and start again; nothing stored is lost';
+  if (code.startsWith('SQLITE_FULL')) return `the disk holding ${dir} is full: free space there (df -h ${dir}) ${again}`;
+  // A full disk also comes as an I/O error: SQLite cannot grow the -shm of a WAL store it opens (SQLITE_IOERR_SHMSIZE).
+  if (code.startsWith('SQLITE_IOERR')) return diskFull(dir) ? `the disk holding ${dir} is full: free space there (df -h ${dir}) ${again}` : `the disk holding ${dir} answered with an I/O error: check it (dmesg) ${again}`;
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const errno = (err as { code?: unknown }).code;
+    if (errno === 'EROFS') return `the data folder ${dir} is on a read-only file system: remount it read-write, or give the server another data folder (--data-dir or OKTELL_DATA_DIR), ${again}`;
+    if (errno === 'EACCES' || errno === 'EPERM') return `this user may not write in the data folder ${dir}: give it the folder (chown, chmod u+w) or another data folder (--data-dir or OKTELL_DATA_DIR), ${again}`;
+  }
+  return `the server writes the file and its -wal and -shm beside it, and creates them in ${dir}: check that none of them is read-only (chmod, chattr +i, a read-only mount) or other than a plain file, ${again}`;
+}
+
+/** Whether the file system holding `dir` has no block left for this user (false when that cannot be told). */
+export function diskFull(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
+  }
 }
