@@ -175,6 +175,14 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
    * or never answered (a write to PostgreSQL behind a network partition that drops packets hangs).
    */
   const ending = new Map<string, UnrecordedEnd>();
+  /**
+   * A spell of ends the store refuses for an outage (a full disk, a quota, PostgreSQL down): every busy worker meets
+   * it at once, so it is logged once, not per job — the first refused end (`warn`), the first end still refused after
+   * the quick retries (`error`), and one line when the last waiting end is recorded — instead of five lines with the
+   * store's stack for each of up to `concurrency` jobs. `waiting`: the jobs whose end waits on the store now;
+   * `stuck`: how many of them passed the quick retries; `recorded`: stuck ends recorded since the spell began.
+   */
+  const refusedEnds = { waiting: new Set<string>(), stuckLogged: false, stuck: 0, recorded: 0, last: undefined as { jobId: string; runId: string; outcome: string } | undefined };
   let started = false;
   let timer: NodeJS.Timeout | undefined;
   let claiming = false;
@@ -463,7 +471,17 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           outcome = r.accepted ? r.status : 'lease-lost';
         }
         unrecorded.delete(job.id);
-        if (stuck || (stopping && n > 0) || graceOver) opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, `the end of the job is recorded after all${stopping ? ' during the stop' : ''}: what its attempt did is not repeated`);
+        const wasWaiting = refusedEnds.waiting.delete(job.id);
+        if (stuck && wasWaiting) {
+          refusedEnds.recorded++;
+          refusedEnds.last = { jobId: job.id, runId: result.runId, outcome };
+        }
+        if ((stopping && n > 0) || graceOver) {
+          opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, `the end of the job is recorded after all during the stop: what its attempt did is not repeated`);
+        } else if (stuck && !wasWaiting) {
+          opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, 'the end of the job is recorded after all: what its attempt did is not repeated');
+        }
+        if (wasWaiting && refusedEnds.waiting.size === 0) endRefusedSpell();
         break;
       } catch (e) {
         unrecorded.set(job.id, end);
@@ -475,10 +493,26 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         if (gone || (!outage && lastQuickTry)) {
           // Given up on during a stop, the job stays in `unrecorded` for the stop's report.
           if (!stopping) unrecorded.delete(job.id);
+          if (refusedEnds.waiting.delete(job.id) && refusedEnds.waiting.size === 0) endRefusedSpell();
           opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job; it runs again at the next start or when its lease expires, and may repeat what this attempt did');
           break;
         }
-        if (lastQuickTry) {
+        if (outage) {
+          // The store's own words and reason, without its stack: the cause is outside (the disk, the database).
+          const why = { error: (e as Error).message, reason: (e as { reason?: unknown }).reason, jobId: job.id, runId: result.runId };
+          const first = refusedEnds.waiting.size === 0;
+          refusedEnds.waiting.add(job.id);
+          if (lastQuickTry) {
+            stuck = true;
+            refusedEnds.stuck++;
+            if (!refusedEnds.stuckLogged) {
+              refusedEnds.stuckLogged = true;
+              opts.logger?.error({ ...why, waiting: refusedEnds.waiting.size }, `cannot record the end of a job; trying again every ${OUTCOME_RETRY_LATER_MS / 1000} s while the server runs, so that what it did is not repeated (${refusedEnds.waiting.size} job end(s) wait on the store now; the others that pass their first retries meanwhile are not logged one by one, and one line says when all are recorded)`);
+            } else opts.logger?.debug(why, 'cannot record the end of a job; trying again every few seconds');
+          } else if (first && n === 0) {
+            opts.logger?.warn(why, 'cannot record the end of a job yet; trying again (ends of other jobs the store refuses meanwhile are not logged one by one)');
+          } else if (n === 0) opts.logger?.debug(why, 'cannot record the end of a job yet; trying again');
+        } else if (lastQuickTry) {
           stuck = true;
           opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, `cannot record the end of a job; trying again every ${OUTCOME_RETRY_LATER_MS / 1000} s while the server runs, so that what it did is not repeated`);
         } else if (!stuck) {
@@ -524,6 +558,19 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
    * Resolves after `ms`, cut short when the pool begins to stop (the end is tried again at once); during a stop, after
    * at most OUTCOME_RETRY_STOPPING_MS, and at once when the stop's grace period is over.
    */
+  /** The last end that waited on the store is recorded: one line for the spell's stuck ends, then a new spell may begin. */
+  function endRefusedSpell(): void {
+    const { recorded, stuck, last } = refusedEnds;
+    Object.assign(refusedEnds, { stuckLogged: false, stuck: 0, recorded: 0, last: undefined });
+    if (stopping || stuck === 0) return;
+    if (recorded === 1 && stuck === 1 && last) {
+      opts.logger?.warn(last, 'the end of the job is recorded after all: what its attempt did is not repeated');
+      return;
+    }
+    const lost = stuck - recorded;
+    opts.logger?.warn({ recorded, ...(lost ? { notRecorded: lost } : {}) }, `the ends of ${recorded} job(s) the store refused are recorded after all: what their attempts did is not repeated${lost ? `; ${lost} could not be recorded (logged as errors above)` : ''}`);
+  }
+
   function outcomeRetryWait(ms: number): Promise<void> {
     if (graceOver) return Promise.resolve();
     if (stopping) ms = Math.min(ms, OUTCOME_RETRY_STOPPING_MS);

@@ -1,0 +1,83 @@
+// A full disk refuses the ends of every job running at that moment (trial 64): each worker's end was logged five times
+// (four warnings and an error, each with the store's stack), and once more when recorded, so 32 workers wrote about
+// 190 lines with stacks in 5 s. The spell is now logged once: the first refused end, the first still refused after the
+// quick retries, and one line when all are recorded. The disk here is a real SQLite page limit (max_page_count) on the
+// store's own file, lifted as space would be freed.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type Database from 'better-sqlite3';
+import { defaultRegistry } from '../../components/registry.js';
+import { loadScenarioLibrary, randomIds, systemClock } from '../../engine/index.js';
+import { createWorkerPool } from '../../server/delivery/pool.js';
+import { deliveryStoreOf } from '../../server/delivery/store-link.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { tempDir } from '../helpers.js';
+
+// A run record of about 20 KB: more pages than the limit leaves.
+const BIG = `start: rv
+blocks:
+  rv:
+    kind: ReturnValue
+    values: { 1: '"${'x'.repeat(20_000)}"' }
+`;
+
+const JOBS = 8;
+
+describe('the ends of jobs a full store refuses are logged once per spell', () => {
+  it('eight jobs whose ends a full store refuses: one warning, one error and one line when all are recorded, no stack; each job ran once', { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    writeFileSync(join(t.dir, 'Big.yaml'), BIG);
+    const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
+    assert.deepEqual(lib.issues, []);
+    const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
+    const lines: Array<{ level: string; msg: string; fields: Record<string, unknown> }> = [];
+    const at = (level: string) => (fields: unknown, msg?: string) => void lines.push({ level, msg: msg ?? '', fields: (fields ?? {}) as Record<string, unknown> });
+    const finished: string[] = [];
+    const pool = createWorkerPool({
+      store: deliveryStoreOf(store),
+      host: { library: () => lib, libraryWithVersion: () => lib },
+      ports: { clock: systemClock, ids: randomIds },
+      concurrency: JOBS,
+      timeZone: 'UTC',
+      pollMs: 60_000,
+      onAttempt: (job, _r, outcome) => finished.push(`${job.id}:${outcome}`),
+      logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    });
+    try {
+      const ids = await store.enqueueJobs(Array.from({ length: JOBS }, () => ({ scenario: 'Big', params: {} })));
+      // The disk fills up: the store's file may grow by two pages at most, far less than one run record.
+      const db = (store as unknown as { db: Database.Database }).db;
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      db.pragma(`max_page_count = ${pages + 2}`);
+      pool.start();
+      const stuck = /^cannot record the end of a job; trying again every 5 s/;
+      for (let i = 0; i < 3000 && !lines.some((l) => stuck.test(l.msg)); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(lines.some((l) => stuck.test(l.msg)), 'the ends were refused past the quick retries');
+      // Space is freed.
+      db.pragma('max_page_count = 1073741823');
+      for (let i = 0; i < 3000 && finished.length < JOBS; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(finished.length, JOBS, finished.join('\n'));
+      assert.deepEqual(finished.map((f) => f.split(':')[1]), Array(JOBS).fill('succeeded'));
+      for (const id of ids) assert.equal((await store.getJob(id))?.attempts, 1, 'run once: the end was recorded, not given up on');
+
+      const shown = lines.filter((l) => l.level !== 'debug' && /record|recorded after all/.test(l.msg));
+      const text = shown.map((l) => `${l.level} ${l.msg}`).join('\n');
+      assert.equal(shown.filter((l) => l.level === 'warn' && /^cannot record the end of a job yet/.test(l.msg)).length, 1, text);
+      assert.equal(shown.filter((l) => l.level === 'error' && stuck.test(l.msg)).length, 1, text);
+      const after = shown.filter((l) => /recorded after all/.test(l.msg));
+      assert.equal(after.length, 1, text);
+      assert.match(after[0]!.msg, /^the ends of \d job\(s\) the store refused are recorded after all: what their attempts did is not repeated$|^the end of the job is recorded after all/);
+      assert.equal(shown.length, 3, text);
+      for (const l of shown) assert.equal(l.fields.err, undefined, `no stack: ${l.msg}`);
+      const refused = shown.find((l) => l.level === 'error')!;
+      assert.equal(refused.fields.reason, 'full');
+      assert.match(String(refused.fields.error), /SQLITE_FULL/);
+    } finally {
+      await pool.stop(1000);
+      await store.close();
+      t.cleanup();
+    }
+  });
+});
