@@ -152,7 +152,10 @@ export async function main(argv: string[]): Promise<void> {
     }
     // The store refuses the write (its quota is near, the disk is full, it is locked): one line, exit 1; try later.
     if (e instanceof StoreUnavailableError) {
-      fail(json, 'E_STORE', `the store refuses the write (${e.reason}): ${e.message}`, {}, 1);
+      // SQLite's bare words for a full disk name no place and no way out: the disk holding the store (or the quota).
+      const full = e.reason === 'full' && /SQLITE_FULL/.test(e.message) && !/quota|OKTELL_STORE_MAX_PAGES/.test(e.message);
+      const fix = full ? ': the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder) and run the command again; nothing of it was stored' : '';
+      fail(json, 'E_STORE', `the store refuses the write (${e.reason}): ${e.message}${fix}`, {}, 1);
       return;
     }
     if (configurationError(e)) {

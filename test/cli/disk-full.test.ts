@@ -112,6 +112,30 @@ describe('the commands on a full disk', () => {
     }
   });
 
+  it('cancel on a store whose disk is full while a server holds it open: one line saying where to free space, exit 1, the job still queued', { timeout: 60_000 }, async (t) => {
+    const disk = withSmallDisk(t);
+    if (!disk) return;
+    try {
+      const data = join(disk.dir, 'var');
+      mkdirSync(data, { mode: 0o700 });
+      // Held open as a running server holds it: its -shm is there, so the command opens the store and only its write fails.
+      const store = await openSqliteStore({ file: join(data, 'oktell.sqlite') });
+      try {
+        const [id] = await store.enqueueJobs([{ scenario: 'Echo', params: {} }]);
+        disk.fill();
+        const r = runCli(['cancel', id!, '--data-dir', data]);
+        assert.equal(r.code, 1, r.stderr);
+        noStack(r.stderr);
+        assert.equal(r.stderr.trim(), 'oktell-emu: the store refuses the write (full): database unavailable (SQLITE_FULL): database or disk is full: the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder) and run the command again; nothing of it was stored');
+        assert.equal((await store.getJob(id!))?.status, 'queued');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      disk.cleanup();
+    }
+  });
+
   it('backup to a full disk: one line naming the copy and what to do, exit 1, no file left there', { timeout: 60_000 }, async (t) => {
     const disk = withSmallDisk(t);
     if (!disk) return;
