@@ -134,7 +134,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
   const time = timeFormatter(ctx.d.config.timeZone);
   /** A listed run; `answers` (from hookAnswers) give a hook run the status its caller was answered with. */
   const rowOf = (base: string, r: ListedRun | RunSummary, answers?: ReadonlyMap<number, number>, outcomes?: ReadonlyMap<string, RunOutcomeSource>) => ({
-    id: r.id,
+    // A job's attempt running now has no run yet: null, as `runs --json` gives it, not an empty id.
+    id: r.id === '' ? null : r.id,
     jobId: r.jobId,
     href: r.id ? `${base}/runs/${encodeURIComponent(r.id)}` : `${base}/jobs?status=running`,
     scenario: r.scenario,

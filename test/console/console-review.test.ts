@@ -17,7 +17,7 @@ import { AUTH, csrfToken, get, loopScenarioYaml, postWebhook, readUserJob, runPa
 const LOOP_YAML = loopScenarioYaml(200);
 
 interface JsonRow {
-  id: string;
+  id: string | null;
   jobId: string | null;
   status: string;
   href: string;
@@ -93,7 +93,8 @@ describe('console: a job whose attempt is running now', () => {
       assert.equal(res.status, 200);
       const job = await waitFor('the job to run', async () => (await t.server.store.listJobs({ status: 'running' })).items[0]);
       const json = await runsJson(base, `?job=${job.id}`);
-      assert.deepEqual(json.items.map((r) => [r.id, r.jobId, r.status]), [['', job.id, 'running']]);
+      // No run is recorded yet: its id is null, as `runs --json` gives it (not an empty string).
+      assert.deepEqual(json.items.map((r) => [r.id, r.jobId, r.status]), [[null, job.id, 'running']]);
       assert.match(json.items[0]!.duration, /^claimed \d\d:\d\d:\d\d: running, or waiting for a free worker slot$/);
       const page = await (await get(`${base}/runs?job=${job.id}`)).text();
       assert.match(page, new RegExp(`<tr data-id="job:${job.id}" data-status="running">`));
