@@ -83,7 +83,7 @@ export async function withStore<T>(
   if (config.store.kind === 'postgres') {
     const url = config.store.url;
     // Only a server creates and migrates the shared schema: see the comment above.
-    store = await (await import('../server/store/postgres.store.js')).openPostgresStore({ url, defaultMaxAttempts, migrate: false }).catch((e: unknown) => {
+    store = await (await import('../server/store/postgres.store.js')).openPostgresStore({ url, defaultMaxAttempts, migrate: false, timeZone: config.timeZone }).catch((e: unknown) => {
       throw pgStoreOpenError(url, e);
     });
   } else {
@@ -93,7 +93,7 @@ export async function withStore<T>(
     refuseUnusableStoreFile(file);
     refuseMigrationUnderServer(file, config.dataDir, server);
     // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.
-    store = await openSqliteStore({ file, defaultMaxAttempts, ...quotaOptions(config) }).catch((e: unknown) => {
+    store = await openSqliteStore({ file, defaultMaxAttempts, timeZone: config.timeZone, ...quotaOptions(config) }).catch((e: unknown) => {
       // A full disk (no room for the -shm), a read-only file: one line naming the file and what to do, no stack.
       throw sqliteOpenRefusal(sqliteSchemaRefusal(e, file), file);
     });

@@ -173,7 +173,7 @@ export function keepingCutOfText(lastError: string | null, error: unknown): unkn
  * moment the loss was found (for an attempt claimed before claim times were stored, from the worker's last sign of
  * life: the claim or the last lease renewal).
  */
-export function lostAttemptRun(job: JobRecord, error: { code: string; message: string }, id: string, now: number): RunWrite {
+export function lostAttemptRun(job: JobRecord, error: { code: string; message: string }, id: string, now: number, timeZone?: string): RunWrite {
   const params = job.params && typeof job.params === 'object' && !Array.isArray(job.params) ? cutRecord(maskCarriers(job.params as Record<string, JsonValue>, jobSecretCarriers(job.variables as Record<string, unknown> | null)?.params), STORED_PARAM_CHARS) : {};
   const who = job.leaseOwner ? `worker ${job.leaseOwner}` : 'its worker';
   const startedAt = job.claimedAt ?? job.updatedAt;
@@ -197,5 +197,8 @@ export function lostAttemptRun(job: JobRecord, error: { code: string; message: s
     parentRunId: job.parentRunId,
     attempt: job.attempts,
     workerId: job.leaseOwner,
+    // The zone of the instance that writes it, which its job's runs run in: `show` and the console read its values in
+    // it, and `test --from-run` replays it there, as a run the worker recorded itself.
+    ...(timeZone !== undefined ? { timeZone } : {}),
   };
 }

@@ -205,7 +205,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ st
     // Loaded only when used: the pg driver costs a noticeable part of start-up.
     const { openPostgresStore, redactPostgresUrl } = await import('./store/postgres.store.js');
     const url = config.store.url;
-    const store = await openPostgresStore({ url, defaultMaxAttempts, backoff }).catch((e: unknown) => {
+    const store = await openPostgresStore({ url, defaultMaxAttempts, backoff, timeZone: config.timeZone }).catch((e: unknown) => {
       throw pgStoreOpenError(url, e);
     });
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
@@ -220,7 +220,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ st
   warnLostWal(file, logger);
   refuseOlderServerOnStore(file, config.dataDir);
   await checkSqliteStore(file, { timeoutMs: config.storeCheckMs, logger });
-  const store = await openSqliteStore({ file, defaultMaxAttempts, backoff, ...quotaOptions(config) }).catch((e: unknown) => {
+  const store = await openSqliteStore({ file, defaultMaxAttempts, backoff, timeZone: config.timeZone, ...quotaOptions(config) }).catch((e: unknown) => {
     throw sqliteOpenRefusal(e, file);
   });
   logMigrated(logger, store.migrated, store.file);

@@ -86,6 +86,12 @@ export interface PostgresStoreOptions {
   /** Overrides the `schema` of the URL. */
   schema?: string;
   clock?: StoreClock;
+  /**
+   * The time zone this instance runs jobs in (the server's OKTELL_TZ, else the configuration's \`timeZone\`): the run
+   * the store writes for an attempt whose worker vanished (its lease expired, or the process was stopped) names it,
+   * as the runs its workers record do. Absent: such a run names no zone (read in the reader's own).
+   */
+  timeZone?: string;
   /** Attempts of a job unless the job says otherwise. Default 5. */
   defaultMaxAttempts?: number;
   backoff?: BackoffPolicy;
@@ -240,6 +246,8 @@ export class PostgresStore implements Store {
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
   private readonly defaultMaxAttempts: number;
+  /** PostgresStoreOptions.timeZone: named by the runs written for lost attempts. */
+  private readonly timeZone: string | undefined;
   private readonly newId: () => string;
   private readonly exactCountBelow: number;
   /** `PostgresStoreOptions.noAnswerMs`, resolved. */
@@ -262,6 +270,7 @@ export class PostgresStore implements Store {
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
     this.random = o.random ?? Math.random;
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
+    this.timeZone = o.timeZone;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
     this.exactCountBelow = o.exactCountBelow ?? PG_EXACT_COUNT_BELOW;
     this.noAnswerMs = noAnswerBound(o);
@@ -421,7 +430,7 @@ export class PostgresStore implements Store {
         const retake = expired.filter((r) => !r.last).slice(0, limit).map((r) => r.id);
         // Only for the jobs this claim deals with: the others stay expired for the next claim, which records them.
         const dealt = new Set([...last, ...retake]);
-        await endLostAttempts(c, expired.filter((r) => dealt.has(r.id)).map(jobFromRow), LEASE_LOST, lost, now);
+        await endLostAttempts(c, expired.filter((r) => dealt.has(r.id)).map(jobFromRow), LEASE_LOST, lost, now, this.timeZone);
         if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
         if (retake.length > 0) claimed.push(...(await exec<JobRow>(c, 'claimIds', [retake, workerId, expires, now, lost])).rows);
       }
@@ -497,7 +506,7 @@ export class PostgresStore implements Store {
     return this.write(async (c) => {
       const now = this.clock.now();
       const error = toJson(PROCESS_STOPPED, 'error');
-      let runsFailed = await endLostAttempts(c, (await exec<JobRow>(c, 'runningJobs', [])).rows.map(jobFromRow), PROCESS_STOPPED, error, now);
+      let runsFailed = await endLostAttempts(c, (await exec<JobRow>(c, 'runningJobs', [])).rows.map(jobFromRow), PROCESS_STOPPED, error, now, this.timeZone);
       const dead = (await exec(c, 'buryOrphans', [now, error])).rowCount ?? 0;
       const requeued = (await exec(c, 'requeueOrphans', [now, error])).rowCount ?? 0;
       runsFailed += (await exec(c, 'failRunningRuns', [now, error])).rowCount ?? 0;
@@ -776,13 +785,14 @@ function exec<R extends pg.QueryResultRow = pg.QueryResultRow>(c: pg.PoolClient,
 
 /**
  * Ends the records of attempts whose worker vanished (inside a write): run records they left `running` are failed,
- * the others get a record of the lost attempt; either becomes the job's last run. Returns the records failed.
+ * the others get a record of the lost attempt (naming `timeZone`, the instance's); either becomes the job's last run.
+ * Returns the records failed.
  */
-async function endLostAttempts(c: pg.PoolClient, jobs: JobRecord[], error: { code: string; message: string }, errorJson: string, now: number): Promise<number> {
+async function endLostAttempts(c: pg.PoolClient, jobs: JobRecord[], error: { code: string; message: string }, errorJson: string, now: number, timeZone: string | undefined): Promise<number> {
   if (jobs.length === 0) return 0;
   const failed = (await exec<{ id: string; job_id: string }>(c, 'failRunsOfJobs', [jobs.map((j) => j.id), errorJson, now])).rows;
   const last = new Map(failed.map((r) => [r.job_id, r.id]));
-  const lost = jobs.filter((j) => !last.has(j.id)).map((j) => lostAttemptRun(j, error, newSortableId(now), now));
+  const lost = jobs.filter((j) => !last.has(j.id)).map((j) => lostAttemptRun(j, error, newSortableId(now), now, timeZone));
   if (lost.length) await exec(c, 'upsertRuns', [JSON.stringify(lost.map(runParams)), null]);
   for (const r of lost) last.set(r.jobId!, r.id);
   await exec(c, 'setLastRuns', [JSON.stringify([...last].map(([id, runId]) => ({ id, run_id: runId })))]);

@@ -94,6 +94,12 @@ export interface SqliteStoreOptions {
   maxPageCount?: number;
   /** Under `maxPageCount`, the pages kept per pending job (see `pagesPerPendingJob`). Default `PAGES_PER_PENDING_JOB`. */
   pagesPerPendingJob?: number;
+  /**
+   * The time zone this instance runs jobs in (the server's OKTELL_TZ, else the configuration's \`timeZone\`): the run
+   * the store writes for an attempt whose worker vanished (its lease expired, or the process was stopped) names it,
+   * as the runs its workers record do. Absent: such a run names no zone (read in the reader's own).
+   */
+  timeZone?: string;
   /** Attempts of a job unless the job says otherwise. Default 5. */
   defaultMaxAttempts?: number;
   backoff?: BackoffPolicy;
@@ -206,6 +212,8 @@ export class SqliteStore implements Store {
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
   private readonly defaultMaxAttempts: number;
+  /** SqliteStoreOptions.timeZone: named by the runs written for lost attempts. */
+  private readonly timeZone: string | undefined;
   private readonly newId: () => string;
   private readonly listCache = new Map<string, Database.Statement>();
   /** The quota in pages (undefined: none), for the room check of new work (`assertRoomForNewWork`). */
@@ -238,6 +246,7 @@ export class SqliteStore implements Store {
     this.clock = o.clock ?? { now: () => Date.now() };
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
     this.random = o.random ?? Math.random;
+    this.timeZone = o.timeZone;
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
     this.maxPages = o.maxPageCount !== undefined ? Math.trunc(o.maxPageCount) : undefined;
@@ -540,7 +549,7 @@ export class SqliteStore implements Store {
   private endLostAttempt(job: JobRecord, error: { code: string; message: string }, errorJson: string, now: number): number {
     const failed = this.st.failRunsOfJob.all({ job_id: job.id, error: errorJson, now }) as Array<{ id: string }>;
     const runId = failed.length ? failed[failed.length - 1]!.id : newSortableId(now);
-    if (!failed.length) this.st.upsertRun.run(runParams(lostAttemptRun(job, error, runId, now)));
+    if (!failed.length) this.st.upsertRun.run(runParams(lostAttemptRun(job, error, runId, now, this.timeZone)));
     this.st.setLastRun.run({ id: job.id, run_id: runId });
     return failed.length;
   }

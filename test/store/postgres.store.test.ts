@@ -21,6 +21,7 @@ if (pgAvailable.url) {
       clock: ctx.clock,
       backoff: ctx.backoff,
       defaultMaxAttempts: ctx.defaultMaxAttempts,
+      timeZone: ctx.timeZone,
       poolSize: 4,
     };
     const rawSql = async (sql: string): Promise<void> => void (await querySchema(baseUrl, schema, sql));

@@ -27,6 +27,7 @@ storeContractTests('SqliteStore', async (ctx) => {
     clock: ctx.clock,
     backoff: ctx.backoff,
     defaultMaxAttempts: ctx.defaultMaxAttempts,
+    timeZone: ctx.timeZone,
   };
   const rawSql = async (sql: string): Promise<void> => {
     const db = new Database(options.file);

@@ -23,7 +23,12 @@ export interface StoreTestContext {
   clock: ManualClock;
   backoff: BackoffPolicy;
   defaultMaxAttempts: number;
+  /** The zone of the instance (the store's `timeZone` option), which the runs it writes for lost attempts name. */
+  timeZone: string;
 }
+
+/** The instance's zone in these tests: not the zone of any run the tests record themselves. */
+const INSTANCE_ZONE = 'Asia/Yakutsk';
 
 export interface StoreUnderTest {
   store: Store;
@@ -76,11 +81,11 @@ function run(id: string, over: Partial<RunWrite> = {}): RunWrite {
 
 /**
  * Registers the contract tests for one Store implementation. `makeStore` gets a fresh, empty store for each test
- * and must wire the given clock, backoff policy and default max attempts into it.
+ * and must wire the given clock, backoff policy, default max attempts and time zone into it.
  */
 export function storeContractTests(name: string, makeStore: (ctx: StoreTestContext) => Promise<StoreUnderTest>): void {
   async function withStore(fn: (store: Store, ctx: StoreTestContext, sut: StoreUnderTest) => Promise<void>): Promise<void> {
-    const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3 };
+    const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3, timeZone: INSTANCE_ZONE };
     const sut = await makeStore(ctx);
     try {
       await fn(sut.store, ctx, sut);
@@ -375,6 +380,8 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         const lost = await store.getRun(runs[0]!.id);
         assert.match(String((lost?.error as { message?: string }).message), /what the attempt did is not known/);
         assert.equal(lost?.trigger, 'async');
+        // It names the instance's zone, as the runs its workers record do (`show` and the console read it in that zone).
+        assert.equal(lost?.timeZone, INSTANCE_ZONE);
       });
     });
 
@@ -736,7 +743,7 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
 
   describe(`${name}: crash recovery`, () => {
     it('resumes jobs a killed process left running when reopened, and fails their unfinished runs', T, async (t) => {
-      const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3 };
+      const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3, timeZone: INSTANCE_ZONE };
       const sut = await makeStore(ctx);
       if (!sut.reopen) {
         await sut.store.close();
@@ -760,7 +767,7 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
         assert.equal(again?.lastRunId, 'half');
         // 'last' recorded nothing before the stop: its dead letter gets a record of the lost attempt.
         const lost = await store.getRun((await store.getJob('last'))!.lastRunId!);
-        assert.deepEqual([lost?.status, lost?.jobId, lost?.workerId, (lost?.error as { code?: string } | null)?.code], ['failed', 'last', 'gone', 'PROCESS_STOPPED']);
+        assert.deepEqual([lost?.status, lost?.jobId, lost?.workerId, (lost?.error as { code?: string } | null)?.code, lost?.timeZone], ['failed', 'last', 'gone', 'PROCESS_STOPPED', INSTANCE_ZONE]);
         const ids = (await store.claimJobs('new', 10, 60_000)).map((j) => j.id).sort();
         assert.deepEqual(ids, ['again', 'waiting']);
       } finally {
@@ -1029,7 +1036,7 @@ export function storeContractTests(name: string, makeStore: (ctx: StoreTestConte
     });
 
     it('commits writes already made when closed, then refuses new ones as unavailable', T, async () => {
-      const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3 };
+      const ctx: StoreTestContext = { clock: new ManualClock(), backoff: BACKOFF, defaultMaxAttempts: 3, timeZone: INSTANCE_ZONE };
       const sut = await makeStore(ctx);
       try {
         const pending = sut.store.recordRequest({ inbox: inbox() });
