@@ -15,9 +15,15 @@ export interface WallTime {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-/** Last offset computed per zone, keyed by a 15-minute bucket: real zones change offset on quarter-hour boundaries. */
-const lastOffset = new Map<string, { bucket: number; offset: number }>();
+/**
+ * Offsets computed per zone, keyed by a 15-minute bucket (real zones change offset on quarter-hour boundaries): a few
+ * thousand per zone, so that the probes `instantOf` makes a day either side of a wall time, and the conversions of a
+ * run's dates back to text, find the offsets of the days around them computed once.
+ */
+const offsetsByZone = new Map<string, Map<number, number>>();
 const BUCKET_MS = 15 * 60 * 1000;
+/** Buckets kept per zone (about 3 KB each thousand); past it the zone's cache starts afresh. */
+const BUCKETS_KEPT = 4096;
 /** The farthest instant a Date holds, in milliseconds either side of 1970 (100,000,000 days). */
 const MAX_DATE_MS = 8.64e15;
 
@@ -51,8 +57,9 @@ export function zoneOffsetMs(utcMs: number, timeZone: string): number {
   // callers report as out of range, not the formatter's RangeError "Invalid time value".
   if (!(Math.abs(utcMs) <= MAX_DATE_MS)) return 0;
   const bucket = Math.floor(utcMs / BUCKET_MS);
-  const cached = lastOffset.get(timeZone);
-  if (cached && cached.bucket === bucket) return cached.offset;
+  let cache = offsetsByZone.get(timeZone);
+  const cached = cache?.get(bucket);
+  if (cached !== undefined) return cached;
   const f = formatterFor(timeZone);
   const whole = Math.floor(utcMs / 1000) * 1000;
   let year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0, bc = false;
@@ -70,7 +77,8 @@ export function zoneOffsetMs(utcMs: number, timeZone: string): number {
   }
   const wall = utcFromFields(bc ? 1 - year : year, month, day, hour, minute, second, 0);
   const offset = wall - whole;
-  lastOffset.set(timeZone, { bucket, offset });
+  if (!cache || cache.size >= BUCKETS_KEPT) offsetsByZone.set(timeZone, (cache = new Map()));
+  cache.set(bucket, offset);
   return offset;
 }
 
@@ -97,14 +105,32 @@ export function wallTimeOf(date: Date, timeZone: string): WallTime {
   };
 }
 
-/** The instant at which the wall clock of `timeZone` shows `w` (for a skipped DST hour: the instant just after). */
+const DAY_MS = 86_400_000;
+
+/**
+ * The instant at which the wall clock of `timeZone` shows `w`. Where a daylight-saving change makes that ambiguous,
+ * the same rule in every zone, east or west of UTC (as service tasks' schedules and most date libraries' "compatible"
+ * choice): a wall time that happens twice (clocks go back) is its **earlier** occurrence; one that never happens
+ * (skipped when clocks go forward) is read with the offset before the change, so it lands as far past the change as
+ * it was past the time the clocks jumped from (02:30 in a skipped 02:00–03:00 is 03:30).
+ *
+ * The offsets a day before and a day after the wall time (read as if UTC) bound those it can have: no zone changes
+ * its offset twice within two days. They agree on all but the days of a change: one offset, one instant.
+ */
 export function instantOf(w: WallTime, timeZone: string): Date {
   const local = utcFromFields(w.year, w.month, w.day, w.hour, w.minute, w.second, w.ms);
-  const o1 = zoneOffsetMs(local, timeZone);
-  let t = local - o1;
-  const o2 = zoneOffsetMs(t, timeZone);
-  if (o2 !== o1) t = local - o2;
-  return new Date(t);
+  const before = zoneOffsetMs(local - DAY_MS, timeZone);
+  const after = zoneOffsetMs(local + DAY_MS, timeZone);
+  if (before === after) return new Date(local - before);
+  // A change near: each offset gives a candidate, which is real when the zone has that offset at that instant.
+  const withBefore = local - before;
+  const withAfter = local - after;
+  const beforeReal = zoneOffsetMs(withBefore, timeZone) === before;
+  const afterReal = zoneOffsetMs(withAfter, timeZone) === after;
+  if (beforeReal && afterReal) return new Date(Math.min(withBefore, withAfter));
+  if (afterReal) return new Date(withAfter);
+  // Real with the offset before the change, or in the gap the change skipped: the offset before it either way.
+  return new Date(withBefore);
 }
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
