@@ -65,8 +65,8 @@ export function formatDuration(ms: unknown): string {
 
 /**
  * A value as one readable line or block: strings as they are; numbers and dates as the scenario's text conversion
- * writes them, as `run` and `show` print them (no float noise; `dd.MM.yyyy HH:mm:ss` in the server's zone);
- * everything else as JSON.
+ * writes them, as `run` and `show` print them (no float noise; `dd.MM.yyyy HH:mm:ss` in `timeZone`: the server's, or
+ * on a run's page the zone the run ran in); everything else as JSON.
  */
 export function showValue(v: unknown, timeZone: string): string {
   if (v === '') return '""';
@@ -142,8 +142,10 @@ export function createViews(timeZone: string): nunjucks.Environment {
   // Named beside the times of a list (OKTELL_TZ): the times carry no offset of their own.
   env.addGlobal('timeZone', timeZone);
   env.addFilter('duration', formatDuration);
-  env.addFilter('value', (v: unknown) => showValue(v, timeZone));
-  env.addFilter('pretty', (v: unknown) => prettyValue(v, timeZone));
+  // A run's page passes the zone the run ran in (checked, runZoneOf): its dates read as the run wrote them as text.
+  const zoneOr = (zone: unknown) => (typeof zone === 'string' && zone !== '' ? zone : timeZone);
+  env.addFilter('value', (v: unknown, zone?: unknown) => showValue(v, zoneOr(zone)));
+  env.addFilter('pretty', (v: unknown, zone?: unknown) => prettyValue(v, zoneOr(zone)));
   env.addFilter('cutForDisplay', (v: unknown) => cutForDisplay(String(v ?? '')));
   env.addFilter('count', (n: unknown) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n)));
   env.addFilter('shortJob', (id: unknown) => shortJobId(String(id ?? '')));

@@ -3,7 +3,7 @@
 import type { Request, Response, Router } from 'express';
 import { relative } from 'node:path';
 import { clipText, closest, RUN_ERROR_CODES, type ScenarioLibrary, type Value } from '../../engine/index.js';
-import { caseFromRun, caseToWrite, inlineParams, ranVersionWarnings, recordedNote, RecordedRunError } from '../../cli/testing/from-run.js';
+import { caseFromRun, caseToWrite, inlineParams, ranVersionWarnings, recordedNote, recordedZone, RecordedRunError } from '../../cli/testing/from-run.js';
 import { testFileText } from '../../cli/testing/write-case.js';
 import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatus, type ListRunsQuery, type RunStatus, type RunSummary, type RunTrigger, type Store } from '../store/store.port.js';
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
@@ -120,6 +120,22 @@ function errorOf(v: unknown, scenariosDir?: string): { code: string; message: st
     ...(typeof e.retryable === 'boolean' ? { retryable: e.retryable } : {}),
     ...(scenariosDir && errorLocation(e, scenariosDir) ? { location: errorLocation(e, scenariosDir) } : {}),
   };
+}
+
+/**
+ * The zone a run page shows the dates of the run's values in, and what it says of it, as `oktell-emu show` does: the
+ * zone the run's record names, when this server knows it (then nothing is said when it is the server's own); the
+ * server's otherwise, naming the unknown zone (the store's text: cut, quoted as JSON so control characters show, and
+ * escaped by the page), so that a store edited by hand or written with a newer time zone database does not fail the
+ * page.
+ */
+export function runZoneOf(run: { timeZone?: string }, serverZone: string): { timeZone: string; note?: string; unknown?: true } {
+  const recorded = recordedZone(run, serverZone);
+  if (recorded.unknown !== undefined) {
+    return { timeZone: serverZone, unknown: true, note: `its record names the time zone ${JSON.stringify(clipText(recorded.unknown, 80))}, which this server does not know: the dates of its values are in ${serverZone}` };
+  }
+  if (recorded.timeZone !== serverZone) return { timeZone: recorded.timeZone, note: `ran in ${recorded.timeZone}: the dates of its values are in that zone` };
+  return { timeZone: serverZone };
 }
 
 function filterQuery(f: RunFilters, extra: Record<string, string> = {}): string {
@@ -254,6 +270,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         title: `Run of ${run.scenario}`,
         nav: 'runs',
         run: { ...run, error, listed: listedStatus(run, dead) },
+        runZone: runZoneOf(run, ctx.d.config.timeZone),
         retryNote: error?.block ? retryNote(error.retryable === true, job, time, error.code) : undefined,
         job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
