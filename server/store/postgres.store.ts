@@ -12,6 +12,7 @@ import type { SchemaMigrated } from './migrated.js';
 import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
+import { catchAllJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import {
   encodeCursor,
   fromJson,
@@ -114,6 +115,11 @@ export interface PostgresStoreOptions {
    */
   noAnswerMs?: number;
   newId?: () => string;
+  /**
+   * The dead-letter catch-all: this scenario is enqueued, in the transaction that makes a job dead or failed for good,
+   * with what became of it as its input parameters (dead-letter.ts). Absent: none.
+   */
+  catchAll?: DeadLetterCatchAll;
   /** Shown in pg_stat_activity. Default `oktell-emu`. */
   applicationName?: string;
   /**
@@ -239,6 +245,9 @@ export function answeredWithin(o: Pick<PostgresStoreOptions, 'noAnswerMs' | 'sta
   return statement > 0 && bound > statement ? bound - statement : 0;
 }
 
+/** The error a job is buried with when its lease expired during its last attempt. */
+const LEASE_LOST_LAST = { code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` };
+
 export class PostgresStore implements Store {
   readonly effects: EffectJournalPort;
   private readonly batcher: PgWriteBatcher;
@@ -249,6 +258,7 @@ export class PostgresStore implements Store {
   /** PostgresStoreOptions.timeZone: named by the runs written for lost attempts. */
   private readonly timeZone: string | undefined;
   private readonly newId: () => string;
+  private readonly catchAll: DeadLetterCatchAll | undefined;
   private readonly exactCountBelow: number;
   /** `PostgresStoreOptions.noAnswerMs`, resolved. */
   private readonly noAnswerMs: number;
@@ -272,6 +282,7 @@ export class PostgresStore implements Store {
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.timeZone = o.timeZone;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
+    this.catchAll = o.catchAll;
     this.exactCountBelow = o.exactCountBelow ?? PG_EXACT_COUNT_BELOW;
     this.noAnswerMs = noAnswerBound(o);
     this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}), noAnswerMs: this.noAnswerMs, connections: this.connections });
@@ -430,8 +441,12 @@ export class PostgresStore implements Store {
         const retake = expired.filter((r) => !r.last).slice(0, limit).map((r) => r.id);
         // Only for the jobs this claim deals with: the others stay expired for the next claim, which records them.
         const dealt = new Set([...last, ...retake]);
-        await endLostAttempts(c, expired.filter((r) => dealt.has(r.id)).map(jobFromRow), LEASE_LOST, lost, now, this.timeZone);
+        const ended = await endLostAttempts(c, expired.filter((r) => dealt.has(r.id)).map(jobFromRow), LEASE_LOST, lost, now, this.timeZone);
         if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
+        // Each row is locked by this transaction (lockExpired), so one instance alone buries it and starts its catch-all.
+        for (const r of expired) {
+          if (r.last) await this.startCatchAll(c, { job: jobFromRow(r), status: 'dead', error: LEASE_LOST_LAST, lastRunId: ended.lastRuns.get(r.id) ?? null, at: now });
+        }
         if (retake.length > 0) claimed.push(...(await exec<JobRow>(c, 'claimIds', [retake, workerId, expires, now, lost])).rows);
       }
       if (claimed.length < limit) claimed.push(...(await exec<JobRow>(c, 'claimQueued', [workerId, expires, now, limit - claimed.length])).rows);
@@ -497,8 +512,27 @@ export class PostgresStore implements Store {
         return { accepted: true, status: 'queued', nextRunAt };
       }
       await exec(c, 'finishJob', [id, error, now, runId, decision.status]);
-      return { accepted: true, status: decision.status };
+      // Only here, on the path that gives a job up, is the job read again (for the catch-all's parameters); ownedJob
+      // locked its row, so no other instance gives it up meanwhile.
+      let catchAll: Awaited<ReturnType<PostgresStore['startCatchAll']>>;
+      if (this.catchAll) {
+        const row = (await exec<JobRow>(c, 'getJob', [id])).rows[0]!;
+        catchAll = await this.startCatchAll(c, { job: jobFromRow(row), status: decision.status, error: input.error, lastRunId: runId, at: now });
+      }
+      return { accepted: true, status: decision.status, ...catchAll };
     });
+  }
+
+  /**
+   * Inside the transaction that gave the job up: enqueues the dead-letter catch-all for it, unless there is none or the
+   * job is in the catch-all's own line (said by `catchAllSkipped`, so the caller can log it).
+   */
+  private async startCatchAll(c: pg.PoolClient, g: GivenUp): Promise<{ catchAllJob?: string; catchAllSkipped?: true } | undefined> {
+    if (!this.catchAll) return undefined;
+    const job = catchAllJob(this.catchAll, g, this.newId());
+    if (!job) return { catchAllSkipped: true };
+    await exec(c, 'insertJobs', [JSON.stringify(this.prepareJobs([job])), null, g.at]);
+    return { catchAllJob: job.id! };
   }
 
   /** Single instance only (see the port): with several instances sharing the database, expired leases do this. */
@@ -506,7 +540,13 @@ export class PostgresStore implements Store {
     return this.write(async (c) => {
       const now = this.clock.now();
       const error = toJson(PROCESS_STOPPED, 'error');
-      let runsFailed = await endLostAttempts(c, (await exec<JobRow>(c, 'runningJobs', [])).rows.map(jobFromRow), PROCESS_STOPPED, error, now, this.timeZone);
+      const running = (await exec<JobRow>(c, 'runningJobs', [])).rows.map(jobFromRow);
+      const ended = await endLostAttempts(c, running, PROCESS_STOPPED, error, now, this.timeZone);
+      let runsFailed = ended.failed;
+      // Those buryOrphans makes dead below: the stop cut their last attempt off.
+      for (const job of running) {
+        if (job.attempts >= job.maxAttempts) await this.startCatchAll(c, { job, status: 'dead', error: PROCESS_STOPPED, lastRunId: ended.lastRuns.get(job.id) ?? null, at: now });
+      }
       const dead = (await exec(c, 'buryOrphans', [now, error])).rowCount ?? 0;
       const requeued = (await exec(c, 'requeueOrphans', [now, error])).rowCount ?? 0;
       runsFailed += (await exec(c, 'failRunningRuns', [now, error])).rowCount ?? 0;
@@ -788,15 +828,15 @@ function exec<R extends pg.QueryResultRow = pg.QueryResultRow>(c: pg.PoolClient,
  * the others get a record of the lost attempt (naming `timeZone`, the instance's); either becomes the job's last run.
  * Returns the records failed.
  */
-async function endLostAttempts(c: pg.PoolClient, jobs: JobRecord[], error: { code: string; message: string }, errorJson: string, now: number, timeZone: string | undefined): Promise<number> {
-  if (jobs.length === 0) return 0;
+async function endLostAttempts(c: pg.PoolClient, jobs: JobRecord[], error: { code: string; message: string }, errorJson: string, now: number, timeZone: string | undefined): Promise<{ failed: number; lastRuns: Map<string, string> }> {
+  if (jobs.length === 0) return { failed: 0, lastRuns: new Map() };
   const failed = (await exec<{ id: string; job_id: string }>(c, 'failRunsOfJobs', [jobs.map((j) => j.id), errorJson, now])).rows;
   const last = new Map(failed.map((r) => [r.job_id, r.id]));
   const lost = jobs.filter((j) => !last.has(j.id)).map((j) => lostAttemptRun(j, error, newSortableId(now), now, timeZone));
   if (lost.length) await exec(c, 'upsertRuns', [JSON.stringify(lost.map(runParams)), null]);
   for (const r of lost) last.set(r.jobId!, r.id);
   await exec(c, 'setLastRuns', [JSON.stringify([...last].map(([id, runId]) => ({ id, run_id: runId })))]);
-  return failed.length;
+  return { failed: failed.length, lastRuns: last };
 }
 
 /** The SQLSTATEs of text PostgreSQL's json does not take: invalid_text_representation, untranslatable_character. */

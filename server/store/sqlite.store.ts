@@ -6,6 +6,7 @@ import type { JsonValue } from '../../engine/values.js';
 import { keepingCutOfText, LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
+import { catchAllJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import { applyMigrations } from './sqlite.migrations.js';
 import type { SchemaMigrated } from './migrated.js';
 import {
@@ -119,6 +120,11 @@ export interface SqliteStoreOptions {
   /** WAL pages after which a commit checkpoints, and past which a prune waits for its thread's. Default 5,000; tests use a few. */
   walCheckpointPages?: number;
   newId?: () => string;
+  /**
+   * The dead-letter catch-all: this scenario is enqueued, in the transaction that makes a job dead or failed for good,
+   * with what became of it as its input parameters (dead-letter.ts). Absent: none.
+   */
+  catchAll?: DeadLetterCatchAll;
 }
 
 /** The most index entries a prune window reads (see PRUNE_SQL), and the first window's size. */
@@ -186,6 +192,9 @@ const QUEUED = { status: 'queued', attempts: 0, lease_owner: null, lease_expires
 
 
 /** Opens (creating if needed) and migrates a SQLite store. */
+/** The error a job is buried with when its lease expired during its last attempt. */
+const LEASE_LOST_LAST = { code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` };
+
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   return new SqliteStore(options);
 }
@@ -215,6 +224,7 @@ export class SqliteStore implements Store {
   /** SqliteStoreOptions.timeZone: named by the runs written for lost attempts. */
   private readonly timeZone: string | undefined;
   private readonly newId: () => string;
+  private readonly catchAll: DeadLetterCatchAll | undefined;
   private readonly listCache = new Map<string, Database.Statement>();
   /** The quota in pages (undefined: none), for the room check of new work (`assertRoomForNewWork`). */
   private readonly maxPages: number | undefined;
@@ -249,6 +259,7 @@ export class SqliteStore implements Store {
     this.timeZone = o.timeZone;
     this.defaultMaxAttempts = o.defaultMaxAttempts ?? 5;
     this.newId = o.newId ?? (() => newSortableId(this.clock.now()));
+    this.catchAll = o.catchAll;
     this.maxPages = o.maxPageCount !== undefined ? Math.trunc(o.maxPageCount) : undefined;
     this.pagesPerJob = o.pagesPerPendingJob ?? PAGES_PER_PENDING_JOB;
     this.pruneMaxWindow = Math.max(1, Math.trunc(o.pruneMaxWindow ?? PRUNE_MAX_WINDOW));
@@ -463,7 +474,11 @@ export class SqliteStore implements Store {
         claimed.push(...taken);
         const takenIds = new Set(taken.map((r) => r.id));
         for (const row of expired.values()) {
-          if (row.attempts >= row.max_attempts || takenIds.has(row.id)) this.endLostAttempt(jobFromRow(row), LEASE_LOST, lost, now);
+          const buried = row.attempts >= row.max_attempts;
+          if (!buried && !takenIds.has(row.id)) continue;
+          const job = jobFromRow(row);
+          const { runId } = this.endLostAttempt(job, LEASE_LOST, lost, now);
+          if (buried) this.startCatchAll({ job, status: 'dead', error: LEASE_LOST_LAST, lastRunId: runId, at: now });
         }
       }
       if (claimed.length < limit) claimed.push(...(this.st.claimQueued.all({ ...lease, limit: limit - claimed.length }) as JobRow[]));
@@ -525,8 +540,22 @@ export class SqliteStore implements Store {
         return { accepted: true, status: 'queued', nextRunAt };
       }
       this.st.finishJob.run({ ...base, status: decision.status });
-      return { accepted: true, status: decision.status };
+      // Only here, on the path that gives a job up, is the job read again (for the catch-all's parameters).
+      const catchAll = this.catchAll ? this.startCatchAll({ job: jobFromRow(this.st.getJob.get(id) as JobRow), status: decision.status, error: input.error, lastRunId: run?.id ?? null, at: now }) : undefined;
+      return { accepted: true, status: decision.status, ...catchAll };
     });
+  }
+
+  /**
+   * Inside the transaction that gave the job up: enqueues the dead-letter catch-all for it, unless there is none or the
+   * job is in the catch-all's own line (said by `catchAllSkipped`, so the caller can log it).
+   */
+  private startCatchAll(g: GivenUp): { catchAllJob?: string; catchAllSkipped?: true } | undefined {
+    if (!this.catchAll) return undefined;
+    const job = catchAllJob(this.catchAll, g, this.newId());
+    if (!job) return { catchAllSkipped: true };
+    this.insertJobs(this.prepareJobs([job]), null);
+    return { catchAllJob: job.id! };
   }
 
   async recoverOrphans(): Promise<RecoverResult> {
@@ -534,7 +563,13 @@ export class SqliteStore implements Store {
       const now = this.clock.now();
       const error = toJson(PROCESS_STOPPED, 'error');
       let runsFailed = 0;
-      for (const row of this.st.runningJobs.all() as JobRow[]) runsFailed += this.endLostAttempt(jobFromRow(row), PROCESS_STOPPED, error, now);
+      for (const row of this.st.runningJobs.all() as JobRow[]) {
+        const job = jobFromRow(row);
+        const ended = this.endLostAttempt(job, PROCESS_STOPPED, error, now);
+        runsFailed += ended.failed;
+        // Made dead by buryOrphans below (its last attempt was the one the stop cut off).
+        if (row.attempts >= row.max_attempts) this.startCatchAll({ job, status: 'dead', error: PROCESS_STOPPED, lastRunId: ended.runId, at: now });
+      }
       const dead = this.st.buryOrphans.run({ now, error }).changes;
       const requeued = this.st.requeueOrphans.run({ now, error }).changes;
       runsFailed += this.st.failRunningRuns.run({ now, error }).changes;
@@ -546,12 +581,12 @@ export class SqliteStore implements Store {
    * Ends the record of an attempt whose worker vanished (inside a write): a run record it left `running` is failed,
    * else a record of the lost attempt is written; either becomes the job's last run. Returns the records failed.
    */
-  private endLostAttempt(job: JobRecord, error: { code: string; message: string }, errorJson: string, now: number): number {
+  private endLostAttempt(job: JobRecord, error: { code: string; message: string }, errorJson: string, now: number): { failed: number; runId: string } {
     const failed = this.st.failRunsOfJob.all({ job_id: job.id, error: errorJson, now }) as Array<{ id: string }>;
     const runId = failed.length ? failed[failed.length - 1]!.id : newSortableId(now);
     if (!failed.length) this.st.upsertRun.run(runParams(lostAttemptRun(job, error, runId, now, this.timeZone)));
     this.st.setLastRun.run({ id: job.id, run_id: runId });
-    return failed.length;
+    return { failed: failed.length, runId };
   }
 
   async hastenJobs(selector: { ids: string[] } | { status: 'queued' }): Promise<string[]> {

@@ -163,7 +163,14 @@ export interface FailJobInput extends AttemptOutcome {
 /** Where a job went after `failJob`. `accepted: false` means the worker no longer held the lease; nothing changed. */
 export type FailJobResult =
   | { accepted: true; status: 'queued'; nextRunAt: EpochMs }
-  | { accepted: true; status: 'failed' | 'dead' }
+  | {
+      accepted: true;
+      status: 'failed' | 'dead';
+      /** The dead-letter catch-all's job, enqueued in the same transaction (a store given a catch-all only). */
+      catchAllJob?: string;
+      /** The job is the catch-all's own run (or was started by it): no catch-all was started for it, so no loop. */
+      catchAllSkipped?: true;
+    }
   | { accepted: false };
 
 /** What `jobStates` tells of a job: its status now and where its attempts stand, without its parameters. */
@@ -491,7 +498,9 @@ export interface Store {
   completeJob(id: string, workerId: string, outcome?: AttemptOutcome): Promise<{ accepted: boolean }>;
   /**
    * Ends an attempt in failure: back to `queued` with a backoff delay while retryable and attempts remain, else
-   * `dead` (retryable, attempts exhausted) or `failed` (permanent). Writes the run either way.
+   * `dead` (retryable, attempts exhausted) or `failed` (permanent). Writes the run either way. A store given a
+   * dead-letter catch-all enqueues it in the same transaction when the job is given up (see `catchAllJob`); so do
+   * `claimJobs` and `recoverOrphans` for the jobs they make dead. `cancelJobs` does not: an operator did it.
    */
   failJob(id: string, workerId: string, input: FailJobInput): Promise<FailJobResult>;
   /**

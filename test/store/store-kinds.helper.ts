@@ -7,7 +7,7 @@ import type { Store } from '../../server/store/store.port.js';
 import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
 
 /** Options both stores take alike. */
-export type SharedStoreOptions = Pick<PostgresStoreOptions, 'clock' | 'backoff'>;
+export type SharedStoreOptions = Pick<PostgresStoreOptions, 'clock' | 'backoff' | 'defaultMaxAttempts' | 'catchAll'>;
 
 export interface StoreKind {
   name: string;

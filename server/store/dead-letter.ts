@@ -1,0 +1,69 @@
+// The dead-letter catch-all: a scenario the store enqueues, in the transaction that gives a job up (dead or failed for
+// good), so that someone is told. See docs/store.md, "The dead-letter catch-all".
+import type { JsonValue } from '../../engine/values.js';
+import type { JobRecord, NewJob } from './store.port.js';
+
+/** The store option: the service scenario run once for every job given up on. */
+export interface DeadLetterCatchAll {
+  scenario: string;
+}
+
+/**
+ * Where a catch-all job's trigger names the job it tells of (`{"deadLetterOf": "<job id>"}`); the jobs such a run
+ * starts with AsyncScenario carry `catchAllLine: true`. Neither starts the catch-all when it is given up on itself:
+ * a catch-all that fails (its mail server down) would otherwise start another, for ever.
+ */
+export const DEAD_LETTER_OF = 'deadLetterOf';
+export const CATCH_ALL_LINE = 'catchAllLine';
+
+/** Whether a job is the catch-all's run, or was started by it (directly or further down): it never starts the catch-all. */
+export function inCatchAllLine(trigger: unknown): boolean {
+  if (typeof trigger !== 'object' || trigger === null) return false;
+  const t = trigger as Record<string, unknown>;
+  return typeof t[DEAD_LETTER_OF] === 'string' || t[CATCH_ALL_LINE] === true;
+}
+
+/** The dead job's error as one line of text: `CODE: message`, the message alone, or the JSON of anything else. */
+export function errorText(error: unknown): string {
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object' && error !== null) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof message === 'string') return typeof code === 'string' && code !== '' ? `${code}: ${message}` : message;
+  }
+  return error === undefined || error === null ? '' : JSON.stringify(error);
+}
+
+/** What the store knows of a job at the moment it gives it up. */
+export interface GivenUp {
+  job: Pick<JobRecord, 'id' | 'scenario' | 'params' | 'trigger' | 'attempts'>;
+  status: 'dead' | 'failed';
+  /** The error the job is given up with (as stored in its `last_error`). */
+  error: unknown;
+  /** The run of its last attempt, when known. */
+  lastRunId: string | null;
+  at: number;
+}
+
+/**
+ * The catch-all job for a job given up on, or undefined when none is due: no catch-all configured, or the job is in the
+ * catch-all's own line (its run, or a job it started), or it is a run of the catch-all scenario itself.
+ *
+ * Input parameters, numbered as Oktell numbers a service scenario's (InputParameter(n)):
+ *   1 the dead job's id, 2 its scenario, 3 its last error as text (`CODE: message`), 4 the attempts it made,
+ *   5 its input parameters as JSON text, 6 when it was given up (ISO 8601, UTC), 7 its status (`dead` or `failed`),
+ *   8 the id of its last run (`oktell-emu show <id>`; empty when it has none).
+ */
+export function catchAllJob(catchAll: DeadLetterCatchAll | undefined, g: GivenUp, id: string): NewJob | undefined {
+  if (!catchAll || inCatchAllLine(g.job.trigger) || g.job.scenario === catchAll.scenario) return undefined;
+  const params: Record<string, JsonValue> = {
+    '1': g.job.id,
+    '2': g.job.scenario,
+    '3': errorText(g.error),
+    '4': g.job.attempts,
+    '5': JSON.stringify(g.job.params ?? {}),
+    '6': new Date(g.at).toISOString(),
+    '7': g.status,
+    '8': g.lastRunId ?? '',
+  };
+  return { id, scenario: catchAll.scenario, params, variables: {}, trigger: { [DEAD_LETTER_OF]: g.job.id } };
+}
