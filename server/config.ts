@@ -103,6 +103,8 @@ const fileSchema = z.strictObject({
   retentionDays: z.number().positive().optional(),
   /** Dead letters (failed and dead jobs) are kept until replayed; given this, they go after this many days. */
   deadLetterRetentionDays: z.number().positive().optional(),
+  /** The dead-letter catch-all: a service scenario run once for every job given up on; `off`: none. Default DeadLetter when that file exists. */
+  deadLetterScenario: z.string().min(1).optional(),
   /** Effects (letters, Bpium calls, web requests, database statements, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
   maxEffectsPerRun: z.number().int().min(1).optional(),
   /** Milliseconds a run's Parser regex extractions may search in all; past it the block takes its error exit. */
@@ -180,6 +182,12 @@ export interface ServerConfig {
   retentionMs: number;
   /** Dead letters (failed and dead jobs) older than this are pruned; absent: kept until replayed. */
   deadLetterRetentionMs?: number;
+  /**
+   * The dead-letter catch-all (OKTELL_DEAD_LETTER_SCENARIO, `deadLetterScenario:`): the scenario enqueued for every job
+   * given up on, and where it was set (`setAt`: the variable, or the file's `file:line:col`; absent for the default,
+   * DeadLetter when the scenarios folder has it). Absent: off.
+   */
+  deadLetter?: { scenario: string; setAt?: string };
   /** How long the start-up integrity check of the SQLite store may take (0: no check). */
   storeCheckMs: number;
   /** How often `serve` on PostgreSQL measures its clock against the database's after the start (0: at the start only). */
@@ -537,6 +545,7 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
     store: storeSetting(envSetting(env, 'OKTELL_STORE') ?? storeFromFile(fc.store, at('store'), env, cwd)),
     retentionMs: (retentionDays(env, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
     ...deadLetterRetention(retentionDays(env, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
+    ...deadLetterScenario(envSetting(env, 'OKTELL_DEAD_LETTER_SCENARIO'), fc.deadLetterScenario, at('deadLetterScenario'), scenariosDir),
     storeCheckMs: optionalCount('ms', env, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     clockCheckMs: clockCheckMs(env),
     logRepeatsMs: logRepeatsMs(env),
@@ -749,6 +758,23 @@ function webhookMaxAge(env: string | undefined, file: number | undefined): { web
     return n > 0 ? { webhookMaxAgeMs: n * 60_000 } : {};
   }
   return file !== undefined ? { webhookMaxAgeMs: file * 60_000 } : {};
+}
+
+/** The scenario the dead-letter catch-all runs when none is set: used only when the scenarios folder holds it. */
+export const DEFAULT_DEAD_LETTER_SCENARIO = 'DeadLetter';
+
+/**
+ * `{ deadLetter }`: the variable, else the file's key, else DeadLetter when the scenarios folder has that file; `off`
+ * (any case) turns the catch-all off, the default too. A name set but not loaded is warned of at the start and by
+ * `validate` (startup-warnings.ts), not refused: the folder is watched, and the jobs it would start wait in the queue.
+ */
+function deadLetterScenario(fromEnv: string | undefined, fromFile: string | undefined, fileAt: string, scenariosDir: string): Pick<ServerConfig, 'deadLetter'> {
+  const given = fromEnv?.trim() || fromFile?.trim();
+  if (given) {
+    if (given.toLowerCase() === 'off') return {};
+    return { deadLetter: { scenario: given, setAt: fromEnv?.trim() ? 'OKTELL_DEAD_LETTER_SCENARIO' : fileAt } };
+  }
+  return scenarioNamesOnDisk(scenariosDir)?.has(DEFAULT_DEAD_LETTER_SCENARIO) ? { deadLetter: { scenario: DEFAULT_DEAD_LETTER_SCENARIO } } : {};
 }
 
 /** OKTELL_MAX_EFFECTS, the per-run cap on effects (also read by `oktell-emu run`); undefined when unset. */

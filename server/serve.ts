@@ -35,7 +35,7 @@ import { createOutageLog, type OutageLog } from './log-folding.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { bpiumScenarios, createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { scenarioEnvNames, unknownEnvWarnings } from './env-names.js';
-import { hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
+import { deadLetterScenarioWarning, hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retentionWarning, retryWindowText } from './store/backoff.js';
 import { watchClock, type ClockWatch } from './store/clock-skew.js';
 import { sortableIds } from './store/sortable-id.js';
@@ -201,11 +201,13 @@ function refuseOlderServerOnStore(file: string, dataDir: string): void {
 async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ store: Store; clock?: ClockWatch }> {
   const defaultMaxAttempts = config.workers.maxAttempts;
   const backoff = jobBackoff(config.workers);
+  // The dead-letter catch-all is the store's to enqueue: in the transaction that gives a job up (docs/store.md).
+  const catchAll = config.deadLetter ? { catchAll: { scenario: config.deadLetter.scenario } } : {};
   if (config.store.kind === 'postgres') {
     // Loaded only when used: the pg driver costs a noticeable part of start-up.
     const { openPostgresStore, redactPostgresUrl } = await import('./store/postgres.store.js');
     const url = config.store.url;
-    const store = await openPostgresStore({ url, defaultMaxAttempts, backoff, timeZone: config.timeZone }).catch((e: unknown) => {
+    const store = await openPostgresStore({ url, defaultMaxAttempts, backoff, timeZone: config.timeZone, ...catchAll }).catch((e: unknown) => {
       throw pgStoreOpenError(url, e);
     });
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
@@ -220,7 +222,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ st
   warnLostWal(file, logger);
   refuseOlderServerOnStore(file, config.dataDir);
   await checkSqliteStore(file, { timeoutMs: config.storeCheckMs, logger });
-  const store = await openSqliteStore({ file, defaultMaxAttempts, backoff, timeZone: config.timeZone, ...quotaOptions(config) }).catch((e: unknown) => {
+  const store = await openSqliteStore({ file, defaultMaxAttempts, backoff, timeZone: config.timeZone, ...catchAll, ...quotaOptions(config) }).catch((e: unknown) => {
     throw sqliteOpenRefusal(e, file);
   });
   logMigrated(logger, store.migrated, store.file);
@@ -368,6 +370,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: LoggerPort, webAttempts: number): string[] {
   const hook = hookScenarioWarning(config.hook.scenario, host.library());
   if (hook) logger.warn({ scenario: config.hook.scenario, scenarios: config.scenariosDir }, hook);
+  const deadLetter = deadLetterScenarioWarning(config.deadLetter, host.library());
+  if (deadLetter) logger.warn({ scenario: config.deadLetter?.scenario, scenarios: config.scenariosDir }, deadLetter);
   const inTheHook = () => {
     const found = [...hookStatusWarnings(config.hook.scenario, host.library(), config.hook.returns.status), ...hookWriteWarnings(config.hook.scenario, host.library())];
     for (const w of found) logger.warn({ scenario: config.hook.scenario }, w);
@@ -388,7 +392,7 @@ function startupWarnings(config: ServerConfig, host: ScenarioHost, logger: Logge
     inTheHook();
     perInstanceDatabases();
   });
-  return [...(hook ? [hook] : []), ...inTheHook(), ...perInstanceDatabases()];
+  return [...(hook ? [hook] : []), ...(deadLetter ? [deadLetter] : []), ...inTheHook(), ...perInstanceDatabases()];
 }
 
 /**

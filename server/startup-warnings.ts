@@ -31,6 +31,29 @@ export function hookScenarioWarning(scenario: string, library: ScenarioLibrary):
 }
 
 /**
+ * Why the dead-letter catch-all cannot run, when it is configured and cannot: its file is invalid (named at its
+ * file:line:col), or no loaded scenario has its name (where the setting is, with the closest loaded name). Undefined
+ * when it is off or loaded. Not refused: the folder is watched, and the catch-all's jobs wait in the queue and are
+ * retried until it is there (or are given up on, without starting another catch-all). `fileName` names a scenario's
+ * file as the caller's output does.
+ */
+export function deadLetterScenarioWarning(deadLetter: { scenario: string; setAt?: string } | undefined, library: ScenarioLibrary, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string | undefined {
+  if (!deadLetter || library.scenarios.has(deadLetter.scenario)) return undefined;
+  const scenario = deadLetter.scenario;
+  const consequence = 'a job given up on (dead or failed) still queues it, and that run fails, so nobody is told';
+  const invalid = library.issues.find((i) => scenarioNameOf(i.file) === scenario);
+  if (invalid) {
+    return `${fileName(invalid.file)}:${invalid.line}:${invalid.col}: the dead-letter catch-all ${scenario} is invalid (${invalid.message}): ${consequence}; fix the file (npx oktell-emu validate shows every problem)`;
+  }
+  const guess = closest(scenario, library.scenarios.keys());
+  const where = deadLetter.setAt ? `${deadLetter.setAt}: ` : '';
+  return (
+    `${where}the dead-letter catch-all ${scenario} (OKTELL_DEAD_LETTER_SCENARIO or deadLetterScenario) is not among the scenarios loaded from ${library.dir}` +
+    `${guess ? ` — did you mean ${guess}?` : ''}: ${consequence}; add ${scenario}.yaml to the scenarios folder, name a scenario that is there, or set it to off`
+  );
+}
+
+/**
  * What a server that takes no webhooks (service tasks or the Web-API only) does about the hook scenario it lacks: it
  * still needs one, or its health check fails for good; a scenario of one Stop block answers every request 404.
  */

@@ -1,5 +1,6 @@
 // Runs queued jobs: claims them from the store under a lease, runs the scenario, and completes, retries or
 // dead-letters each one. Effects already done in an earlier attempt are skipped through the effect journal.
+import { CATCH_ALL_LINE, inCatchAllLine } from '../store/dead-letter.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
@@ -433,7 +434,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           ...opts.ports,
           ...(engineLogger ? { logger: engineLogger } : {}),
           journal: journal.port,
-          asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id }, () => wake(), { byRunningJob: true }),
+          // The jobs the dead-letter catch-all starts are in its line: given up on, they start no catch-all either.
+          asyncStarter: enqueueingStarter(opts.ports.ids, opts.store, { parentJob: job.id, ...(inCatchAllLine(job.trigger) ? { [CATCH_ALL_LINE]: true } : {}) }, () => wake(), { byRunningJob: true }),
         },
       });
     }
@@ -455,6 +457,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // heartbeat keeps its lease) until it is written or the grace period of a stop ends; only then is the attempt left
     // to run again.
     let stuck = false;
+    let catchAll: { catchAllJob?: string; catchAllSkipped?: true } = {};
     for (let n = 0; ; n++) {
       const waitMs = OUTCOME_RETRY_MS[n] ?? OUTCOME_RETRY_LATER_MS;
       if (waitMs) await outcomeRetryWait(waitMs);
@@ -469,6 +472,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           const retryable = code === RUN_ERROR_CODES.EFFECT_UNKNOWN || code === RUN_ERROR_CODES.EFFECT_SETTING ? 'dead-letter' : result.error.retryable;
           const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable, error: passOnCut ? { ...result.error, afterCut: true } : result.error });
           outcome = r.accepted ? r.status : 'lease-lost';
+          if (r.accepted && r.status !== 'queued') catchAll = { ...(r.catchAllJob ? { catchAllJob: r.catchAllJob } : {}), ...(r.catchAllSkipped ? { catchAllSkipped: r.catchAllSkipped } : {}) };
         }
         unrecorded.delete(job.id);
         const wasWaiting = refusedEnds.waiting.delete(job.id);
@@ -551,6 +555,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       opts.outages.attemptFailed(result.failedOn, line, { id: job.id, givenUp: outcome !== 'queued' });
     } else opts.logger?.[level](line.obj, line.msg);
     if (result.mayRepeat?.length) warnMayRepeat(opts.logger, job, result);
+    if (catchAll.catchAllJob) {
+      opts.logger?.info({ jobId: job.id, catchAllJob: catchAll.catchAllJob, scenario: job.scenario }, `dead letter: the dead-letter catch-all was queued as job ${catchAll.catchAllJob} for job ${job.id} (${job.scenario})`);
+      wake();
+    } else if (catchAll.catchAllSkipped) {
+      opts.logger?.warn({ jobId: job.id, scenario: job.scenario, runId: result.runId }, `job ${job.id} of the dead-letter catch-all's own line (${job.scenario}) was given up on: no catch-all is started for it, which could loop; it stays ${outcome}: npx oktell-emu show ${result.runId}, then npx oktell-emu replay ${job.id}`);
+    }
     opts.onAttempt?.(job, result, outcome);
   }
 
