@@ -39,8 +39,8 @@ function writeFiles(dir: string): void {
 }
 
 describe('docs/coming-from-node-red.md', () => {
-  it('has the files of both examples', () => {
-    assert.deepEqual(files.map(([n]) => n).sort(), ['oktell.config.yaml', 'scenarios/HTTP404.yaml', 'scenarios/OrderMail.yaml', 'scenarios/PollShop.yaml', 'scenarios/db/main/001-samples.sql', 'scenarios/tests/order-mail.test.yaml', 'scenarios/tests/poll-shop.test.yaml']);
+  it('has the files of the examples (and the dead-letter catch-all)', () => {
+    assert.deepEqual(files.map(([n]) => n).sort(), ['oktell.config.yaml', 'scenarios/DeadLetter.yaml', 'scenarios/HTTP404.yaml', 'scenarios/OrderMail.yaml', 'scenarios/PollShop.yaml', 'scenarios/db/main/001-samples.sql', 'scenarios/tests/order-mail.test.yaml', 'scenarios/tests/poll-shop.test.yaml']);
   });
 
   it('validate, test and the dry runs print what the page says', async () => {
@@ -50,7 +50,7 @@ describe('docs/coming-from-node-red.md', () => {
       writeFiles(tmp.dir);
       const validate = runCli(['validate'], { cwd: tmp.dir, unset: ['SHOP_URL'] });
       assert.equal(validate.code, 0, validate.stdout + validate.stderr);
-      assert.match(validate.stdout, /✓ 3 scenario file\(s\) valid/);
+      assert.match(validate.stdout, /✓ 4 scenario file\(s\) valid/);
       assert.equal(validate.stderr, '', 'no warning: SHOP_URL has an initial');
       const test = runCli(['test'], { cwd: tmp.dir });
       assert.equal(test.code, 0, test.stdout + test.stderr);
