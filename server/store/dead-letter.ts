@@ -33,12 +33,29 @@ export function errorText(error: unknown): string {
   return error === undefined || error === null ? '' : JSON.stringify(error);
 }
 
+/**
+ * The dead job's last error (as stored, JSON text) naming its catch-all job (`catchAllJob`), so that `show` can say
+ * which it was; undefined when the error is no JSON object (it is then left as it is).
+ */
+export function errorNamingCatchAll(errorJson: string | null, catchAllId: string): string | undefined {
+  if (errorJson === null || !errorJson.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(errorJson) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    return JSON.stringify({ ...parsed, catchAllJob: catchAllId });
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the store knows of a job at the moment it gives it up. */
 export interface GivenUp {
   job: Pick<JobRecord, 'id' | 'scenario' | 'params' | 'trigger' | 'attempts'>;
   status: 'dead' | 'failed';
-  /** The error the job is given up with (as stored in its `last_error`). */
+  /** The error the job is given up with. */
   error: unknown;
+  /** The same as stored in its `last_error` (JSON text), which is made to name the catch-all job. */
+  errorJson: string | null;
   /** The run of its last attempt, when known. */
   lastRunId: string | null;
   at: number;

@@ -137,6 +137,8 @@ export const PG_SQL = {
   finishJob: `UPDATE jobs SET status = $5, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = $2,
       finished_at = $3, updated_at = $3, last_run_id = COALESCE($4, last_run_id)
     WHERE id = $1`,
+  /** $1 id, $2 error JSON: a dead job's error naming its dead-letter catch-all. */
+  setLastError: `UPDATE jobs SET last_error = $2 WHERE id = $1`,
   /** Single instance only: the jobs a stopped server left running. */
   runningJobs: `SELECT * FROM jobs WHERE status = 'running'`,
   /** $1 JSON array of { id, run_id }: each job's last run. */

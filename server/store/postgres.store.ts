@@ -12,7 +12,7 @@ import type { SchemaMigrated } from './migrated.js';
 import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
-import { catchAllJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
+import { catchAllJob, errorNamingCatchAll, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import {
   encodeCursor,
   fromJson,
@@ -445,7 +445,7 @@ export class PostgresStore implements Store {
         if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
         // Each row is locked by this transaction (lockExpired), so one instance alone buries it and starts its catch-all.
         for (const r of expired) {
-          if (r.last) await this.startCatchAll(c, { job: jobFromRow(r), status: 'dead', error: LEASE_LOST_LAST, lastRunId: ended.lastRuns.get(r.id) ?? null, at: now });
+          if (r.last) await this.startCatchAll(c, { job: jobFromRow(r), status: 'dead', error: LEASE_LOST_LAST, errorJson: lost, lastRunId: ended.lastRuns.get(r.id) ?? null, at: now });
         }
         if (retake.length > 0) claimed.push(...(await exec<JobRow>(c, 'claimIds', [retake, workerId, expires, now, lost])).rows);
       }
@@ -517,7 +517,7 @@ export class PostgresStore implements Store {
       let catchAll: Awaited<ReturnType<PostgresStore['startCatchAll']>>;
       if (this.catchAll) {
         const row = (await exec<JobRow>(c, 'getJob', [id])).rows[0]!;
-        catchAll = await this.startCatchAll(c, { job: jobFromRow(row), status: decision.status, error: input.error, lastRunId: runId, at: now });
+        catchAll = await this.startCatchAll(c, { job: jobFromRow(row), status: decision.status, error: input.error, errorJson: error, lastRunId: runId, at: now });
       }
       return { accepted: true, status: decision.status, ...catchAll };
     });
@@ -532,6 +532,8 @@ export class PostgresStore implements Store {
     const job = catchAllJob(this.catchAll, g, this.newId());
     if (!job) return { catchAllSkipped: true };
     await exec(c, 'insertJobs', [JSON.stringify(this.prepareJobs([job])), null, g.at]);
+    const named = errorNamingCatchAll(g.errorJson, job.id!);
+    if (named !== undefined) await exec(c, 'setLastError', [g.job.id, named]);
     return { catchAllJob: job.id! };
   }
 
@@ -543,11 +545,11 @@ export class PostgresStore implements Store {
       const running = (await exec<JobRow>(c, 'runningJobs', [])).rows.map(jobFromRow);
       const ended = await endLostAttempts(c, running, PROCESS_STOPPED, error, now, this.timeZone);
       let runsFailed = ended.failed;
-      // Those buryOrphans makes dead below: the stop cut their last attempt off.
-      for (const job of running) {
-        if (job.attempts >= job.maxAttempts) await this.startCatchAll(c, { job, status: 'dead', error: PROCESS_STOPPED, lastRunId: ended.lastRuns.get(job.id) ?? null, at: now });
-      }
       const dead = (await exec(c, 'buryOrphans', [now, error])).rowCount ?? 0;
+      // Those buryOrphans made dead: the stop cut their last attempt off.
+      for (const job of running) {
+        if (job.attempts >= job.maxAttempts) await this.startCatchAll(c, { job, status: 'dead', error: PROCESS_STOPPED, errorJson: error, lastRunId: ended.lastRuns.get(job.id) ?? null, at: now });
+      }
       const requeued = (await exec(c, 'requeueOrphans', [now, error])).rowCount ?? 0;
       runsFailed += (await exec(c, 'failRunningRuns', [now, error])).rowCount ?? 0;
       return { requeued, dead, runsFailed };

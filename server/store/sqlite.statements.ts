@@ -91,6 +91,7 @@ const SQL = {
   expiredLeases: `SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at <= ? AND lease_owner IS NOT ?`,
   runningJobs: `SELECT * FROM jobs WHERE status = 'running'`,
   setLastRun: `UPDATE jobs SET last_run_id = @run_id WHERE id = @id`,
+  setLastError: `UPDATE jobs SET last_error = @error WHERE id = @id`,
   buryExpired: `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, last_error = @error,
       finished_at = @now, updated_at = @now
     WHERE status = 'running' AND lease_expires_at <= @now AND lease_owner IS NOT @worker AND attempts >= max_attempts`,

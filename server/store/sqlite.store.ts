@@ -6,7 +6,7 @@ import type { JsonValue } from '../../engine/values.js';
 import { keepingCutOfText, LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
-import { catchAllJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
+import { catchAllJob, errorNamingCatchAll, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import { applyMigrations } from './sqlite.migrations.js';
 import type { SchemaMigrated } from './migrated.js';
 import {
@@ -478,7 +478,7 @@ export class SqliteStore implements Store {
           if (!buried && !takenIds.has(row.id)) continue;
           const job = jobFromRow(row);
           const { runId } = this.endLostAttempt(job, LEASE_LOST, lost, now);
-          if (buried) this.startCatchAll({ job, status: 'dead', error: LEASE_LOST_LAST, lastRunId: runId, at: now });
+          if (buried) this.startCatchAll({ job, status: 'dead', error: LEASE_LOST_LAST, errorJson: lost, lastRunId: runId, at: now });
         }
       }
       if (claimed.length < limit) claimed.push(...(this.st.claimQueued.all({ ...lease, limit: limit - claimed.length }) as JobRow[]));
@@ -541,7 +541,7 @@ export class SqliteStore implements Store {
       }
       this.st.finishJob.run({ ...base, status: decision.status });
       // Only here, on the path that gives a job up, is the job read again (for the catch-all's parameters).
-      const catchAll = this.catchAll ? this.startCatchAll({ job: jobFromRow(this.st.getJob.get(id) as JobRow), status: decision.status, error: input.error, lastRunId: run?.id ?? null, at: now }) : undefined;
+      const catchAll = this.catchAll ? this.startCatchAll({ job: jobFromRow(this.st.getJob.get(id) as JobRow), status: decision.status, error: input.error, errorJson: error, lastRunId: run?.id ?? null, at: now }) : undefined;
       return { accepted: true, status: decision.status, ...catchAll };
     });
   }
@@ -555,6 +555,8 @@ export class SqliteStore implements Store {
     const job = catchAllJob(this.catchAll, g, this.newId());
     if (!job) return { catchAllSkipped: true };
     this.insertJobs(this.prepareJobs([job]), null);
+    const named = errorNamingCatchAll(g.errorJson, job.id!);
+    if (named !== undefined) this.st.setLastError.run({ id: g.job.id, error: named });
     return { catchAllJob: job.id! };
   }
 
@@ -563,14 +565,16 @@ export class SqliteStore implements Store {
       const now = this.clock.now();
       const error = toJson(PROCESS_STOPPED, 'error');
       let runsFailed = 0;
+      const buried: Array<{ job: JobRecord; runId: string }> = [];
       for (const row of this.st.runningJobs.all() as JobRow[]) {
         const job = jobFromRow(row);
         const ended = this.endLostAttempt(job, PROCESS_STOPPED, error, now);
         runsFailed += ended.failed;
         // Made dead by buryOrphans below (its last attempt was the one the stop cut off).
-        if (row.attempts >= row.max_attempts) this.startCatchAll({ job, status: 'dead', error: PROCESS_STOPPED, lastRunId: ended.runId, at: now });
+        if (row.attempts >= row.max_attempts) buried.push({ job, runId: ended.runId });
       }
       const dead = this.st.buryOrphans.run({ now, error }).changes;
+      for (const b of buried) this.startCatchAll({ job: b.job, status: 'dead', error: PROCESS_STOPPED, errorJson: error, lastRunId: b.runId, at: now });
       const requeued = this.st.requeueOrphans.run({ now, error }).changes;
       runsFailed += this.st.failRunningRuns.run({ now, error }).changes;
       return { requeued, dead, runsFailed };

@@ -89,6 +89,11 @@ describe('the dead-letter catch-all, through a real server', () => {
       assert.equal(runs.status, 0, runs.stderr);
       assert.match(runs.stdout, /"scenario": ?"DeadLetter"/);
 
+      // `show <dead job id>` names the catch-all it started.
+      const show = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'show', id, '--data-dir', t.dataDir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', OKTELL_SCENARIOS: t.scenariosDir } });
+      assert.equal(show.status, 0, show.stderr);
+      assert.match(show.stdout, new RegExp(`^  the dead-letter catch-all was started for it as job ${catchAll!.id}: npx oktell-emu show ${catchAll!.id}`, 'm'));
+
       // The desk's mail server is back: the replay delivers, and nobody is told again.
       deskDown = false;
       const r = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'replay', id, '--data-dir', t.dataDir, '--json'], { encoding: 'utf8', env: { ...process.env, OKTELL_SCENARIOS: t.scenariosDir } });

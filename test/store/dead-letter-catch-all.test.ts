@@ -74,7 +74,9 @@ for (const kind of await storeKinds('catchall')) {
           '7': 'dead',
           '8': lastRunId,
         });
-        assert.equal((await store.getJob(id!))?.status, 'dead');
+        const dead = (await store.getJob(id!))!;
+        assert.equal(dead.status, 'dead');
+        assert.deepEqual(dead.lastError, { ...error, catchAllJob: catchAllId }, 'its last error names the catch-all (for show)');
       } finally {
         await store.close();
         await drop();
@@ -155,6 +157,7 @@ for (const kind of await storeKinds('catchall')) {
         const p = c.params as Record<string, unknown>;
         assert.equal(p['3'], 'LEASE_EXPIRED: the worker stopped renewing its lease during the last attempt');
         assert.equal(p['8'], (await store.getJob(id!))?.lastRunId, 'the lost attempt recorded is its last run');
+        assert.equal(((await store.getJob(id!))?.lastError as { catchAllJob?: string }).catchAllJob, c.id);
       } finally {
         await store.close();
         await drop();
@@ -170,6 +173,7 @@ for (const kind of await storeKinds('catchall')) {
         assert.equal(r.dead, 1);
         const [c] = await catchAllsOf(store, id!);
         assert.equal((c?.params as Record<string, unknown>)['3'], 'PROCESS_STOPPED: the server stopped during this attempt');
+        assert.equal(((await store.getJob(id!))?.lastError as { catchAllJob?: string }).catchAllJob, c!.id);
       } finally {
         await store.close();
         await drop();
