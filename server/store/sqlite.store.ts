@@ -191,10 +191,10 @@ const PENDING_RECOUNT_MS = 1000;
 const QUEUED = { status: 'queued', attempts: 0, lease_owner: null, lease_expires_at: null, claimed_at: null };
 
 
-/** Opens (creating if needed) and migrates a SQLite store. */
 /** The error a job is buried with when its lease expired during its last attempt. */
 const LEASE_LOST_LAST = { code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` };
 
+/** Opens (creating if needed) and migrates a SQLite store. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   return new SqliteStore(options);
 }
