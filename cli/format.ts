@@ -1,7 +1,7 @@
 // Human-readable, coloured output of a run: the trace, return values, letters, Bpium calls, web requests and database
 // statements in the order the run made them, and started children.
 import pc from 'picocolors';
-import { clipText, formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type Value } from '../engine/index.js';
+import { clipText, formatIssue, formatRunError, toText, type DbCallRecord, type HttpCallRecord, type MailRecord, type RunResult, type ScenarioIssue, type Value } from '../engine/index.js';
 import { timeZone as configuredTimeZone } from './config.js';
 import { htmlToText } from './html-text.js';
 import { terminalText } from './terminal-text.js';
@@ -168,6 +168,16 @@ export function httpCallLine(c: HttpCallRecord): string {
 export function defaultAnswerHint(c: Pick<HttpCallRecord, 'method' | 'url'>): string {
   const url = c.url.split(/[?#]/)[0]!.replaceAll('***', '*');
   return `the 200 with an empty body is no service's answer; to give one, pass --http-fixtures FILE with "- match: ${c.method} ${url}" and status:, json: or body:`;
+}
+
+/**
+ * A problem of a scenario, test or fixture file as the CLI prints it (`file:line:col code message`, its hint on the
+ * next line): the file name and the YAML values it quotes are the user's files', and are escaped like any text the
+ * CLI did not write (`terminalText`), so that a file named with U+202E or a value holding ESC cannot reorder the line
+ * or drive the terminal.
+ */
+export function issueText(issue: ScenarioIssue): string {
+  return terminalText(formatIssue(issue), true);
 }
 
 /** A warning on stderr beside a command's answer: something done, or left, that the user should look at. */

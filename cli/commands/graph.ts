@@ -9,7 +9,6 @@ import {
   EXIT_END_LABELS,
   closest,
   decodeTextFile,
-  formatIssue,
   outlineOfScenario,
   outlineOfText,
   scenarioFileNamed,
@@ -19,6 +18,7 @@ import {
   type ScenarioOutline,
 } from '../../engine/index.js';
 import { loadLibrary, scenarioTarget, UsageError } from '../config.js';
+import { issueText, terminalText } from '../format.js';
 
 
 
@@ -49,8 +49,8 @@ export async function graphAction(arg: string, opts: { scenarios?: string; confi
     process.stdout.write(`wrote ${opts.output}\n`);
   } else process.stdout.write(text);
   if (problems.length) {
-    for (const p of problems) process.stderr.write(`${formatIssue(p)}\n`);
-    process.stderr.write(`${pc.red('✗')} ${problems.length} problem(s) in ${name}: the diagram shows what could be read\n`);
+    for (const p of problems) process.stderr.write(`${issueText(p)}\n`);
+    process.stderr.write(`${pc.red('✗')} ${problems.length} problem(s) in ${terminalText(name)}: the diagram shows what could be read\n`);
     process.exitCode = 1;
   }
 }

@@ -257,7 +257,7 @@ async function runWithDatabases(
   });
   // A live run sends its letters: a login the mail client will refuse is said before the first letter fails.
   const mailWarning = opts.dryRun === true ? undefined : plainAuthWarning(process.env);
-  if (mailWarning) process.stderr.write(`oktell-emu: warning: ${mailWarning}\n`);
+  if (mailWarning) process.stderr.write(`oktell-emu: warning: ${terminalText(mailWarning, true)}\n`);
   const hint = built.ports.bpium ? undefined : runningEmulatorHint(settings.dataDir);
   const ports: EnginePorts = { ...built.ports, ...(hint ? { bpiumHint: hint } : {}), asyncStarter: undefined as never };
   const starter = createInProcessStarter(sortableIds, (req, runId) =>
@@ -356,7 +356,7 @@ async function recordLiveRun(result: RunResult, params: Record<string, Value>, t
       return postgres ? 'the PostgreSQL store' : join(folder, 'oktell.sqlite');
     }, undefined, settings);
   } catch (e) {
-    process.stderr.write(`oktell-emu: the run was not recorded: ${(e as Error).message}\n`);
+    process.stderr.write(`oktell-emu: the run was not recorded: ${terminalText((e as Error).message, true)}\n`);
     return undefined;
   }
 }

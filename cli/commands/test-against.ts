@@ -7,11 +7,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pc from 'picocolors';
-import { formatIssue, formatRunError, listScenarioFiles, scenarioNameOf, type EnginePorts, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
+import { formatRunError, listScenarioFiles, scenarioNameOf, type EnginePorts, type ScenarioIssue, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import type { RunSummary, Store } from '../../server/store/store.port.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { dataDirArg, loadLibrary, oneOf, shellWord, UsageError } from '../config.js';
-import { terminalText } from '../format.js';
+import { issueText as issueLine, terminalText } from '../format.js';
 import { reachable } from '../scenario-reach.js';
 import { withStore } from '../store.js';
 import { caseFromRun, caseToWrite, inlineParams, RecordedRunError, TraceNotKeptRunError, type RecordedCase } from '../testing/from-run.js';
@@ -155,7 +155,7 @@ export async function againstRuns(opts: TestOpts & { scenarios: string }, out: N
   const split = await folderProblems(folder, { library, timeZone: settings.timeZone, reached });
   if (split.inTheWay.length) {
     if (opts.json) out.write(`${JSON.stringify({ status: 'invalid', issues: split.inTheWay })}\n`);
-    else process.stderr.write(`${split.inTheWay.map(formatIssue).join('\n')}\n${pc.red('✗')} ${split.inTheWay.length} problem(s) in the scenarios the runs reach: no run was replayed\n`);
+    else process.stderr.write(`${split.inTheWay.map(issueLine).join('\n')}\n${pc.red('✗')} ${split.inTheWay.length} problem(s) in the scenarios the runs reach: no run was replayed\n`);
     return 2;
   }
   const defaults: CaseDefaults = { ...runDefaults, invalidScenarios: invalid };

@@ -14,7 +14,7 @@ import { caseFromRun, caseToWrite, paramsToFiles, quotedUnknownZone, ranVersionW
 import { appendCase } from '../testing/write-case.js';
 import { untilStopped } from '../watch-stop.js';
 import { readServerFile } from '../server-file.js';
-import { printNote, printWarning } from '../format.js';
+import { issueText, printNote, printWarning, terminalText } from '../format.js';
 import { caseReport, inFileOrder, jsonReport, junitReport, summaryLine, textReport, type CaseReport, type NotRun } from '../testing/report.js';
 import type { Observed } from '../testing/expectations.js';
 import { CaseSetupError, LibraryCache, runCase, type CaseDefaults, type CaseOutcome } from '../testing/run-case.js';
@@ -181,7 +181,7 @@ export async function runTests(paths: string[], opts: FolderOpts, out: NodeJS.Wr
   const reached = ran.some(({ outcome }) => outcome.reachedInvalid);
   const problems = issues.length ? `${issues.length} problem(s) listed above (the cases they concern did not run${reached ? '; a run that reached an invalid scenario failed there' : ''})` : undefined;
   // On stderr for people and CI logs; --json has them in its object.
-  if (problems && !opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n`);
+  if (problems && !opts.json) process.stderr.write(`${issues.map(issueText).join('\n')}\n`);
 
   if (opts.update) {
     update(ran, opts, out, issues);
@@ -237,7 +237,7 @@ function otherProblemsWarning(others: ScenarioIssue[], dirs: string[]): void {
   const folders = dirs.map((d) => fileInFolder(d, process.cwd()));
   const files = new Set(others.map((i) => i.file)).size;
   printWarning(`${files} file(s) of the scenarios folder have problems that no case run here depends on (not in this run's way; npx oktell-emu validate --scenarios ${folders.join(' / ')}):`);
-  process.stderr.write(`${inFileOrder(others).map(formatIssue).join('\n')}\n`);
+  process.stderr.write(`${inFileOrder(others).map(issueText).join('\n')}\n`);
 }
 
 /**
@@ -303,7 +303,7 @@ async function watchTests(paths: string[], opts: FolderOpts, out: NodeJS.Writabl
       await runTests(paths, opts, out, folders);
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
-      process.stderr.write(`${pc.red('oktell-emu:')} ${e.message}\n`);
+      process.stderr.write(`${pc.red('oktell-emu:')} ${terminalText(e.message, true)}\n`);
     }
     watcher?.close();
     // Each folder on its own (and its subfolders: templates/parts, tests/recorded), so rename-saves are seen too.
@@ -359,7 +359,7 @@ async function writeRecorded(file: string, runId: string, opts: FolderOpts, out:
   const folders = folderCheck(runId, recorded.ran, folder, serverFolder(settings));
   if (folders.refusal) throw new UsageError(folders.refusal);
   const zone = recorded.zone.from === 'run' ? undefined : zoneWarning(settings);
-  for (const w of [...folders.warnings, zone ?? []].flat()) process.stderr.write(`${pc.yellow('!')} ${w}\n`);
+  for (const w of [...folders.warnings, zone ?? []].flat()) process.stderr.write(`${pc.yellow('!')} ${terminalText(w, true)}\n`);
   const ranIn = recordedZoneNote(runId, recorded.zone, settings.timeZone);
   if (ranIn) process.stderr.write(recorded.zone.unknown !== undefined ? `${pc.yellow('!')} ${ranIn}\n` : `${pc.dim(ranIn)}\n`);
   // Set outside the scenario where the case is written: pinned, so the case does not depend on where it runs.
@@ -480,7 +480,7 @@ function invalid(unordered: ScenarioIssue[], opts: TestOpts, out: NodeJS.Writabl
   const issues = inFileOrder(unordered);
   if (opts.json) out.write(`${JSON.stringify({ status: 'invalid', issues, ...(others.length ? { warnings: inFileOrder(others) } : {}) })}\n`);
   else if (opts.reporter === 'junit') out.write(junitReport([], issues, notRun));
-  if (!opts.json) process.stderr.write(`${issues.map(formatIssue).join('\n')}\n${pc.red('✗')} ${issues.length} problem(s): no case was run\n`);
+  if (!opts.json) process.stderr.write(`${issues.map(issueText).join('\n')}\n${pc.red('✗')} ${issues.length} problem(s): no case was run\n`);
   return 2;
 }
 

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import pc from 'picocolors';
 import { watchScenarioFolders } from '../../adapters/folder-watch.js';
-import { formatIssue, type ScenarioIssue } from '../../engine/index.js';
+import type { ScenarioIssue } from '../../engine/index.js';
+import { issueText, terminalText } from '../format.js';
 import { summary, validate, ValidationCaches, type Validation, type ValidationGroups } from './validate.js';
 import { untilStopped } from '../watch-stop.js';
 import { loadLibrary, serverSettings, timeZone } from '../config.js';
@@ -80,9 +81,9 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
     if (added.length === 0 && fixed.length === 0 && withFile.length === 0) {
       out.write(`  ${pc.dim('no change:')} ${summary(now)}\n`);
     } else {
-      for (const i of withFile) out.write(`  ${pc.dim('gone')}  ${formatIssue(i).replace(/\n {4}hint: .*/s, '')} ${pc.dim('(with its file)')}\n`);
-      for (const i of fixed) out.write(`  ${pc.green('fixed')} ${formatIssue(i).replace(/\n {4}hint: .*/s, '')}\n`);
-      for (const i of added) out.write(`  ${pc.red('new')}   ${formatIssue(i).replaceAll('\n', '\n      ')}\n`);
+      for (const i of withFile) out.write(`  ${pc.dim('gone')}  ${issueText(i).replace(/\n {4}hint: .*/s, '')} ${pc.dim('(with its file)')}\n`);
+      for (const i of fixed) out.write(`  ${pc.green('fixed')} ${issueText(i).replace(/\n {4}hint: .*/s, '')}\n`);
+      for (const i of added) out.write(`  ${pc.red('new')}   ${issueText(i).replaceAll('\n', '\n      ')}\n`);
       out.write(`  ${summary(now)}\n`);
     }
     last = now;
@@ -94,10 +95,10 @@ export async function watchValidation(groups: ValidationGroups, first: Validatio
   const folders = [...new Set([...groups.keys(), ...[...groups.values()].flatMap((files) => (files ?? []).map((f) => dirname(f)))])];
   const watcher = watchScenarioFolders(folders, {
     onChange: (changed) => {
-      running = running.then(() => revalidate(changed)).catch((e: unknown) => void out.write(`${pc.red('validation failed:')} ${(e as Error).message}\n`));
+      running = running.then(() => revalidate(changed)).catch((e: unknown) => void out.write(`${pc.red('validation failed:')} ${terminalText((e as Error).message, true)}\n`));
     },
     // A folder deleted while watched is reported, not a crash; the next validation says what is missing.
-    onError: (d, e) => void out.write(`${pc.red('cannot watch')} ${relative(process.cwd(), d)}: ${e.message}\n`),
+    onError: (d, e) => void out.write(`${pc.red('cannot watch')} ${terminalText(relative(process.cwd(), d))}: ${terminalText(e.message)}\n`),
   });
   out.write(`${pc.dim(`watching ${folders.map((d) => relative(process.cwd(), d) || '.').join(', ')} for changes (Ctrl-C to stop)`)}\n`);
 

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import pc from 'picocolors';
-import { createScenarioLoadCache, formatIssue, isScenarioFileName, listScenarioFiles, scenarioNameOf, SCENARIO_EXTENSIONS, type DeferredCheck, type Scenario, type ScenarioIssue, type ScenarioLibrary, type ScenarioLoadCache } from '../../engine/index.js';
+import { createScenarioLoadCache, isScenarioFileName, listScenarioFiles, scenarioNameOf, SCENARIO_EXTENSIONS, type DeferredCheck, type Scenario, type ScenarioIssue, type ScenarioLibrary, type ScenarioLoadCache } from '../../engine/index.js';
 import { databaseDialects, fromCwd, missingDatabaseFiles } from '../../adapters/db/settings.js';
 import { checkStatementsPrepare, type UncheckedStatements } from '../../adapters/db/prepare-check.js';
 import { webRequestAttempts } from '../../adapters/web/client.js';
@@ -10,6 +10,7 @@ import { scenarioEnvNames, unknownEnvWarnings } from '../../server/env-names.js'
 import { deadLetterScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from '../../server/startup-warnings.js';
 import { existingDataDir, loadLibrary, scenariosDir, serverSettings, UsageError } from '../config.js';
 import { watchValidation } from './validate-watch.js';
+import { issueText, terminalText } from '../format.js';
 
 /** Scenario folders to validate, each with the files to check (undefined: every scenario of the folder). */
 export type ValidationGroups = Map<string, string[] | undefined>;
@@ -68,10 +69,10 @@ export async function validateAction(paths: string[], opts: { scenarios?: string
     };
     process.stdout.write(`${JSON.stringify({ valid: result.issues.length === 0, scenarios: result.count, issues: result.issues, ...extra }, null, 2)}\n`);
   } else {
-    for (const i of result.issues) process.stdout.write(`${formatIssue(i)}\n`);
-    for (const u of result.unchecked) process.stderr.write(`${uncheckedNote(u)}\n`);
-    for (const w of result.warnings) process.stdout.write(`${pc.yellow('warning:')} ${w}\n`);
-    if (result.deferred.length) process.stdout.write(`${deferredNote(result.deferred)}\n`);
+    for (const i of result.issues) process.stdout.write(`${issueText(i)}\n`);
+    for (const u of result.unchecked) process.stderr.write(`${terminalText(uncheckedNote(u), true)}\n`);
+    for (const w of result.warnings) process.stdout.write(`${pc.yellow('warning:')} ${terminalText(w, true)}\n`);
+    if (result.deferred.length) process.stdout.write(`${terminalText(deferredNote(result.deferred), true)}\n`);
     process.stdout.write(`${summary(result)}\n`);
   }
   process.exitCode = result.issues.length ? 1 : 0;
