@@ -643,9 +643,15 @@ const CLIENT_ERROR_ANSWERS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
+/**
+ * The reason of a 431 on every path but the Web-API's (the hooks, the console) and on one not known any more: what
+ * happened, without the Web-API's way around it, which those routes do not take.
+ */
+const HEADERS_TOO_LARGE = 'the request line and headers are larger than the server reads (16 KB): nothing was started';
+
 /** What the Web-API says for Node's own answers, when the request is known to be the Web-API's. */
 const WEB_API_REASONS: Record<string, string> = {
-  HPE_HEADER_OVERFLOW: 'the request line and headers are larger than the server reads (16 KB): nothing was started; send long values as a POST form, with the parameters in the body',
+  HPE_HEADER_OVERFLOW: `${HEADERS_TOO_LARGE}; send long values as a POST form, with the parameters in the body`,
   HPE_CHUNK_EXTENSIONS_OVERFLOW: 'a chunk of the body has extensions larger than the server reads: nothing was started',
   ERR_HTTP_REQUEST_TIMEOUT: 'the request did not arrive within the request timeout (OKTELL_REQUEST_TIMEOUT_MS): nothing was started; send it again',
 };
@@ -703,8 +709,9 @@ export function answerClientError(e: Error & { code?: string }, socket: Duplex):
     if (form !== undefined) socket.write(rawWebApiAnswer(form, statusLine, { started: false, startResult: -1, returnValue: reason! }));
     // Headers too large on any other path, or on a path not known any more (headers that came in several reads: the
     // bytes that passed the limit start inside them, and the request line, maybe the Web-API's, is gone): the same
-    // answer either way, the reason as text and the start result (nothing was started), not an empty body.
-    else if (e.code === 'HPE_HEADER_OVERFLOW') socket.write(rawWebApiAnswer('plain', statusLine, { started: false, startResult: -1, returnValue: reason! }));
+    // answer either way, the reason as text and the start result (nothing was started), not an empty body; without
+    // the Web-API's "send long values as a POST form", which a hook's sender or the console's browser cannot follow.
+    else if (e.code === 'HPE_HEADER_OVERFLOW') socket.write(rawWebApiAnswer('plain', statusLine, { started: false, startResult: -1, returnValue: HEADERS_TOO_LARGE }));
     else socket.write(`HTTP/1.1 ${statusLine}\r\nConnection: close\r\n\r\n`);
   }
   // As node does: the answer is written at once, then the connection is closed.

@@ -3,7 +3,7 @@
 // Oktell's XML with startresult -1 on /execsvcscript, the reason as plain text on /execsvcscriptplain, with the
 // X-Oktell-Start-Result header, so a client that parses the answer learns that nothing started. Other paths keep
 // Node's bare 408; their 431, and one whose headers came in several reads (its path not known any more), says its
-// reason as text, with the start result. Real server, raw bytes over a real socket.
+// reason as text, with the start result, but not the Web-API's "send long values as a POST form". Real server, raw bytes over a real socket.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -76,7 +76,8 @@ describe("Node's own 408 and 431 on the Web-API", () => {
     assert.match(plain.body, /^the request line and headers are larger than the server reads \(16 KB\): nothing was started/);
   });
 
-  const REASON_431 = 'the request line and headers are larger than the server reads (16 KB): nothing was started; send long values as a POST form, with the parameters in the body';
+  /** Without the Web-API's "send long values as a POST form": a hook's sender or the console cannot do that. */
+  const REASON_431 = 'the request line and headers are larger than the server reads (16 KB): nothing was started';
   /** The 431 of every path but the Web-API's, and of headers whose request line is not known any more. */
   const PLAIN_431 =
     `HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nX-Oktell-Start-Result: -1\r\nContent-Length: ${Buffer.byteLength(REASON_431)}\r\nConnection: close\r\n\r\n` +
@@ -100,5 +101,15 @@ describe("Node's own 408 and 431 on the Web-API", () => {
     assert.equal(web.status, 'HTTP/1.1 431 Request Header Fields Too Large');
     assert.match(web.headers, /\r\nX-Oktell-Start-Result: -1\r\n/);
     assert.match(web.body, /^the request line and headers are larger than the server reads \(16 KB\): nothing was started/);
+  });
+
+  it('the hook route (HTTP404) and the console get the plain reason, without the Web-API\'s POST form hint', async () => {
+    for (const path of ['/Bpium/NewTask', '/', '/-/console/runs', '/-/metrics']) {
+      const answer = await exchange(t.server.url, [`GET ${path}?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\n\r\n`]);
+      assert.equal(answer, PLAIN_431, path);
+      assert.doesNotMatch(answer, /POST form/, path);
+    }
+    // The Web-API keeps it, in its route's form.
+    assert.match(parts(await exchange(t.server.url, [`GET /execsvcscriptplain?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`])).body, /: nothing was started; send long values as a POST form, with the parameters in the body$/);
   });
 });
