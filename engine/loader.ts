@@ -716,13 +716,18 @@ const OTHER_KIND_NAMES: ReadonlyArray<readonly [RegExp, string, string]> = [
  * Names of blocks elsewhere (Node-RED's nodes, the usual words) for which no block exists here, and what takes their
  * place: the hint says so instead of only listing the kinds, in which the reader would look for them in vain.
  */
-const NO_BLOCK_NAMES: ReadonlyArray<readonly [RegExp, string]> = [
+const NO_BLOCK_NAMES: ReadonlyArray<readonly [RegExp, string | ((registry: BlockRegistry) => string)]> = [
   [/^(?:inject|schedule|scheduler|cron|timer|interval)$/, 'no block starts a scenario on a schedule: a service task does, one entry under serviceTasks: in oktell.config.yaml with cron: or every: (docs/service-tasks.md)'],
-  [/^(?:catch|try|on[- ]?error|error[- ]?handler)$/, 'there is no catch block: wire the error exit (and timeout, where the block has one) of each block that can fail (WebRequest, SendMail, DbQuery, Bpium, Parser) to the blocks that handle the failure; an exit left unwired fails the run, which the server retries and then keeps as a dead letter (oktell-emu runs --status dead; replay)'],
+  [/^(?:catch|try|on[- ]?error|error[- ]?handler)$/, (registry) => `there is no catch block: wire the error exit (and timeout, where the block has one) of each block that can fail (${kindsThatCanFail(registry).join(', ')}) to the blocks that handle the failure; an exit left unwired fails the run, which the server retries and then keeps as a dead letter (oktell-emu runs --status dead; replay)`],
   [/^(?:debug|log|print|trace)$/, 'there is no debug block: every run keeps a trace of its steps with the variables each changed (oktell-emu run prints it; oktell-emu show <runId> and the console show a recorded run)'],
   [/^(?:function|javascript|js|code|script)$/, 'no block runs code: compute values with expressions in a Variable block (set:) and branch with a Condition (docs/expressions.md)'],
   [/^(?:http[- ]?in|endpoint|route|listener)$/, 'no block receives a request: the server runs the hook scenario (HTTP404) for every request to an address that is not its own, with the address as input parameter 1, the headers as 2, the method as 3 and the body as 4 (docs/server.md)'],
 ];
+
+/** The kinds of the registry whose blocks have an error exit, in its order: those a `catch` would have caught. */
+function kindsThatCanFail(registry: BlockRegistry): string[] {
+  return [...registry.values()].filter((d) => d.exits.includes('error')).map((d) => d.kind);
+}
 
 /**
  * The hint for an unknown kind: Oktell's own name of a kind (scenario-format.md titles each kind with it, so
@@ -748,7 +753,7 @@ function kindHint(kind: string, registry: BlockRegistry): string {
   const meant = other && registry.get(other[1]);
   if (meant) return `did you mean "${meant.kind}"? ${other![2]} is kind: ${meant.kind} («${meant.oktellName}»); ${list}`;
   const none = NO_BLOCK_NAMES.find(([re]) => re.test(lower));
-  if (none) return `${none[1]}; ${list}`;
+  if (none) return `${typeof none[1] === 'string' ? none[1] : none[1](registry)}; ${list}`;
   const guess = closest(kind, known);
   return `${guess ? `did you mean "${guess}"? ` : ''}${list}`;
 }

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultRegistry } from '../../components/registry.js';
-import { loadScenarioText } from '../../engine/index.js';
+import { loadScenarioText, type BlockRegistry } from '../../engine/index.js';
 
-function hintFor(kind: string): string {
-  const r = loadScenarioText('K.yaml', `blocks:\n  a: { kind: ${kind} }\n`, { registry: defaultRegistry });
+function hintFor(kind: string, registry: BlockRegistry = defaultRegistry): string {
+  const r = loadScenarioText('K.yaml', `blocks:\n  a: { kind: ${kind} }\n`, { registry });
   const i = r.ok ? undefined : r.issues[0];
   assert.equal(i?.code, 'E_UNKNOWN_KIND');
   return i!.hint!;
@@ -26,5 +26,18 @@ describe('unknown kinds named as Node-RED names its nodes', () => {
   for (const [kind, want] of cases) it(`kind: ${kind}`, () => assert.match(hintFor(kind), want));
   it('every such hint still lists the known kinds', () => {
     for (const [kind] of cases) assert.match(hintFor(kind), /known kinds: Start, Stop, /);
+  });
+});
+
+describe('the catch hint names the blocks that can fail from the registry', () => {
+  it('every kind with an error exit, DbProcedure included, in the registry\'s order', () => {
+    assert.match(hintFor('catch'), /of each block that can fail \(Parser, Bpium, SendMail, DbQuery, DbProcedure, WebRequest\) to the blocks/);
+  });
+  it('a kind added to the registry with an error exit is named too; one without is not', () => {
+    const registry: BlockRegistry = new Map([
+      ...[...defaultRegistry].filter(([kind]) => kind !== 'Parser'),
+      ['Ftp', { ...defaultRegistry.get('WebRequest')!, kind: 'Ftp', oktellName: 'FTP' }],
+    ]);
+    assert.match(hintFor('catch', registry), /can fail \(Bpium, SendMail, DbQuery, DbProcedure, WebRequest, Ftp\) to/);
   });
 });
