@@ -42,8 +42,12 @@ function servingPid(dataDir: string): number | undefined {
   }
 }
 
-/** The job a named run (or job) id cancels, or why it cannot be: the id unknown, the job running or ended. */
-async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: boolean, servingPid: () => number | undefined): Promise<JobRecord | { problem: string }> {
+/**
+ * The job a named run (or job) id cancels, or why it cannot be: the id unknown, the job running or ended. A job
+ * cancelled already is neither: it is as the command would leave it (`already`), as `replay` of a job queued already
+ * makes it due and exits 0.
+ */
+async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: boolean, servingPid: () => number | undefined): Promise<JobRecord | { problem: string } | { already: JobRecord }> {
   const run = await store.getRun(id);
   const jobId = run?.jobId ?? id;
   const job = await store.getJob(jobId);
@@ -52,6 +56,7 @@ async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: b
     return { problem: `${id}: no such job or run (the queued jobs: npx oktell-emu runs --status queued${dirFlag})` };
   }
   if (job.status === 'queued') return job;
+  if (wasCancelled(job)) return { already: job };
   const why = `job ${job.id} (${job.scenario}) ${notCancellable(job)}`;
   if (job.status !== 'running') return { problem: why };
   return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`, job, { sqlite, servingPid: sqlite ? servingPid() : undefined })}` };
@@ -72,8 +77,11 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
   const settings = storeSettings(o);
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
   const error = cancelledError(`oktell-emu cancel, ${operator()}`);
-  // Named jobs a worker claimed between the check and the update: left running, and said (exit 1).
+  // Named jobs a worker claimed between the check and the update: left running, and said (exit 1); or cancelled by
+  // someone else first (the console, another cancel), which is what was asked: said, exit 0.
   let taken: JobRecord[] = [];
+  // Named jobs cancelled already (before this command looked, or meanwhile by someone else): said, exit 0.
+  const already: JobRecord[] = [];
   const cancelled = await withStore(o, async (store): Promise<string[]> => {
     if (o.status) {
       const filtered = filter.since !== undefined || filter.scenario !== undefined || filter.task !== undefined;
@@ -88,13 +96,17 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
     for (const id of names) {
       const t = await cancelTarget(store, id, dirFlag, settings.store.kind === 'sqlite', () => servingPid(settings.dataDir));
       if ('problem' in t) problems.push(t.problem);
-      else if (!targets.some((j) => j.id === t.id)) targets.push(t);
+      else if ('already' in t) {
+        if (!already.some((j) => j.id === t.already.id)) already.push(t.already);
+      } else if (!targets.some((j) => j.id === t.id)) targets.push(t);
     }
     if (problems.length) throw new UsageError(problems.join('\n'));
     const done = await store.cancelJobs({ ids: targets.map((j) => j.id) }, error);
     // Each one left out is read again, to say what took it: a worker's claim, or a cancel of someone else (the console,
     // another `cancel`) that came first.
-    taken = await Promise.all(targets.filter((j) => !done.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
+    const missed = await Promise.all(targets.filter((j) => !done.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
+    already.push(...missed.filter((j) => wasCancelled(j)));
+    taken = missed.filter((j) => !wasCancelled(j));
     return done;
   }, (folder) => {
     // No store file: nothing was ever queued there, and no store is created just to find that out.
@@ -108,13 +120,17 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
         `they are dead letters now (R_CANCELLED), kept with their runs: npx oktell-emu runs --status dead${dirFlag} lists them; npx oktell-emu replay <job id>${dirFlag} brings one back\n`,
     );
   } else if (o.status) process.stdout.write(`nothing to cancel: no queued job${filterArgs ? ` matching ${filterArgs}` : ''}\n`);
-  if (taken.length) {
-    // Claimed by a worker after it was checked (its attempt runs), or cancelled by someone else first: said, exit 1.
-    for (const j of taken) {
+  // Cancelled already, by an earlier cancel or by someone else meanwhile: it is out of the queue as asked, so the
+  // command succeeds (exit 0), as `replay` of a job queued already does; said, so that nobody thinks this did it.
+  if (!o.json) {
+    for (const j of already) {
       const by = (j.lastError as { message?: unknown } | null)?.message;
-      const what = wasCancelled(j) ? `someone else cancelled it meanwhile${by ? ` (${terminalText(String(by))})` : ''}: it is a dead letter` : 'a worker started it (or it left the queue) meanwhile';
-      process.stderr.write(`oktell-emu: job ${j.id} (${terminalText(j.scenario)}) was not cancelled by this command: ${what}; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
+      process.stdout.write(`job ${j.id} (${terminalText(j.scenario)}) was cancelled already${by ? ` (${terminalText(String(by))})` : ''}: it is a dead letter; nothing changed\n`);
     }
+  }
+  if (taken.length) {
+    // Claimed by a worker after it was checked (its attempt runs): left running, said, exit 1.
+    for (const j of taken) process.stderr.write(`oktell-emu: job ${j.id} (${terminalText(j.scenario)}) was not cancelled by this command: a worker started it (or it left the queue) meanwhile; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
     process.exitCode = 1;
   }
 }

@@ -46,7 +46,7 @@ export function replayCommand(): Command {
 export function cancelCommand(): Command {
   return new Command('cancel')
     .description('take queued jobs (waiting for a first run, a retry or a replay) out of the queue: they become dead letters (R_CANCELLED), which replay brings back; a running job is refused')
-    .argument('[jobIds...]', 'jobs (or the run of a job) to cancel; each must be queued')
+    .argument('[jobIds...]', 'jobs (or the run of a job) to cancel; each must be queued (one cancelled already is said, exit 0)')
     .option('--status <status>', 'cancel every job with this status: queued')
     .option('--since <time>', 'with --status: only the jobs created at or after this time: an ISO time or 30m, 2h, 7d')
     .option('--scenario <name>', 'with --status: only the jobs of this scenario')

@@ -1,7 +1,7 @@
 // `cancel` through the real binary: queued jobs (a retry waiting, one never run) named by id, or all of a scenario
 // with `--status queued`, become dead letters with R_CANCELLED, kept with their runs; `runs --status dead` lists them
 // (one never run too) and `replay` brings one back. A running job, a dead one and an unknown id are refused (exit 2)
-// and nothing changes. SQLite, and PostgreSQL when reachable (its own schema: job-fates.helper.ts).
+// and nothing changes; one cancelled already is said and left as it is, exit 0, as `replay` of a job queued already. SQLite, and PostgreSQL when reachable (its own schema: job-fates.helper.ts).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { enqueue, outage, postgresKind, sqliteKind, withStoreOf } from './job-fates.helper.js';
@@ -40,13 +40,21 @@ for (const make of [sqliteKind, postgresKind]) {
       const shown = kind.cli(['show', runs.D1!]);
       assert.match(shown.stdout, new RegExp(`job ${ids.D} is dead-lettered after 1/4 attempts: cancelled by an operator \\(oktell-emu cancel, .*\\) \\(R_CANCELLED\\); replay it: npx oktell-emu replay ${runs.D1}`));
 
+      // Cancelled twice: the second time is as the first left it, said, exit 0 (as `replay` of a job queued already).
+      const twice = kind.cli(['cancel', ids.D!]);
+      assert.equal(twice.code, 0, twice.stderr);
+      assert.match(twice.stdout, new RegExp(`^job ${ids.D} \\(Letters\\) was cancelled already \\(cancelled by an operator \\(oktell-emu cancel, [^)]+\\)\\): it is a dead letter; nothing changed\n$`));
+      assert.equal(twice.stderr, '');
+      assert.deepEqual(await job(ids.D!), d, 'nothing changed');
+      assert.equal(kind.cli(['cancel', ids.D!, '--json']).stdout, '[]\n');
+
       // Refused, each said, nothing changed: dead already, unknown id; a running one with what to do instead.
       const refused = kind.cli(['cancel', ids.C!, 'nope', ids.D!]);
       assert.equal(refused.code, 2, refused.stdout);
       assert.equal(refused.stdout, '');
       assert.match(refused.stderr, new RegExp(`job ${ids.C} \\(Letters\\) is a dead letter already: nothing to cancel \\(only queued jobs are cancelled\\)`));
       assert.match(refused.stderr, new RegExp(`nope: no such job or run \\(the queued jobs: npx oktell-emu runs --status queued${kind.dirFlag.replace(/[/\\]/g, '\\$&')}\\)`));
-      assert.match(refused.stderr, new RegExp(`job ${ids.D} \\(Letters\\) was cancelled already: nothing to cancel`));
+      assert.doesNotMatch(refused.stderr, new RegExp(ids.D!), 'one cancelled already is no refusal');
       const h = await withStoreOf(kind, (s) => enqueue(s));
       const claimed = await withStoreOf(kind, (s) => s.claimJobs('test:2', 10, 600_000));
       assert.deepEqual(claimed.map((j) => j.id), [h]);
