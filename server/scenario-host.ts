@@ -6,6 +6,7 @@ import { watchScenarioFolders, type FolderWatch } from '../adapters/folder-watch
 import { defaultRegistry } from '../components/registry.js';
 import { createTemplateRenderer, type TemplateRenderer } from '../adapters/mail/index.js';
 import { createScenarioLoadCache, formatIssue, listScenarioFiles, loadScenarioLibrary, scenarioNameOf, type DbDialect, type LoggerPort, type Scenario, type ScenarioIssue, type ScenarioLibrary, type ScenarioLoadCache } from '../engine/index.js';
+import type { Env } from '../engine/env.js';
 
 /** Versions a host keeps for pinned replays besides the running ones (one scenario of the shipped size: about 90 KB). */
 export const KEPT_VERSIONS = 64;
@@ -84,6 +85,11 @@ export interface ScenarioRead {
 interface ReadOptions {
   timeZone: string;
   databases?: Readonly<Record<string, DbDialect>>;
+  /**
+   * Where the scenarios' `env:` variables are read (at each load, reloads included): the server's environment, the
+   * one `startServer({ env })` was given; the process's when not given.
+   */
+  env?: Env;
 }
 
 /**
@@ -93,7 +99,7 @@ interface ReadOptions {
  */
 async function loadFolder(dir: string, templates: TemplateRenderer, cache: ScenarioLoadCache, opts: ReadOptions): Promise<FolderLoad> {
   templates.reload();
-  const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, cache, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}) });
+  const loaded = await loadScenarioLibrary(dir, { registry: defaultRegistry, templates, cache, timeZone: opts.timeZone, ...(opts.databases ? { databases: opts.databases } : {}), ...(opts.env ? { env: opts.env } : {}) });
   return { loaded, onDisk: await scenarioNamesIn(dir) };
 }
 

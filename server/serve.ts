@@ -264,7 +264,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const base = loadServerConfig(opts, env);
   // The scenarios are read and checked while the store is opened: on a restart its integrity check runs in a thread
   // of its own, and PostgreSQL answers over the network. Their problems are logged below, where they were found before.
-  const scenarioOptions = { timeZone: base.timeZone, databases: databaseDialects(base.databases) };
+  // Their `env:` variables come from the same environment as every other setting: the one given, so that a test or an
+  // embedder that passes `env` sets what scenarios read too, not only what the server reads.
+  const scenarioOptions = { timeZone: base.timeZone, databases: databaseDialects(base.databases), env };
   const scenariosRead = readScenarios(base.scenariosDir, scenarioOptions);
   // What can be found wrong without touching anything is refused before the data folder is made (review s26-cli F8).
   // A held emulator port is no reason to refuse when no scenario needs the emulator, which then does not start.

@@ -96,7 +96,7 @@ function outageLogProxy(): OutageLogPort {
 }
 const outages = init.foldOutages ? outageLogProxy() : undefined;
 
-const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false, databases: databaseDialects(init.databases) });
+const host = await createScenarioHost(init.scenariosDir, { timeZone: init.timeZone, logger: quietReloads(logger), watch: false, databases: databaseDialects(init.databases), env: init.env });
 const built = buildPorts({ env: init.env, dataDir: init.dataDir, templates: host.templates, ids: sortableIds, logger, ...(outages ? { outages } : {}), bpium: init.bpium, databases: init.databases, webRequest: init.webRequest, regexBudgetMs: init.regexBudgetMs, ...(init.substrBase !== undefined ? { substrBase: init.substrBase } : {}) });
 // Before the first claim, as `serve` does before it listens (run-libraries.ts): a first load that meets EMFILE would
 // fail every run of this thread until a restart.

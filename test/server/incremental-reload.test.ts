@@ -32,10 +32,11 @@ const ECHOES = 40;
 
 describe('reload after a save in a large folder', () => {
   it('parses only the file saved, and finds what a full load finds', { timeout: 120_000 }, async () => {
-    process.env.OKTELL_INCREMENTAL_RELOAD_N = '5';
+    // The server's environment, given to startServer: its scenarios' env: variables are read there, at each reload.
+    const env: Record<string, string> = { OKTELL_INCREMENTAL_RELOAD_N: '5' };
     const extra: Record<string, string> = { 'EnvValued.yaml': envValued };
     for (let i = 0; i < ECHOES; i++) extra[`Echo${i}.yaml`] = echo(`echo ${i}`);
-    const t = await startTestServer({ smtp: false, watch: true, extraScenarios: extra });
+    const t = await startTestServer({ smtp: false, watch: true, extraScenarios: extra, env });
     try {
       const call = async (name: string) => (await fetch(`${t.server.url}/execsvcscriptplain?name=${name}`, { headers: { authorization: AUTH } })).text();
       const health = async () => (await (await fetch(`${t.server.url}/-/health`)).json()) as { scenarios: number; invalid: number };
@@ -46,7 +47,7 @@ describe('reload after a save in a large folder', () => {
       };
       /** What a full load of the folder finds now must be what the running server holds. */
       const sameAsFullLoad = async (step: string) => {
-        const full: ScenarioHost = await createScenarioHost(t.scenariosDir, { timeZone: t.server.config.timeZone, watch: false });
+        const full: ScenarioHost = await createScenarioHost(t.scenariosDir, { timeZone: t.server.config.timeZone, watch: false, env });
         assert.deepEqual(t.server.host.issues(), full.issues(), step);
         for (const s of full.library().scenarios.values()) assert.equal(t.server.host.library().scenarios.get(s.name)?.version, s.version, `${step}: ${s.name}`);
         full.close();
@@ -82,19 +83,18 @@ describe('reload after a save in a large folder', () => {
       await waitFor('the template fixed', async () => (await health()).invalid === 0);
 
       // The environment variable EnvValued reads changes; a save of another file reloads EnvValued too, unsaved.
-      process.env.OKTELL_INCREMENTAL_RELOAD_N = '7';
+      env.OKTELL_INCREMENTAL_RELOAD_N = '7';
       await saveEcho(1, 'one');
       assert.equal(await call('EnvValued'), '7');
-      process.env.OKTELL_INCREMENTAL_RELOAD_N = 'not a number';
+      env.OKTELL_INCREMENTAL_RELOAD_N = 'not a number';
       await saveEcho(2, 'two');
       assert.ok(t.server.host.issues().some((i) => i.file.endsWith('EnvValued.yaml') && i.code === 'E_INVALID_VARIABLE'));
       await sameAsFullLoad('the environment variable is not a number');
-      process.env.OKTELL_INCREMENTAL_RELOAD_N = '9';
+      env.OKTELL_INCREMENTAL_RELOAD_N = '9';
       await saveEcho(4, 'four');
       assert.equal(await call('EnvValued'), '9');
       await sameAsFullLoad('the environment variable is a number again');
     } finally {
-      delete process.env.OKTELL_INCREMENTAL_RELOAD_N;
       await t.cleanup();
     }
   });

@@ -51,8 +51,7 @@ const leaks = (text: string) => [TOKEN, TOKEN.toUpperCase(), TOKEN.toUpperCase()
 describe('a secret passed on by an async start', () => {
   it('is masked in the started run’s record, `show`, the console and `test --from-run`, and used as passed', { timeout: 90_000 }, async () => {
     // The scenarios are loaded from the server's own environment: this process's.
-    process.env[ENV] = TOKEN;
-    const t = await startTestServer({ smtp: false, extraScenarios: { 'HTTP404.yaml': HOOK, 'Child.yaml': CHILD } });
+    const t = await startTestServer({ smtp: false, extraScenarios: { 'HTTP404.yaml': HOOK, 'Child.yaml': CHILD }, env: { [ENV]: TOKEN } });
     try {
       const hook = await fetch(`${t.server.url}/pass-it-on`, { method: 'POST', headers: { authorization: AUTH }, body: '{}' });
       assert.equal(hook.status, 200);
@@ -89,7 +88,6 @@ describe('a secret passed on by an async start', () => {
       assert.match(written, /plain/);
       assert.deepEqual(leaks(written), [], written);
     } finally {
-      delete process.env[ENV];
       await t.cleanup();
     }
   });

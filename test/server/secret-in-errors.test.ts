@@ -49,12 +49,8 @@ function leaks(text: string): string | undefined {
 
 describe('a secret in the error messages of a run', () => {
   it('is masked in the run record, the console and the log, in every form a message quotes it', { timeout: 60_000 }, async () => {
-    process.env[`${ENV}_LONG`] = LONG;
-    process.env[`${ENV}_QUOTED`] = QUOTED;
-    process.env[`${ENV}_PERCENT`] = PERCENT;
-    process.env[`${ENV}_PERCENT_LONG`] = PERCENT_LONG;
     const log = capturingLogger();
-    const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: SCENARIOS });
+    const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: SCENARIOS, env: { [`${ENV}_LONG`]: LONG, [`${ENV}_QUOTED`]: QUOTED, [`${ENV}_PERCENT`]: PERCENT, [`${ENV}_PERCENT_LONG`]: PERCENT_LONG } });
     try {
       for (const name of ['LongNumber', 'LongJson', 'QuotedJson', 'BearerNumber', 'BearerJson', 'PercentDecode', 'PercentLongDecode', 'LongParser']) {
         const res = await fetch(`${t.server.url}/execsvcscriptplain?name=${name}`, { headers: { authorization: AUTH } });
@@ -73,10 +69,6 @@ describe('a secret in the error messages of a run', () => {
       const lines = JSON.stringify(log.lines);
       assert.equal(leaks(lines), undefined, `the log: ${lines}`);
     } finally {
-      delete process.env[`${ENV}_LONG`];
-      delete process.env[`${ENV}_QUOTED`];
-      delete process.env[`${ENV}_PERCENT`];
-      delete process.env[`${ENV}_PERCENT_LONG`];
       await t.cleanup();
     }
   });

@@ -90,11 +90,9 @@ describe('a return value holding a secret', () => {
   });
 
   it('is answered in clear by the hook and the Web-API, and kept masked in the store, the console and the log', { timeout: 60_000 }, async () => {
-    // The scenarios are loaded from the server's own environment: this process's.
-    process.env[ENV] = TOKEN;
-    process.env[`${ENV}_CODE`] = '200';
+    // The scenarios read their env: variables from the server's environment: the one startServer is given.
     const log = capturingLogger();
-    const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': RETURNS, 'Returns.yaml': RETURNS } });
+    const t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': RETURNS, 'Returns.yaml': RETURNS }, env: { [ENV]: TOKEN, [`${ENV}_CODE`]: '200' } });
     try {
       const hook = await fetch(`${t.server.url}/secret-answer`, { headers: { authorization: AUTH } });
       assert.equal(hook.status, 200);
@@ -118,8 +116,6 @@ describe('a return value holding a secret', () => {
       }
       assert.ok(!JSON.stringify(log.lines).includes(TOKEN), 'the log holds no token');
     } finally {
-      delete process.env[ENV];
-      delete process.env[`${ENV}_CODE`];
       await t.cleanup();
     }
   });

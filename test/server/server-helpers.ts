@@ -55,6 +55,20 @@ export async function startTestServer(opts: {
     mkdirSync(dataDir, { recursive: true });
     await opts.before(dataDir);
   }
+  // The server's environment is `opts.env` itself, the defaults below filled in under what it gives at each start: a
+  // test that changes it later (a scenario's env: variable, read again at a reload) changes what the server reads.
+  const env: Record<string, string> = opts.env ?? {};
+  const given = { ...env };
+  const environment = (port: number | undefined): Record<string, string> => {
+    if (!port && given.SMTP_URL === undefined) delete env.SMTP_URL;
+    return Object.assign(env, {
+      OKTELL_USERS: `${USER.login}:${USER.password}`,
+      OKTELL_LOG_LEVEL: 'silent',
+      ...(port ? { SMTP_URL: `smtp://127.0.0.1:${port}` } : {}),
+      MAIL_FROM: 'Oktell <oktell@example.com>',
+      ...given,
+    });
+  };
   const start = (port: number | undefined, logger?: StartOptions['logger']) =>
     startServer({
       port: 0,
@@ -66,13 +80,7 @@ export async function startTestServer(opts: {
       pollMs: 50,
       ...(configPath ? { config: configPath } : {}),
       ...(logger ? { logger } : {}),
-      env: {
-        OKTELL_USERS: `${USER.login}:${USER.password}`,
-        OKTELL_LOG_LEVEL: 'silent',
-        ...(port ? { SMTP_URL: `smtp://127.0.0.1:${port}` } : {}),
-        MAIL_FROM: 'Oktell <oktell@example.com>',
-        ...opts.env,
-      },
+      env: environment(port),
     });
   let server: Awaited<ReturnType<typeof start>>;
   try {

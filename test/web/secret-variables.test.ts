@@ -54,15 +54,14 @@ describe('a secret variable from the environment through the server', () => {
     });
     await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/api/messages`;
-    // The scenarios are loaded from the server's own environment: this process's.
-    process.env.OKTELL_CHAT_TOKEN = TOKEN;
+    // The scenarios read their env: variables from the server's environment: the one startServer is given.
     const log = capturingLogger();
     const t = await startTestServer({
       smtp: false,
       logger: log.logger,
       config: 'webRequest: { allowHosts: ["127.0.0.1"] }\n',
       extraScenarios: { 'BpiumTaskChat.yaml': configured(url) },
-      env: { OKTELL_USERS: 'bpium:s3cret:pass,viewer[view]:v1ew-only' },
+      env: { OKTELL_USERS: 'bpium:s3cret:pass,viewer[view]:v1ew-only', OKTELL_CHAT_TOKEN: TOKEN },
     });
     let stopped = false;
     try {
@@ -100,7 +99,6 @@ describe('a secret variable from the environment through the server', () => {
       assert.match(show.stdout, /key \*\*\*/);
       assert.ok(!show.stdout.includes(TOKEN), show.stdout);
     } finally {
-      delete process.env.OKTELL_CHAT_TOKEN;
       if (!stopped) await t.server.close(2000);
       await t.cleanup();
       gateway.closeAllConnections();

@@ -34,13 +34,13 @@ describe('the shipped task-chat example through the server', () => {
     });
     await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/api/messages`;
-    // The scenarios are loaded from the server's environment, this process's.
-    process.env.OKTELL_CHAT_TOKEN = 'chat-t0ken';
+    // The scenarios read their env: variables from the server's environment: the one startServer is given.
     const t = await startTestServer({
       smtp: false,
       // The operator's allow-list lets the scenario reach the gateway and nothing else.
       config: 'webRequest: { allowHosts: ["127.0.0.1"] }\n',
       extraScenarios: { 'BpiumTaskChat.yaml': configured(url) },
+      env: { OKTELL_CHAT_TOKEN: 'chat-t0ken' },
     });
     try {
       const res = await postWebhook(t.server.url, taskWebhook({ name: 'Позвонить поставщику', responsible: ['2'], recordId: '731' }), undefined, '/Bpium/TaskChat');
@@ -58,7 +58,6 @@ describe('the shipped task-chat example through the server', () => {
       // The new flow did not disturb the article's: no BpiumNewTask run was started.
       assert.equal((await t.server.store.listRuns({ scenario: 'BpiumNewTask' })).items.length, 0);
     } finally {
-      delete process.env.OKTELL_CHAT_TOKEN;
       await t.cleanup();
       gateway.closeAllConnections();
       await new Promise((r) => gateway.close(r));
