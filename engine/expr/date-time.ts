@@ -16,13 +16,19 @@ export interface WallTime {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 /**
- * Offsets computed per zone, keyed by a 15-minute bucket (real zones change offset on quarter-hour boundaries): a few
- * thousand per zone, so that the probes `instantOf` makes a day either side of a wall time, and the conversions of a
- * run's dates back to text, find the offsets of the days around them computed once.
+ * Offsets per zone at the starts of 15-minute buckets of UTC time, each computed once. Nearly every offset change
+ * falls on a quarter hour, so a bucket whose start and end (the next bucket's start) have one offset has it
+ * throughout; one whose two differ holds a change off the quarter hour (America/St_Johns changed at 00:01 local until
+ * 2011, Pacific/Kiritimati at 10:40 UTC in 1979, every zone's change from local mean time) and is computed at the
+ * instant asked for, never cached. Caching the offset of whatever instant of a bucket came first would give it to the
+ * whole bucket: the minutes after such a change would be read and shown an hour off.
  */
-const offsetsByZone = new Map<string, Map<number, number>>();
+const edgesByZone = new Map<string, Map<number, number>>();
 const BUCKET_MS = 15 * 60 * 1000;
-/** Buckets kept per zone (about 3 KB each thousand); past it the zone's cache starts afresh. */
+/**
+ * Bucket starts kept per zone (a full zone's cache, measured: about 120 KB); past it the zone's cache starts afresh,
+ * so a server that reads dates in every zone holds at most some 50 MB.
+ */
 const BUCKETS_KEPT = 4096;
 /** The farthest instant a Date holds, in milliseconds either side of 1970 (100,000,000 days). */
 const MAX_DATE_MS = 8.64e15;
@@ -57,9 +63,33 @@ export function zoneOffsetMs(utcMs: number, timeZone: string): number {
   // callers report as out of range, not the formatter's RangeError "Invalid time value".
   if (!(Math.abs(utcMs) <= MAX_DATE_MS)) return 0;
   const bucket = Math.floor(utcMs / BUCKET_MS);
-  let cache = offsetsByZone.get(timeZone);
+  const start = edgeOffset(bucket, timeZone);
+  return start === edgeOffset(bucket + 1, timeZone) ? start : offsetAt(utcMs, timeZone);
+}
+
+/**
+ * The offset at the start of a 15-minute bucket (cached): of an instant within 15 minutes before `utcMs`, which is
+ * all `instantOf` needs of the offsets a day either side of a wall time.
+ */
+function nearOffsetMs(utcMs: number, timeZone: string): number {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
+  if (!(Math.abs(utcMs) <= MAX_DATE_MS)) return 0;
+  return edgeOffset(Math.floor(utcMs / BUCKET_MS), timeZone);
+}
+
+function edgeOffset(bucket: number, timeZone: string): number {
+  let cache = edgesByZone.get(timeZone);
   const cached = cache?.get(bucket);
   if (cached !== undefined) return cached;
+  // MAX_DATE_MS is a whole number of buckets: only the bucket just past the last date's is clamped.
+  const offset = offsetAt(Math.min(bucket * BUCKET_MS, MAX_DATE_MS), timeZone);
+  if (!cache || cache.size >= BUCKETS_KEPT) edgesByZone.set(timeZone, (cache = new Map()));
+  cache.set(bucket, offset);
+  return offset;
+}
+
+/** The offset at one instant, from the zone's formatter (no cache). */
+function offsetAt(utcMs: number, timeZone: string): number {
   const f = formatterFor(timeZone);
   const whole = Math.floor(utcMs / 1000) * 1000;
   let year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0, bc = false;
@@ -76,10 +106,7 @@ export function zoneOffsetMs(utcMs: number, timeZone: string): number {
     }
   }
   const wall = utcFromFields(bc ? 1 - year : year, month, day, hour, minute, second, 0);
-  const offset = wall - whole;
-  if (!cache || cache.size >= BUCKETS_KEPT) offsetsByZone.set(timeZone, (cache = new Map()));
-  cache.set(bucket, offset);
-  return offset;
+  return wall - whole;
 }
 
 /** Date.UTC without its two-digit-year quirk (years 0–99 stay as written). */
@@ -119,8 +146,8 @@ const DAY_MS = 86_400_000;
  */
 export function instantOf(w: WallTime, timeZone: string): Date {
   const local = utcFromFields(w.year, w.month, w.day, w.hour, w.minute, w.second, w.ms);
-  const before = zoneOffsetMs(local - DAY_MS, timeZone);
-  const after = zoneOffsetMs(local + DAY_MS, timeZone);
+  const before = nearOffsetMs(local - DAY_MS, timeZone);
+  const after = nearOffsetMs(local + DAY_MS, timeZone);
   if (before === after) return new Date(local - before);
   // A change near: each offset gives a candidate, which is real when the zone has that offset at that instant.
   const withBefore = local - before;
