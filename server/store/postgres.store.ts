@@ -88,7 +88,7 @@ export interface PostgresStoreOptions {
   schema?: string;
   clock?: StoreClock;
   /**
-   * The time zone this instance runs jobs in (the server's OKTELL_TZ, else the configuration's \`timeZone\`): the run
+   * The time zone this instance runs jobs in (the server's OKTELL_TZ, else the configuration's `timeZone`): the run
    * the store writes for an attempt whose worker vanished (its lease expired, or the process was stopped) names it,
    * as the runs its workers record do. Absent: such a run names no zone (read in the reader's own).
    */
