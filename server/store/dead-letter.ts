@@ -1,7 +1,17 @@
 // The dead-letter catch-all: a scenario the store enqueues, in the transaction that gives a job up (dead or failed for
 // good), so that someone is told. See docs/store.md, "The dead-letter catch-all".
+import { cutText } from '../../engine/cut-text.js';
 import type { JsonValue } from '../../engine/values.js';
+import { jobSecretCarriers, maskCarriers } from '../starters.js';
 import type { JobRecord, NewJob } from './store.port.js';
+
+/**
+ * Characters of the dead job's input parameters (JSON) the catch-all gets as parameter 5, as many as a run record keeps
+ * of a parameter: a 5 MB webhook body is not stored again in a second job (which the quota's room kept per pending
+ * job does not cover, so a nearly full store would refuse the write that gives the job up). The rest is counted in a
+ * note; the whole stays in the dead job (`oktell-emu show <id>`).
+ */
+export const CATCH_ALL_PARAMS_CHARS = 4096;
 
 /** The store option: the service scenario run once for every job given up on. */
 export interface DeadLetterCatchAll {
@@ -50,7 +60,7 @@ export function errorNamingCatchAll(errorJson: string | null, catchAllId: string
 
 /** What the store knows of a job at the moment it gives it up. */
 export interface GivenUp {
-  job: Pick<JobRecord, 'id' | 'scenario' | 'params' | 'trigger' | 'attempts'>;
+  job: Pick<JobRecord, 'id' | 'scenario' | 'params' | 'variables' | 'trigger' | 'attempts'>;
   status: 'dead' | 'failed';
   /** The error the job is given up with. */
   error: unknown;
@@ -61,13 +71,22 @@ export interface GivenUp {
   at: number;
 }
 
+/** The dead job's parameters with those that carry a secret (CARRIES_SECRET in its variables) masked. */
+function paramsShown(job: Pick<JobRecord, 'params' | 'variables'>): JsonValue {
+  const params = job.params ?? {};
+  if (typeof params !== 'object' || Array.isArray(params)) return params;
+  const variables = typeof job.variables === 'object' && job.variables !== null && !Array.isArray(job.variables) ? job.variables : null;
+  return maskCarriers(params, jobSecretCarriers(variables)?.params);
+}
+
 /**
  * The catch-all job for a job given up on, or undefined when none is due: no catch-all configured, or the job is in the
  * catch-all's own line (its run, or a job it started), or it is a run of the catch-all scenario itself.
  *
  * Input parameters, numbered as Oktell numbers a service scenario's (InputParameter(n)):
- *   1 the dead job's id, 2 its scenario, 3 its last error as text (`CODE: message`), 4 the attempts it made,
- *   5 its input parameters as JSON text, 6 when it was given up (ISO 8601, UTC), 7 its status (`dead` or `failed`),
+ *   1 the dead job's id, 2 its scenario, 3 its last error as text (`CODE: message`, cut as parameter 5), 4 the attempts it made,
+ *   5 its input parameters as JSON text (those that carry a secret of the run that started it masked, as its own run
+ *   records show them; cut to CATCH_ALL_PARAMS_CHARS), 6 when it was given up (ISO 8601, UTC), 7 its status (`dead` or `failed`),
  *   8 the id of its last run (`oktell-emu show <id>`; empty when it has none).
  */
 export function catchAllJob(catchAll: DeadLetterCatchAll | undefined, g: GivenUp, id: string): NewJob | undefined {
@@ -75,9 +94,9 @@ export function catchAllJob(catchAll: DeadLetterCatchAll | undefined, g: GivenUp
   const params: Record<string, JsonValue> = {
     '1': g.job.id,
     '2': g.job.scenario,
-    '3': errorText(g.error),
+    '3': cutText(errorText(g.error), CATCH_ALL_PARAMS_CHARS),
     '4': g.job.attempts,
-    '5': JSON.stringify(g.job.params ?? {}),
+    '5': cutText(JSON.stringify(paramsShown(g.job)), CATCH_ALL_PARAMS_CHARS),
     '6': new Date(g.at).toISOString(),
     '7': g.status,
     '8': g.lastRunId ?? '',

@@ -100,6 +100,29 @@ for (const kind of await storeKinds('catchall')) {
       }
     });
 
+    it('parameter 5 masks the parameters that carry a secret and is cut, as a run record keeps a parameter (not a second copy of a big body)', T, async () => {
+      const { store, drop, clock } = await open();
+      try {
+        const body = `{"order":"${'x'.repeat(1_000_000)}"}`;
+        // As an AsyncScenario start stores a secret passed on as parameter 2 (starters.ts, CARRIES_SECRET).
+        const [id] = await store.enqueueJobs([{ scenario: 'Forward', params: { '1': body, '2': 'Bearer s3cr3t-token' }, variables: { '[carries a secret]': { params: ['2'], variables: [] } } }]);
+        await failUntilGivenUp(store, clock, id!, { code: 'R_SCENARIO', message: `refused: ${'y'.repeat(100_000)}` }, false);
+        const [c] = await catchAllsOf(store, id!);
+        const p = c!.params as Record<string, string>;
+        assert.ok(!p['5']!.includes('s3cr3t'), 'the secret is not copied into the catch-all job');
+        assert.ok(p['5']!.startsWith(`{"1":"{\\"order\\":\\"xxx`), p['5']!.slice(0, 40));
+        assert.ok(p['5']!.length < 4200, `parameter 5 is ${p['5']!.length} characters`);
+        assert.match(p['5']!, new RegExp(`\\[cut: ${JSON.stringify({ '1': body, '2': '***' }).length} characters in all\\]$`));
+        assert.ok(p['3']!.length < 4200, `parameter 3 is ${p['3']!.length} characters`);
+        assert.ok(p['3']!.startsWith('R_SCENARIO: refused: yyy'));
+        // The dead job keeps its whole parameters, for a replay.
+        assert.deepEqual((await store.getJob(id!))!.params, { '1': body, '2': 'Bearer s3cr3t-token' });
+      } finally {
+        await store.close();
+        await drop();
+      }
+    });
+
     it('the catch-all given up on itself, or a job it started, starts no other (no loop)', T, async () => {
       const { store, drop, clock } = await open();
       try {
