@@ -48,6 +48,19 @@ blocks:
     values: { 1: '"told"' }
 `;
 
+/** A catch-all that hands the telling on to a job of its own (TellOps), as AsyncScenario starts one. */
+const HANDING_ON = `description: Hands every job given up on to TellOps.
+start: begin
+blocks:
+  begin: { kind: Start, exits: { next: start } }
+  start:
+    kind: AsyncScenario
+    scenario: TellOps
+    params: { 1: InputParameter(1) }
+    exits: { next: done }
+  done: { kind: Stop }
+`;
+
 const RETRIES = 'workers: { baseDelayMs: 20, maxDelayMs: 40, maxAttempts: 2 }\n';
 
 async function startFlaky(t: TestServer, order: string): Promise<string> {
@@ -133,6 +146,37 @@ describe('the dead-letter catch-all, through a real server', () => {
       await t.cleanup();
     }
   });
+
+  // The catch-all's line crosses the delivery thread's boundary: the claimed job's trigger reaches the thread's pool,
+  // and the child it starts is enqueued through the thread's store proxy still marked as of the line.
+  for (const thread of ['off', 'on'] as const) {
+    it(`OKTELL_DELIVERY_THREAD=${thread}: a job the catch-all starts with AsyncScenario that dies starts no catch-all either`, { timeout: 60_000 }, async () => {
+      const log = capturingLogger();
+      const t = await startTestServer({
+        smtp: { rcpt: () => smtpError(451, 'everything is down') },
+        config: RETRIES,
+        logger: log.logger,
+        env: { OKTELL_DELIVERY_THREAD: thread },
+        extraScenarios: { 'Flaky.yaml': FLAKY, 'DeadLetter.yaml': HANDING_ON, 'TellOps.yaml': FLAKY.replace("desk@shop.example", 'ops@example.com') },
+      });
+      try {
+        const id = await startFlaky(t, 'D-4');
+        const ownLine = () => log.lines.filter((l) => l.level === 'warn' && /dead-letter catch-all's own line \(TellOps\)/.test(l.msg ?? ''));
+        const [warned] = await waitFor('the warning that the catch-all\'s child died', () => (ownLine().length ? ownLine() : undefined), 40_000);
+        const jobs = (await t.server.store.listJobs({ limit: 100 })).items;
+        const catchAll = jobs.find((j) => j.scenario === 'DeadLetter');
+        const child = jobs.find((j) => j.scenario === 'TellOps');
+        assert.deepEqual(catchAll?.trigger, { deadLetterOf: id });
+        assert.deepEqual(child?.trigger, { parentJob: catchAll!.id, catchAllLine: true });
+        assert.equal(child?.status, 'dead');
+        assert.equal(warned!.obj.jobId, child!.id);
+        // The job that died, its catch-all and the catch-all's child: no catch-all for the child.
+        assert.deepEqual(jobs.map((j) => j.scenario).sort(), ['DeadLetter', 'Flaky', 'TellOps']);
+      } finally {
+        await t.cleanup();
+      }
+    });
+  }
 
   for (const how of ['no setting and no DeadLetter file', 'OKTELL_DEAD_LETTER_SCENARIO=off beside a DeadLetter file'] as const) {
     it(`${how}: a job that dies starts nothing`, { timeout: 60_000 }, async () => {
