@@ -21,6 +21,7 @@ import { isTraceNotKeptStep, traceNotKeptNotes, traceNotKeptOf, traceNotKeptText
 import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
 import { REFUSED_BEFORE_SENDING, refusedBeforeSending, runOutcomeText } from '../../server/run-outcome.js';
 import { startedJobs } from '../../server/started-jobs.js';
+import { catchAllJobNamed } from '../../server/store/dead-letter.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -290,7 +291,7 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
   // The hint names the same data folder, so it lists the runs of the store that was searched.
   if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''})`);
   // The job's state now: whether this failure will be retried, or is dead and waits for a replay.
-  const catchAll = job && (job.status === 'dead' || job.status === 'failed') ? catchAllJobOf(job) : undefined;
+  const catchAll = job ? catchAllJobOf(job) : undefined;
   const jobState = job ? { status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, nextRunAt: job.nextRunAt, lastRunId: job.lastRunId, ...(catchAll ? { catchAllJob: catchAll } : {}) } : undefined;
   // Web requests and statements are kept in the trace; read back as the console reads them.
   const trace = (run.trace ?? []) as unknown[];
@@ -408,14 +409,14 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: 
   else if (job.status === 'running' && cutOff) w(`  ${pc.yellow('job')} ${job.id} is recorded as running attempt ${job.attempts}/${job.maxAttempts}, but ${cutOff}`);
   else if (job.status === 'running') w(`  ${pc.yellow('job')} ${job.id} is being tried again now (attempt ${job.attempts}/${job.maxAttempts})`);
   else if (job.status === 'succeeded') w(`  ${pc.green('job')} ${job.id} succeeded later${latest}`);
-  const catchAll = job.status === 'dead' || job.status === 'failed' ? catchAllJobOf(job) : undefined;
+  const catchAll = catchAllJobOf(job);
   if (catchAll) w(`  the dead-letter catch-all was started for it as job ${catchAll}: npx oktell-emu show ${catchAll}${dataDirFlag}`);
 }
 
 /** The dead-letter catch-all job the store started when it gave this job up (named in its last error), if any. */
 function catchAllJobOf(job: JobRecord): string | undefined {
-  const id = (job.lastError as { catchAllJob?: unknown } | null)?.catchAllJob;
-  return typeof id === 'string' ? terminalText(id) : undefined;
+  const id = catchAllJobNamed(job);
+  return id === undefined ? undefined : terminalText(id);
 }
 
 export async function replayAction(ids: string[], o: { status?: string; since?: string; scenario?: string; includeUnknown?: boolean; includeChanged?: boolean; includeCancelled?: boolean; pinned?: boolean; dataDir?: string; config?: string; json?: boolean }): Promise<void> {

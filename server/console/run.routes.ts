@@ -22,6 +22,7 @@ import { taskNameOf } from '../tasks/scheduler.js';
 const COUNTS_FRESH_MS = 10_000;
 import { httpCallsOf } from './http-calls.js';
 import { startedJobs } from '../started-jobs.js';
+import { catchAllJobNamed } from '../store/dead-letter.js';
 
 const TRIGGERS: readonly RunTrigger[] = RUN_TRIGGERS;
 const REPLAYABLE: ReadonlySet<JobStatus> = new Set(['failed', 'dead']);
@@ -272,7 +273,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         run: { ...run, error, listed: listedStatus(run, dead) },
         runZone: runZoneOf(run, ctx.d.config.timeZone),
         retryNote: error?.block ? retryNote(error.retryable === true, job, time, error.code) : undefined,
-        job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt } : undefined,
+        // A dead letter names the dead-letter catch-all the store started for it, as `show` does.
+        job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt, catchAllJob: catchAllJobNamed(job) } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
         attempts: attempts?.items.filter((a) => a.id !== run.id).map((a) => rowOf(consoleBase(res), { ...a, listed: listedStatus(a, dead) })) ?? [],
         params: objectEntries(run.params),

@@ -58,6 +58,13 @@ export function errorNamingCatchAll(errorJson: string | null, catchAllId: string
   }
 }
 
+/** The catch-all job the store started when it gave this job up (named in its last error), while it is dead or failed. */
+export function catchAllJobNamed(job: Pick<JobRecord, 'status' | 'lastError'>): string | undefined {
+  if (job.status !== 'dead' && job.status !== 'failed') return undefined;
+  const id = (job.lastError as { catchAllJob?: unknown } | null)?.catchAllJob;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
 /** What the store knows of a job at the moment it gives it up. */
 export interface GivenUp {
   job: Pick<JobRecord, 'id' | 'scenario' | 'params' | 'variables' | 'trigger' | 'attempts'>;

@@ -106,6 +106,9 @@ describe('the dead-letter catch-all, through a real server', () => {
       const show = spawnSync(process.execPath, [repoPath('bin', 'oktell-emu.js'), 'show', id, '--data-dir', t.dataDir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', OKTELL_SCENARIOS: t.scenariosDir } });
       assert.equal(show.status, 0, show.stderr);
       assert.match(show.stdout, new RegExp(`^  the dead-letter catch-all was started for it as job ${catchAll!.id}: npx oktell-emu show ${catchAll!.id}`, 'm'));
+      // So does the console's page of its last run, with a link to the catch-all's runs.
+      const page = await (await fetch(`${t.server.url}/-/console/runs/${dead.lastRunId}`, { headers: { authorization: AUTH } })).text();
+      assert.match(page, new RegExp(`the dead-letter catch-all was started for it as job <a href="[^"]*/runs\\?job=${catchAll!.id}"><code>${catchAll!.id}</code></a>`));
 
       // The desk's mail server is back: the replay delivers, and nobody is told again.
       deskDown = false;
