@@ -119,9 +119,10 @@ export async function validate(groups: ValidationGroups, dataDir?: string, confi
     issues.push(...found.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
     // Files named as in the problems above (from the working folder), not from the scenarios folder as the server's log does.
     warnings.push(...hookStatusWarnings(hook.scenario, library, hook.statusSlot, (file) => file), ...hookWriteWarnings(hook.scenario, library, (file) => file));
-    // As `serve` says it: the dead-letter catch-all configured but not loaded. Only for the whole folder: a file checked
-    // alone is loaded without the others, so the catch-all would look missing when it is not.
-    const deadLetter = files || (!configured.deadLetter?.setAt && resolve(dir) !== resolve(configured.scenariosDir)) ? undefined : deadLetterScenarioWarning(configured.deadLetter, library, (file) => file);
+    // As `serve` says it: the dead-letter catch-all configured but not loaded. Only for the whole scenarios folder: a file
+    // checked alone is loaded without the others, and another folder is not where the server looks for it, so in either
+    // case the catch-all would look missing when it is not.
+    const deadLetter = files || resolve(dir) !== resolve(configured.scenariosDir) ? undefined : deadLetterScenarioWarning(configured.deadLetter, library, (file) => file);
     if (deadLetter) warnings.push(deadLetter);
     // What `serve` says too, from the same function: variables, a POST a retry may repeat, a Bpium entry of request text.
     warnings.push(...scenarioWarnings(library, webAttempts, (file) => file));

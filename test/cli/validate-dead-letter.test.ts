@@ -33,6 +33,20 @@ describe('oktell-emu validate: the dead-letter catch-all', () => {
     }
   });
 
+  it('another folder than the scenarios folder is not warned of: the server looks for the catch-all in the scenarios folder', () => {
+    const tmp = folderWith({ 'HTTP404.yaml': STOP, 'Alerts.yaml': STOP });
+    try {
+      mkdirSync(join(tmp.dir, 'other'));
+      writeFileSync(join(tmp.dir, 'other', 'Orders.yaml'), STOP);
+      const r = runCli(['validate', 'other'], { cwd: tmp.dir, env: { NO_COLOR: '1', OKTELL_DEAD_LETTER_SCENARIO: 'Alerts' } });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /valid/);
+      assert.doesNotMatch(r.stdout + r.stderr, /dead-letter/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('a DeadLetter.yaml that does not load is named at its file:line:col; one that loads is not warned of', () => {
     const tmp = folderWith({ 'HTTP404.yaml': STOP, 'DeadLetter.yaml': BROKEN });
     try {
