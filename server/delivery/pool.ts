@@ -180,10 +180,13 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
    * A spell of ends the store refuses for an outage (a full disk, a quota, PostgreSQL down): every busy worker meets
    * it at once, so it is logged once, not per job — the first refused end (`warn`), the first end still refused after
    * the quick retries (`error`), and one line when the last waiting end is recorded — instead of five lines with the
-   * store's stack for each of up to `concurrency` jobs. `waiting`: the jobs whose end waits on the store now;
-   * `stuck`: how many of them passed the quick retries; `recorded`: stuck ends recorded since the spell began.
+   * store's stack for each of up to `concurrency` jobs. Once per reason the store gives (`full`, `busy`, `io`, …):
+   * one end that stays refused keeps the spell going, and a refusal of another kind meanwhile (the disk failing while
+   * a quota holds one end back) is news, not a repeat. `waiting`: the jobs whose end waits on the store now;
+   * `warned`, `stuckLogged`: the reasons logged so far in the spell; `stuck`: how many ends passed the quick retries;
+   * `recorded`: stuck ends recorded since the spell began.
    */
-  const refusedEnds = { waiting: new Set<string>(), stuckLogged: false, stuck: 0, recorded: 0, last: undefined as { jobId: string; runId: string; outcome: string } | undefined };
+  const refusedEnds = { waiting: new Set<string>(), warned: new Set<string>(), stuckLogged: new Set<string>(), stuck: 0, recorded: 0, last: undefined as { jobId: string; runId: string; outcome: string } | undefined };
   let started = false;
   let timer: NodeJS.Timeout | undefined;
   let claiming = false;
@@ -503,17 +506,18 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         }
         if (outage) {
           // The store's own words and reason, without its stack: the cause is outside (the disk, the database).
-          const why = { error: (e as Error).message, reason: (e as { reason?: unknown }).reason, jobId: job.id, runId: result.runId };
-          const first = refusedEnds.waiting.size === 0;
+          const reason = String((e as { reason?: unknown }).reason);
+          const why = { error: (e as Error).message, reason, jobId: job.id, runId: result.runId };
           refusedEnds.waiting.add(job.id);
           if (lastQuickTry) {
             stuck = true;
             refusedEnds.stuck++;
-            if (!refusedEnds.stuckLogged) {
-              refusedEnds.stuckLogged = true;
+            if (!refusedEnds.stuckLogged.has(reason)) {
+              refusedEnds.stuckLogged.add(reason);
               opts.logger?.error({ ...why, waiting: refusedEnds.waiting.size }, `cannot record the end of a job; trying again every ${OUTCOME_RETRY_LATER_MS / 1000} s while the server runs, so that what it did is not repeated (${refusedEnds.waiting.size} job end(s) wait on the store now; the others that pass their first retries meanwhile are not logged one by one, and one line says when all are recorded)`);
             } else opts.logger?.debug(why, 'cannot record the end of a job; trying again every few seconds');
-          } else if (first && n === 0) {
+          } else if (!refusedEnds.warned.has(reason)) {
+            refusedEnds.warned.add(reason);
             opts.logger?.warn(why, 'cannot record the end of a job yet; trying again (ends of other jobs the store refuses meanwhile are not logged one by one)');
           } else if (n === 0) opts.logger?.debug(why, 'cannot record the end of a job yet; trying again');
         } else if (lastQuickTry) {
@@ -564,14 +568,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     opts.onAttempt?.(job, result, outcome);
   }
 
-  /**
-   * Resolves after `ms`, cut short when the pool begins to stop (the end is tried again at once); during a stop, after
-   * at most OUTCOME_RETRY_STOPPING_MS, and at once when the stop's grace period is over.
-   */
   /** The last end that waited on the store is recorded: one line for the spell's stuck ends, then a new spell may begin. */
   function endRefusedSpell(): void {
     const { recorded, stuck, last } = refusedEnds;
-    Object.assign(refusedEnds, { stuckLogged: false, stuck: 0, recorded: 0, last: undefined });
+    refusedEnds.warned.clear();
+    refusedEnds.stuckLogged.clear();
+    Object.assign(refusedEnds, { stuck: 0, recorded: 0, last: undefined });
     if (stopping || stuck === 0) return;
     if (recorded === 1 && stuck === 1 && last) {
       opts.logger?.warn(last, 'the end of the job is recorded after all: what its attempt did is not repeated');
@@ -581,6 +583,10 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     opts.logger?.warn({ recorded, ...(lost ? { notRecorded: lost } : {}) }, `the ends of ${recorded} job(s) the store refused are recorded after all: what their attempts did is not repeated${lost ? `; ${lost} could not be recorded (logged as errors above)` : ''}`);
   }
 
+  /**
+   * Resolves after `ms`, cut short when the pool begins to stop (the end is tried again at once); during a stop, after
+   * at most OUTCOME_RETRY_STOPPING_MS, and at once when the stop's grace period is over.
+   */
   function outcomeRetryWait(ms: number): Promise<void> {
     if (graceOver) return Promise.resolve();
     if (stopping) ms = Math.min(ms, OUTCOME_RETRY_STOPPING_MS);

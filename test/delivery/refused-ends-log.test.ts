@@ -25,6 +25,11 @@ blocks:
 
 const JOBS = 8;
 
+const until = async (what: string, ok: () => boolean, seen: () => string) => {
+  for (let i = 0; i < 6000 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(ok(), `${what}; logged:\n${seen()}`);
+};
+
 describe('the ends of jobs a full store refuses are logged once per spell', () => {
   it('eight jobs whose ends a full store refuses: one warning, one error and one line when all are recorded, no stack; each job ran once', { timeout: 60_000 }, async () => {
     const t = tempDir();
@@ -75,6 +80,55 @@ describe('the ends of jobs a full store refuses are logged once per spell', () =
       assert.equal(refused.fields.reason, 'full');
       assert.match(String(refused.fields.error), /SQLITE_FULL/);
     } finally {
+      await pool.stop(1000);
+      await store.close();
+      t.cleanup();
+    }
+  });
+
+  it('an end the store refuses for another reason while the spell goes on (a quota holds it back, then the store turns read-only) is logged too', { timeout: 120_000 }, async () => {
+    const t = tempDir();
+    writeFileSync(join(t.dir, 'Big.yaml'), BIG);
+    const lib = await loadScenarioLibrary(t.dir, { registry: defaultRegistry });
+    assert.deepEqual(lib.issues, []);
+    const store = await openSqliteStore({ file: join(t.dir, 'q.db') });
+    const lines: Array<{ level: string; msg: string; fields: Record<string, unknown> }> = [];
+    const at = (level: string) => (fields: unknown, msg?: string) => void lines.push({ level, msg: msg ?? '', fields: (fields ?? {}) as Record<string, unknown> });
+    const finished: string[] = [];
+    const pool = createWorkerPool({
+      store: deliveryStoreOf(store),
+      host: { library: () => lib, libraryWithVersion: () => lib },
+      ports: { clock: systemClock, ids: randomIds },
+      concurrency: JOBS,
+      timeZone: 'UTC',
+      pollMs: 60_000,
+      onAttempt: (job, _r, outcome) => finished.push(outcome),
+      logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    });
+    const db = (store as unknown as { db: Database.Database }).db;
+    const seen = () => lines.map((l) => `${l.level} ${String(l.fields.reason ?? '')} ${l.msg}`).join('\n');
+    try {
+      const ids = await store.enqueueJobs(Array.from({ length: JOBS }, () => ({ scenario: 'Big', params: {} })));
+      // A quota the run records cannot fit under: their ends wait on the store, and the spell begins.
+      db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 2}`);
+      pool.start();
+      await until('the end was refused past the quick retries', () => lines.some((l) => l.level === 'error' && l.fields.reason === 'full'), seen);
+      // Then the store takes no write at all (a read-only remount, say): the next tries are refused for that.
+      db.pragma('max_page_count = 1073741823');
+      db.pragma('query_only = 1');
+      await until('the read-only refusal was logged', () => lines.some((l) => l.level !== 'debug' && l.fields.reason === 'readonly'), seen);
+      db.pragma('query_only = 0');
+      await until('the ends recorded', () => finished.length === JOBS, seen);
+      assert.deepEqual(finished, Array(JOBS).fill('succeeded'));
+      for (const id of ids) assert.equal((await store.getJob(id))?.attempts, 1, 'run once');
+      const shown = lines.filter((l) => l.level !== 'debug' && /record/.test(l.msg));
+      assert.deepEqual(
+        shown.map((l) => `${l.level} ${String(l.fields.reason ?? '-')} ${l.msg.replace(/ \(.*/, '').replace(/:.*/, '')}`),
+        ['warn full cannot record the end of a job yet; trying again', 'error full cannot record the end of a job; trying again every 5 s while the server runs, so that what it did is not repeated', 'warn readonly cannot record the end of a job yet; trying again', 'warn - the ends of 8 job(s) the store refused are recorded after all'],
+        seen(),
+      );
+    } finally {
+      db.pragma('query_only = 0');
       await pool.stop(1000);
       await store.close();
       t.cleanup();
