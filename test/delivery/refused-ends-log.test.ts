@@ -123,8 +123,9 @@ describe('the ends of jobs a full store refuses are logged once per spell', () =
       for (const id of ids) assert.equal((await store.getJob(id))?.attempts, 1, 'run once');
       const shown = lines.filter((l) => l.level !== 'debug' && /record/.test(l.msg));
       assert.deepEqual(
-        shown.map((l) => `${l.level} ${String(l.fields.reason ?? '-')} ${l.msg.replace(/ \(.*/, '').replace(/:.*/, '')}`),
-        ['warn full cannot record the end of a job yet; trying again', 'error full cannot record the end of a job; trying again every 5 s while the server runs, so that what it did is not repeated', 'warn readonly cannot record the end of a job yet; trying again', 'warn - the ends of 8 job(s) the store refused are recorded after all'],
+        // How many ends passed the quick retries before the quota was lifted depends on the machine's pace.
+        shown.map((l) => `${l.level} ${String(l.fields.reason ?? '-')} ${l.msg.replace(/ \(.*/, '').replace(/:.*/, '').replace(/^the ends? of (\d+ job\(s\) the store refused are|the job is) recorded after all$/, 'recorded after all')}`),
+        ['warn full cannot record the end of a job yet; trying again', 'error full cannot record the end of a job; trying again every 5 s while the server runs, so that what it did is not repeated', 'warn readonly cannot record the end of a job yet; trying again', 'warn - recorded after all'],
         seen(),
       );
     } finally {
