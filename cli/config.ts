@@ -48,10 +48,8 @@ export function replayCommandFor(jobId: string, settings: { store: { kind: strin
   return `npx oktell-emu replay ${jobId}${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''}`;
 }
 
-/** `text` as one word of a shell command line: as it is when plain, else in single quotes. */
-export function shellWord(text: string): string {
-  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
+import { shellWord } from './shell-word.js';
+export { shellWord };
 
 /**
  * Checks that a data folder the command reads from (or queues into) exists, and returns it. Commands that read or

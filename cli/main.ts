@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import pc from 'picocolors';
 import { UnavailableError, UsageError } from './errors.js';
 import { terminalText } from './terminal-text.js';
+import { freeSpaceHint } from './shell-word.js';
 import { graphCommand } from './commands/graph.command.js';
 import { runCommand } from './commands/run.command.js';
 import { validateCommand } from './commands/validate.command.js';
@@ -222,7 +223,7 @@ function fileErrorLine(e: NodeJS.ErrnoException & { path: string; code: string }
     e.code === 'ENOENT' && e.syscall === 'open' && !existsSync(dirname(e.path)) ? `the folder ${dirname(e.path)} does not exist`
     : (FILE_ERRORS[e.code] ?? e.message);
   // A full disk (or quota) is fixed outside the command: say where.
-  const fix = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? `: free space there (df -h ${dirname(e.path)}) and try again` : '';
+  const fix = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? `: ${freeSpaceHint(dirname(e.path))} and try again` : '';
   return `cannot ${action} ${e.path}: ${reason} (${e.code})${fix}`;
 }
 

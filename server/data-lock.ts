@@ -12,6 +12,7 @@
 // other's `serve.json` (and a SQLite one would remove its `store.json`).
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { freeSpaceHint } from '../cli/shell-word.js';
 import { createPrivateFile } from '../adapters/private-file.js';
 import { ConfigError } from './config.js';
 import { StoreOpenError } from './store/store-open.js';
@@ -91,7 +92,7 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
 function lockRefusal(e: Error, code: string, dataDir: string): Error {
   const file = join(dataDir, DATA_LOCK_FILE);
   const again = 'and start again; nothing stored is lost';
-  if (code.startsWith('SQLITE_FULL')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} is full: free space there (df -h ${dataDir}) ${again}`, false, { cause: e });
+  if (code.startsWith('SQLITE_FULL')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} is full: ${freeSpaceHint(dataDir)} ${again}`, false, { cause: e });
   if (code.startsWith('SQLITE_IOERR')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} answered with an I/O error: check it (dmesg) ${again}`, false, { cause: e });
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the server writes ${DATA_LOCK_FILE} and its -journal in ${dataDir}: check that the folder and the file are writable (chmod, chattr +i, a read-only mount) ${again}`, false, { cause: e });
   return e;

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { existingDataDir, storeSettings, shellWord, UsageError } from '../config.js';
+import { freeSpaceHint } from '../shell-word.js';
 import { UnavailableError } from '../errors.js';
 import { refuseSqliteBesidePostgres } from '../store.js';
 import { knownSchemaVersion, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
@@ -74,7 +75,7 @@ function copyRefusal(e: unknown, file: string): unknown {
   const folder = dirname(file);
   const message = (e as Error).message;
   if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || code === 'EDQUOT') {
-    return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): the disk holding ${folder} is full: free space there (df -h ${shellWord(folder)}) or back up to another disk; no copy was kept`);
+    return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): the disk holding ${folder} is full: ${freeSpaceHint(folder)} or back up to another disk; no copy was kept`);
   }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') {
     return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): a disk answered with an I/O error while the store was read or the copy written in ${folder}: check them (dmesg), or back up to another disk; no copy was kept`);

@@ -2,6 +2,7 @@
 // CLI print instead of a driver's stack trace.
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { freeSpaceHint } from '../../cli/shell-word.js';
 import { PgSchemaNotReadyError, PgSchemaTooNewError } from './postgres.migrations.js';
 import { redactPostgresUrl } from './postgres.url.js';
 import { SchemaTooNewError } from './sqlite.migrations.js';
@@ -114,9 +115,9 @@ export function sqliteOpenRefusal(e: unknown, file: string): unknown {
 
 function sqliteOpenHint(code: string, dir: string): string {
   const again = 'and start again; nothing stored is lost';
-  if (code.startsWith('SQLITE_FULL')) return `the disk holding ${dir} is full: free space there (df -h ${dir}) ${again}`;
+  if (code.startsWith('SQLITE_FULL')) return `the disk holding ${dir} is full: ${freeSpaceHint(dir)} ${again}`;
   // A full disk also comes as an I/O error: SQLite cannot grow the -shm of a WAL store it opens (SQLITE_IOERR_SHMSIZE).
-  if (code.startsWith('SQLITE_IOERR')) return diskFull(dir) ? `the disk holding ${dir} is full: free space there (df -h ${dir}) ${again}` : `the disk holding ${dir} answered with an I/O error: check it (dmesg) ${again}`;
+  if (code.startsWith('SQLITE_IOERR')) return diskFull(dir) ? `the disk holding ${dir} is full: ${freeSpaceHint(dir)} ${again}` : `the disk holding ${dir} answered with an I/O error: check it (dmesg) ${again}`;
   try {
     accessSync(dir, constants.W_OK);
   } catch (err) {
