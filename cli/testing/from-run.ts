@@ -67,7 +67,19 @@ export interface RecordedZone {
 export function recordedZone(record: { timeZone?: string }, own: string): RecordedZone {
   const named = record.timeZone;
   if (!named) return { timeZone: own, from: 'command' };
-  return isTimeZone(named) ? { timeZone: named, from: 'run' } : { timeZone: own, from: 'command', unknown: named };
+  if (!isTimeZone(named)) return { timeZone: own, from: 'command', unknown: named };
+  // Another name of the command's own zone (`Etc/UTC` for `UTC`, `Asia/Kolkata` for `Asia/Calcutta`, another case):
+  // the command's name, so that nothing says the run ran elsewhere.
+  return { timeZone: canonicalZone(named) === canonicalZone(own) ? own : named, from: 'run' };
+}
+
+/** The runtime's own name of a zone it knows (Intl's resolved one); the name as given when it does not know it. */
+function canonicalZone(zone: string): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return zone;
+  }
 }
 
 /** An unknown zone as a message quotes it: made safe for the terminal (it is the store's text) and cut to 80 characters. */

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runPageOf, startConsoleServer, get } from './console-helpers.js';
+import { runZoneOf } from '../../server/console/run.routes.js';
+import { recordedZone } from '../../cli/testing/from-run.js';
 
 /** One fixed instant, 2026-01-15 00:00 UTC: 03:00 in Moscow, 09:00 in Tokyo. */
 const FIXED_TIME_YAML = `variables:
@@ -70,5 +72,14 @@ describe('console: the dates of a run\'s values in the zone the run ran in', () 
     } finally {
       await t.cleanup();
     }
+  });
+
+  it('another name of the server\'s own zone (Etc/UTC on a UTC server, Asia/Kolkata for Asia/Calcutta, other case) is not said to be another zone', () => {
+    for (const [recorded, server] of [['Etc/UTC', 'UTC'], ['UTC', 'Etc/UTC'], ['Asia/Kolkata', 'Asia/Calcutta'], ['europe/moscow', 'Europe/Moscow']] as const) {
+      assert.deepEqual(runZoneOf({ timeZone: recorded }, server), { timeZone: server }, `${recorded} on a ${server} server`);
+      assert.deepEqual(recordedZone({ timeZone: recorded }, server), { timeZone: server, from: 'run' }, `show: ${recorded} on a ${server} server`);
+    }
+    // A zone that differs is still said.
+    assert.equal(runZoneOf({ timeZone: 'Asia/Tokyo' }, 'UTC').note, 'ran in Asia/Tokyo: the dates of its values are in that zone');
   });
 });
