@@ -33,13 +33,11 @@ blocks:
 describe('console: a run as a test file pins what the server took from its environment', () => {
   let t: Awaited<ReturnType<typeof startConsoleServer>>;
   before(async () => {
-    // The server reads its scenarios' variables from its own environment (this process's).
-    Object.assign(process.env, ENV);
-    t = await startConsoleServer({ 'Sweep.yaml': SWEEP });
+    // The server reads its scenarios' variables from its own environment: the one it is started with.
+    t = await startConsoleServer({ 'Sweep.yaml': SWEEP }, ENV);
   });
   after(async () => {
     await t?.cleanup();
-    for (const name of Object.keys(ENV)) delete process.env[name];
   });
 
   it('pins the non-secret variable, names the others without their values, and equals the case --from-run writes', { timeout: 120_000 }, async () => {
