@@ -483,10 +483,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           refusedEnds.recorded++;
           refusedEnds.last = { jobId: job.id, runId: result.runId, outcome };
         }
+        // A stuck end was waiting on the store (both are set together, below): endRefusedSpell says it is recorded.
         if ((stopping && n > 0) || graceOver) {
           opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, `the end of the job is recorded after all during the stop: what its attempt did is not repeated`);
-        } else if (stuck && !wasWaiting) {
-          opts.logger?.warn({ jobId: job.id, runId: result.runId, outcome }, 'the end of the job is recorded after all: what its attempt did is not repeated');
         }
         if (wasWaiting && refusedEnds.waiting.size === 0) endRefusedSpell();
         break;
@@ -520,10 +519,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
             refusedEnds.warned.add(reason);
             opts.logger?.warn(why, 'cannot record the end of a job yet; trying again (ends of other jobs the store refuses meanwhile are not logged one by one)');
           } else if (n === 0) opts.logger?.debug(why, 'cannot record the end of a job yet; trying again');
-        } else if (lastQuickTry) {
-          stuck = true;
-          opts.logger?.error({ err: e, jobId: job.id, runId: result.runId }, `cannot record the end of a job; trying again every ${OUTCOME_RETRY_LATER_MS / 1000} s while the server runs, so that what it did is not repeated`);
         } else if (!stuck) {
+          // Not an outage, and not its last quick try (that one is given up on above).
           opts.logger?.warn({ err: e, jobId: job.id, runId: result.runId }, 'cannot record the end of a job yet; trying again');
         }
       }
