@@ -91,7 +91,7 @@ try {
         webhooks: latencies.length,
         'max WAL MB': mb(maxWal),
         'gaps >100 ms at (ms into the prune)': gapsAt.map(([g, at]) => `${g}@${at}`).join(' '),
-        'thread checkpoints': ckpt ? `${ckpt.checkpoints}, main ${ckpt.mainCheckpoints} (${Math.round(ckpt.longestMainMs)} ms)${ckpt.failure ? ` (${ckpt.failure})` : ''}` : '-',
+        'thread checkpoints': ckpt ? `${ckpt.checkpoints}, held ${ckpt.heldCheckpoints} (${Math.round(ckpt.longestHoldMs)} ms), main ${ckpt.mainCheckpoints} (${Math.round(ckpt.longestMainMs)} ms)${ckpt.failure ? ` (${ckpt.failure})` : ''}` : '-',
       });
       console.log(JSON.stringify(rows[rows.length - 1]));
       for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });

@@ -4,7 +4,9 @@
 // a large store. For the prune's time a thread with its own connection makes PASSIVE checkpoints (they take no lock a
 // writer waits for), and the main connection's automatic checkpoint is off from the moment the thread has its
 // connection open until the prune ends. Past the usual size the prune waits for the thread to catch up, so the WAL
-// stays bounded (the usual size plus what is committed during one checkpoint) and is reused from its start.
+// stays bounded (the usual size plus what is committed during one checkpoint) and is reused from its start. When
+// webhooks keep the thread from catching up, its last checkpoint runs with this process's commits held back for a
+// moment (they queue, the event loop stays free), instead of the main connection copying the pages itself.
 // When the thread fails, ends, or does not answer in time, the main connection's automatic checkpoint is put back at
 // once (the WAL keeps every commit until a checkpoint copies it, so nothing is lost either way).
 import { Worker } from 'node:worker_threads';
@@ -21,7 +23,11 @@ export interface CheckpointSummary {
   checkpoints: number;
   /** The most WAL frames a checkpoint saw. */
   largestLog: number;
-  /** Checkpoints the main connection made when the thread did not catch up with the commits (see afterCommit). */
+  /** Checkpoints the thread made with the commits held back, after it had not caught up with them (see afterCommit). */
+  heldCheckpoints: number;
+  /** The longest such hold, in ms (webhooks wait that long to be stored; the event loop does not). */
+  longestHoldMs: number;
+  /** Checkpoints the main connection made when the thread did not catch up even then (see afterCommit). */
   mainCheckpoints: number;
   /** The longest of those, in ms (it holds the event loop). */
   longestMainMs: number;
@@ -38,10 +44,15 @@ export interface PruneCheckpointOptions {
   answerTimeoutMs: number;
   /** The thread's script (tests give one that fails). */
   worker?: URL;
+  /** Runs a checkpoint with this process's commits held back, for at most the given ms (the store's WriteBatcher.hold). */
+  holdWrites?: (during: () => Promise<void>, atMostMs: number) => Promise<void>;
 }
 
 /** How many checkpoints the thread makes to catch up with the commits before the main connection makes one. */
 export const CATCH_UP_ROUNDS = 5;
+
+/** The longest the commits are held back for the thread's last catch-up (it copies a few webhooks' pages: a few ms). */
+export const HOLD_MS = 100;
 
 /** How long the prune waits for one checkpoint before it gives the thread up and checkpoints on the main thread. */
 export const CHECKPOINT_ANSWER_TIMEOUT_MS = 60_000;
@@ -58,13 +69,15 @@ export class PruneCheckpoints {
   readonly started: Promise<void>;
 
   private readonly worker: Worker;
-  private readonly summary: CheckpointSummary = { checkpoints: 0, largestLog: 0, mainCheckpoints: 0, longestMainMs: 0 };
+  private readonly summary: CheckpointSummary = { checkpoints: 0, largestLog: 0, heldCheckpoints: 0, longestHoldMs: 0, mainCheckpoints: 0, longestMainMs: 0 };
   /** The checkpoint under way: settles with its answer, or when the thread is given up on. */
   private pending: Promise<void> | undefined;
   private answered: (() => void) | undefined;
   private lastLog = 0;
   /** The last answer was a checkpoint that could not run (SQLite's -1). */
   private lastBusy = false;
+  /** The last answer found every frame of the WAL in the database file: the next write starts the WAL anew. */
+  private caughtUp = false;
   private stopped = false;
   private ended: Promise<CheckpointSummary> | undefined;
   private exited: Promise<void>;
@@ -86,6 +99,7 @@ export class PruneCheckpoints {
         // SQLite answers -1 when the checkpoint could not run (another connection was checkpointing, a CLI's write
         // past its own limit): nothing is known of the WAL then, so the last size seen stands.
         this.lastBusy = a.log < 0;
+        this.caughtUp = !this.lastBusy && a.checkpointed === a.log;
         if (!this.lastBusy) this.lastLog = a.log;
         this.summary.largestLog = Math.max(this.summary.largestLog, a.log);
       }
@@ -103,8 +117,11 @@ export class PruneCheckpoints {
    * caught up: SQLite reuses the WAL from its start only at a write that finds all of it in the database file, and a
    * checkpoint that ran while windows were committed never caught up with them (the WAL grew to 13,000 frames, 54 MB,
    * in a prune that wrote 20 MB between checkpoints). The thread checkpoints again until one finds nothing committed
-   * since the one before (a few webhooks' pages each time); after `CATCH_UP_ROUNDS` the main connection copies what is
-   * left itself, as its own automatic checkpoint would have, so the WAL stays bounded under any load.
+   * since the one before, or finds all of it copied (a few webhooks' pages each time). After `CATCH_UP_ROUNDS` it makes
+   * one more with this process's commits held back (`holdWrites`, at most `HOLD_MS`): nothing can be committed under
+   * it, so it catches up. Only if even that one does not (another process writing, a thread that answers -1) does the
+   * main connection copy what is left itself, as its own automatic checkpoint would have: the WAL stays bounded under
+   * any load.
    */
   async afterCommit(): Promise<void> {
     if (this.stopped) return;
@@ -121,6 +138,14 @@ export class PruneCheckpoints {
       // Nothing committed since the last checkpoint (the next write starts the WAL anew), or a write already did.
       if (this.lastLog === before || this.lastLog <= this.opts.walLimitPages) return;
       before = this.lastLog;
+    }
+    if (this.stopped) return;
+    if (this.opts.holdWrites) {
+      const held = performance.now();
+      await this.opts.holdWrites(() => this.checkpoint(), HOLD_MS);
+      this.summary.longestHoldMs = Math.max(this.summary.longestHoldMs, performance.now() - held);
+      this.summary.heldCheckpoints++;
+      if (this.stopped || this.caughtUp) return;
     }
     if (this.stopped || !this.db.open) return;
     const started = performance.now();

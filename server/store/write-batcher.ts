@@ -23,6 +23,8 @@ export class WriteBatcher {
   private queue: PendingWrite[] = [];
   private scheduled = false;
   private closed = false;
+  /** While set, writes queue up but nothing commits (see hold). */
+  private held = false;
   private idle: Array<() => void> = [];
   private readonly counters: StoreStats = { operations: 0, transactions: 0, failedTransactions: 0, largestBatch: 0 };
   private readonly runBatch: Database.Transaction<(batch: PendingWrite[], results: Settled[], isolate: boolean) => void>;
@@ -63,6 +65,27 @@ export class WriteBatcher {
     });
   }
 
+  /**
+   * Runs `during` with this process's commits held back: writes submitted meanwhile queue up (the event loop stays
+   * free) and commit together once `during` settles, or after `atMostMs` whatever it does. The prune's checkpoint
+   * thread uses it for its last catch-up, so a checkpoint can find nothing committed after it began.
+   */
+  async hold<T>(during: () => Promise<T>, atMostMs: number): Promise<T | undefined> {
+    if (this.closed || this.held) return undefined;
+    this.held = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([during(), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), atMostMs)))]);
+    } finally {
+      clearTimeout(timer);
+      this.held = false;
+      if (!this.scheduled && this.queue.length > 0) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    }
+  }
+
   stats(): StoreStats {
     return { ...this.counters };
   }
@@ -76,6 +99,8 @@ export class WriteBatcher {
 
   private flush(): void {
     this.scheduled = false;
+    // Held back: hold() schedules the flush again when it lets go.
+    if (this.held) return;
     const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
     this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
     if (this.queue.length > 0) {

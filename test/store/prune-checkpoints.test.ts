@@ -40,8 +40,8 @@ async function bigStore(dir: string, webhooks: number): Promise<string> {
   return file;
 }
 
-/** Prunes while looking at the WAL and the setting once a turn, and storing a webhook every few turns. */
-async function pruneWatched(store: SqliteStore, file: string) {
+/** Prunes while looking at the WAL and the setting once a turn, and storing a webhook every `every` turns. */
+async function pruneWatched(store: SqliteStore, file: string, every = 3) {
   const seen = { autocheckpoint: [] as number[], largestWal: 0, written: 0, restarts: 0, copiedWhileOff: 0 };
   const stored: string[] = [];
   const writes: Array<Promise<unknown>> = [];
@@ -61,7 +61,7 @@ async function pruneWatched(store: SqliteStore, file: string) {
       if (setting === 0 && now.nBackfill > last.nBackfill && now.mxFrame >= last.mxFrame) seen.copiedWhileOff += now.nBackfill - last.nBackfill;
       last = now;
     }
-    if (turn++ % 3 === 0) {
+    if (turn++ % every === 0) {
       const key = `during-${turn}`;
       writes.push(
         store
@@ -157,6 +157,23 @@ describe('the SQLite store checkpoints on a thread of its own while it prunes', 
       assert.equal(ckpt?.failure, undefined, `the fake thread did not fail: ${JSON.stringify(ckpt)}`);
       assert.ok((ckpt?.mainCheckpoints ?? 0) > 0, `after the rounds of -1 the main connection checkpointed: ${JSON.stringify(ckpt)}`);
       assert.equal(store.settings().walAutocheckpoint, PAGES, 'the automatic checkpoint is back');
+    }));
+
+  it('webhooks stored at every turn keep the thread from catching up, yet the main connection copies nothing: the last catch-up holds the commits back a moment', { timeout: 120_000 }, () =>
+    withBigStore('oktell-prune-ckpt-stream-', 3000, undefined, async (store, file) => {
+      const { result, seen, stored } = await pruneWatched(store, file, 1);
+
+      assert.equal(result.inbox, 3000);
+      const ckpt = store.pruneStats().checkpoints;
+      assert.ok(ckpt && ckpt.failure === undefined, `the thread did not fail: ${JSON.stringify(ckpt)}`);
+      // A webhook committed during each of the thread's checkpoints: without the hold, the main connection copied
+      // the rest itself, holding the event loop.
+      assert.ok(ckpt.heldCheckpoints > 0, `the thread's rounds did not catch up, so a held checkpoint was made: ${JSON.stringify(ckpt)}`);
+      assert.equal(ckpt.mainCheckpoints, 0, `the main connection copied nothing: ${JSON.stringify(ckpt)}`);
+      assert.ok(seen.restarts > 0 && seen.largestWal < seen.written / 2, `the WAL stayed bounded: ${JSON.stringify(seen)}`);
+      assert.ok(stored.length > 100, `webhooks were stored all through the prune: ${stored.length}`);
+      await store.close();
+      await assertAllThere(file, stored);
     }));
 
   it('a prune with nothing to delete starts no thread', async () => {
