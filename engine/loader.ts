@@ -702,8 +702,10 @@ function exitsHint(exits: unknown, kind: string, names: readonly string[]): stri
 const OTHER_KIND_NAMES: ReadonlyArray<readonly [RegExp, string, string]> = [
   [/^(?:sql|sql[- ]?(?:query|запрос)|query|select|db|database|dbselect|запрос)$/, 'DbQuery', 'an SQL query'],
   [/^(?:(?:stored[- ]?)?procedure|sp|exec|storedproc)$/, 'DbProcedure', 'a stored procedure'],
-  [/^(?:https?(?:[- ]?request)?|web|rest|api|fetch|webhook|curl)$/, 'WebRequest', 'an HTTP request'],
-  [/^(?:e-?mail|mail|sendemail|smtp|письмо)$/, 'SendMail', 'a letter'],
+  [/^(?:https?(?:[- ]?request)?|web|rest|api|fetch|curl)$/, 'WebRequest', 'an HTTP request'],
+  [/^(?:e-?mail|mail|send[- ]?e-?mail|e-?mail[- ]?send|smtp|письмо)$/, 'SendMail', 'a letter'],
+  [/^(?:postgres(?:ql)?|mysql|mssql|microsoft[- ]?sql|execute[- ]?query)$/, 'DbQuery', 'an SQL statement on a database'],
+  [/^(?:respond[- ]?to[- ]?webhook|respond)$/, 'ReturnValue', 'the answer to a webhook (return value 1 the body, 2 the status, 3 the content type)'],
   [/^(?:if|switch|branch|compare|условие)$/, 'Condition', 'a condition'],
   [/^(?:set|assign|assignment|let|var)$/, 'Variable', 'an assignment'],
   [/^(?:return|result|response|http[- ]?response)$/, 'ReturnValue', 'a return value (the answer to a webhook)'],
@@ -717,11 +719,13 @@ const OTHER_KIND_NAMES: ReadonlyArray<readonly [RegExp, string, string]> = [
  * place: the hint says so instead of only listing the kinds, in which the reader would look for them in vain.
  */
 const NO_BLOCK_NAMES: ReadonlyArray<readonly [RegExp, string | ((registry: BlockRegistry) => string)]> = [
-  [/^(?:inject|schedule|scheduler|cron|timer|interval)$/, 'no block starts a scenario on a schedule: a service task does, one entry under serviceTasks: in oktell.config.yaml with cron: or every: (docs/service-tasks.md)'],
+  [/^(?:inject|schedule|scheduler|schedule[- ]?trigger|cron|timer|interval)$/, 'no block starts a scenario on a schedule: a service task does, one entry under serviceTasks: in oktell.config.yaml with cron: or every: (docs/service-tasks.md)'],
   [/^(?:catch|try|on[- ]?error|error[- ]?handler)$/, (registry) => `there is no catch block: wire the error exit (and timeout, where the block has one) of each block that can fail (${kindsThatCanFail(registry).join(', ')}) to the blocks that handle the failure; an exit left unwired fails the run, which the server retries and then keeps as a dead letter (oktell-emu runs --status dead; replay)`],
   [/^(?:debug|log|print|trace)$/, 'there is no debug block: every run keeps a trace of its steps with the variables each changed (oktell-emu run prints it; oktell-emu show <runId> and the console show a recorded run)'],
   [/^(?:function|javascript|js|code|script)$/, 'no block runs code: compute values with expressions in a Variable block (set:) and branch with a Condition (docs/expressions.md)'],
-  [/^(?:http[- ]?in|endpoint|route|listener)$/, 'no block receives a request: the server runs the hook scenario (HTTP404) for every request to an address that is not its own, with the address as input parameter 1, the headers as 2, the method as 3 and the body as 4 (docs/server.md)'],
+  [/^(?:error[- ]?(?:trigger|workflow))$/, 'there is no error trigger: a scenario named DeadLetter in the scenarios folder is the catch-all, started once for every job the server gives up on, with the job\'s id, scenario, last error, attempts and input parameters as its input parameters 1 to 5 (docs/server.md#retries-and-dead-letters); inside a scenario, wire the error exit of the block that can fail'],
+  [/^(?:merge|wait|split[- ]?in[- ]?batches|loop[- ]?over[- ]?items|split[- ]?out|aggregate)$/, 'there is no block that merges, waits or loops over items: a scenario is one path of blocks; a loop is a Condition whose exit leads back, a pause between tries is the server\'s retry of a failed job, a wait until later a service task (docs/service-tasks.md)'],
+  [/^(?:http[- ]?in|webhook|webhook[- ]?trigger|endpoint|route|listener)$/, 'no block receives a request: the server runs the hook scenario (HTTP404) for every request to an address that is not its own, with the address as input parameter 1, the headers as 2, the method as 3 and the body as 4 (docs/server.md)'],
 ];
 
 /** The kinds of the registry whose blocks have an error exit, in its order: those a `catch` would have caught. */
@@ -736,7 +740,8 @@ function kindsThatCanFail(registry: BlockRegistry): string[] {
 function kindHint(kind: string, registry: BlockRegistry): string {
   const known = [...registry.keys()];
   const list = `known kinds: ${known.join(', ')}`;
-  const lower = kind.trim().toLowerCase();
+  // n8n's node type as its workflow JSON writes it (n8n-nodes-base.webhook) is the node's name.
+  const lower = kind.trim().toLowerCase().replace(/^n8n-nodes-base\./, '');
   // The whole name, its first words («Запрос к»… is ambiguous, so only a unique match counts), or the name with a
   // number after it («Возвращаемое значение 1»).
   const named = [...registry.values()].filter((d) => {
@@ -861,6 +866,8 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   }
   const nodeRed = nodeRedHint(word);
   if (nodeRed) return nodeRed;
+  const n8n = n8nHint(word);
+  if (n8n) return n8n;
   const style = src.scalarStyle(path);
   if (e.fix !== undefined && (style === 'PLAIN' || style === 'QUOTE_DOUBLE')) {
     // The whole corrected value only when it is right and short enough to show whole (a fix cut short is no fix to
@@ -913,6 +920,37 @@ function nodeRedHint(word: string): string | undefined {
   if (/^(?:flow|global|context)\.(?:get|set)\(/.test(word)) {
     return 'flow, global and node context are Node-RED\'s: a variable lives for one run; keep a value between runs in a database table (a DbQuery block, on the SQLite connection main), see docs/coming-from-node-red.md';
   }
+  return undefined;
+}
+
+/**
+ * n8n's ways of reading a value, written where an expression belongs: `{{ $json.body.orderId }}`, `$env.API_TOKEN`,
+ * `$now`, `$('Webhook').item.json`… The lexer stops at the `$` or the `{` and would hint to quote the text or to build
+ * JSON, which gives a value that is the words themselves; the hint says where the value comes from here instead.
+ */
+function n8nHint(word: string): string | undefined {
+  // n8n's `{{ … }}` around the whole value (its expression marks): the hint for what is inside, and the braces go.
+  const braced = /^\{\{([\s\S]*)\}\}$/.exec(word);
+  const inner = braced ? braced[1]!.trim() : word;
+  const marks = braced ? "n8n's {{ }} are not written here: the whole value is the expression, so leave the braces out; " : '';
+  const field = (path: string | undefined) => (path ? path.slice(1) : '');
+  const json = /(?:^|[^\w$])\$json((?:\.[A-Za-z_\p{L}][\w\p{L}]*)*)/u.exec(inner);
+  if (json) {
+    const path = field(json[1]).replace(/^body\./, '');
+    const value = path ? `JsonGet([body], "${path}") or a Parser block with mode: json (extract: { ${path.split('.').pop()}: $.${path} }), where body holds the text` : 'the body as text is [body] once a variable body holds InputParameter(4)';
+    return `${marks}$json is n8n's item: a scenario reads its input parameters instead (the hook scenario HTTP404 gets the address as InputParameter(1), the headers as 2, the method as 3, the body as text as 4; a scenario started by AsyncScenario, its params); a value inside the body: ${value}; see docs/coming-from-n8n.md`;
+  }
+  const env = /(?:^|[^\w$])\$env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\])/.exec(inner);
+  if (env) {
+    const name = (env[1] ?? env[2])!;
+    return `${marks}$env is n8n's: declare a variable that takes the value from the environment, under variables: ${name.toLowerCase()}: { type: string, env: ${name} } (secret unless secret: false), and read it as '[${name.toLowerCase()}]'`;
+  }
+  const clock = /(?:^|[^\w$])\$(now|today)\b/.exec(inner);
+  if (clock) return `${marks}$${clock[1]} is n8n's: write ${clock[1] === 'now' ? 'Now()' : 'Today()'} (the run's clock, in the run's time zone; FormatDate(Now(), "yyyy-MM-dd") for text)`;
+  if (/(?:^|[^\w$])\$(?:\(|node\b|input\b|items?\b|vars\b|execution\b|workflow\b|prevNode\b|binary\b)/.test(inner)) {
+    return `${marks}n8n's $ data (another node's output, the execution, $vars) does not exist here: each block puts what it gets into variables you name (a WebRequest's responseBody:, a Parser's extract:, a DbQuery's columns), read as [name]; settings come from variables with env: or file:; see docs/coming-from-n8n.md`;
+  }
+  if (braced) return `${marks}text in it needs quotes and a variable is read as [name]: '"Order " + [orderId]'`;
   return undefined;
 }
 
