@@ -306,7 +306,8 @@ export function constantConditionWarnings(library: Pick<ScenarioLibrary, 'scenar
  */
 export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
-  const PLACEHOLDER = /\{\{\s*([A-Za-z_\p{L}][\w\p{L}.]*)\s*\}\}|\$\{\s*([A-Za-z_\p{L}][\w\p{L}.]*)\s*\}/gu;
+  // `{{ $json.orderId }}` and `{{ $json.body.orderId }}` are n8n's way: the name after them is the variable meant.
+  const PLACEHOLDER = /\{\{\s*((?:\$json\.(?:body\.)?)?[A-Za-z_\p{L}][\w\p{L}.]*)\s*\}\}|\$\{\s*([A-Za-z_\p{L}][\w\p{L}.]*)\s*\}/gu;
   const expressions = (value: unknown, seen = new Set<unknown>()): CompiledExpression[] => {
     if (!value || typeof value !== 'object' || seen.has(value)) return [];
     seen.add(value);
@@ -318,10 +319,12 @@ export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenario
   for (const s of byName(library)) {
     const placeholders = (text: string) =>
       [...text.matchAll(PLACEHOLDER)]
-        .map((m) => ({ written: m[0], index: m.index!, name: (m[1] ?? m[2])!.replace(/^msg\./, '').replace(/^payload\./, '') }))
+        .map((m) => ({ written: m[0], index: m.index!, name: (m[1] ?? m[2])!.replace(/^msg\./, '').replace(/^payload\./, '').replace(/^\$json\.(?:body\.)?/, '') }))
         .filter((m) => s.variables.has(m.name));
     for (const block of s.blocks.values()) {
       for (const e of expressions(block.config)) {
+        const n8n = n8nPlaceholderWarning(e, block, s.name, fileName(e.at?.file ?? s.file), (name) => s.variables.has(name));
+        if (n8n && !e.literalTexts?.some((t) => placeholders(t).length)) out.push(n8n);
         if (!e.literalTexts?.some((t) => placeholders(t).length)) continue;
         const hits = textLiteralsOf(e.source).map((l) => ({ ...l, found: placeholders(l.value) })).filter((h) => h.found.length);
         if (!hits.length) continue;
@@ -367,6 +370,29 @@ export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenario
     }
   }
   return out;
+}
+
+/**
+ * n8n's `{{ $json.body.orderId }}` (or `{{ $now }}`, `{{ $('Webhook')… }}`) in a text of an expression, for a value
+ * that is no variable of the scenario: nothing replaces it, so the letter or request carries it as written. (One whose
+ * name is a variable is told by placeholderTextWarnings, with the value to write.) The warning says where the value
+ * comes from here.
+ */
+function n8nPlaceholderWarning(e: CompiledExpression, block: { id: string; loc: { line: number; col: number } }, scenario: string, file: string, isVariable: (name: string) => boolean): string | undefined {
+  const N8N = /\{\{\s*(\$[^{}]*?)\s*\}\}/g;
+  for (const l of textLiteralsOf(e.source)) {
+    for (const m of l.value.matchAll(N8N)) {
+      const path = /^\$json\.(?:body\.)?([A-Za-z_\p{L}][\w\p{L}.]*)$/u.exec(m[1]!)?.[1];
+      if (path && isVariable(path)) continue;
+      const leaf = path?.split('.').pop();
+      const instead = path
+        ? `read the value into a variable first (a Parser block with mode: json, extract: { ${leaf}: $.${path} }, or JsonGet([body], "${path}") where body holds the text) and join it to the text: '"…" + [${leaf}]'`
+        : `n8n's $ data does not exist here: put the value into a variable (a block's result, Now() for $now, a variable with env: for $env) and join it to the text with +`;
+      const at = e.locate?.(l.start) ?? e.at ?? block.loc;
+      return `${file}:${at.line}:${at.col}: block ${block.id} of ${scenario}: the text ${JSON.stringify(l.value)} is used as written: ${m[0]} is n8n's and is not replaced in an expression (only {{ name }} in a mail template file); ${instead} (see docs/coming-from-n8n.md)`;
+    }
+  }
+  return undefined;
 }
 
 /**
