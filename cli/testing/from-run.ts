@@ -93,6 +93,8 @@ const CHILD_SCAN_LIMIT = 20_000;
 const WRITES = new Set(['createRecord', 'updateRecord', 'deleteRecord']);
 /** A parameter holding a request's header lines (`name: value`, CRLF between them), as a hook run gets them. */
 const HEADER_LINES = /^[\w-]+: .*(\r\n[\w-]+: .*)*$/;
+/** Headers the server checks or handles itself, and keeps from every scenario: not the scenario's to test. */
+const SERVER_CHECKED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-hook-signature']);
 /**
  * Header lines that never go into a test file, whatever the server already masked: credentials by name or by a
  * Bearer/Basic value, as the server masks them where it keeps a request (an Idempotency-Key is kept: it is no secret).
@@ -181,7 +183,7 @@ export async function caseFromRun(store: Store, runId: string, opts: { name?: st
       // The start time in the run's zone, as its server's console and `runs` showed it (not UTC, hours off in Moscow).
       name: opts.name ?? `run ${root.id} (${root.scenario}, ${isoInZone(root.startedAt, zone.timeZone).slice(0, 16).replace('T', ' ')})`,
       scenario: root.scenario,
-      params: await rootParams(store, root),
+      params: await rootParams(store, root, notReplayed),
       bpium: { catalogs: fixture.catalogs, ...(failures ? { failures } : {}) },
       ...(http.length ? { http } : {}),
       ...(Object.keys(mailFailures).length ? { mail: { failures: mailFailures } } : {}),
@@ -285,7 +287,7 @@ async function jobParams(store: Store, run: RunRecord): Promise<Record<string, u
  * The root run's parameters: a job's from the job; a hook run's from its record, with a parameter the record kept
  * cut replaced by the request body from the inbox when that is what was cut; no secret header.
  */
-async function rootParams(store: Store, run: RunRecord): Promise<Record<string, Value>> {
+async function rootParams(store: Store, run: RunRecord, notReplayed: string[] = []): Promise<Record<string, Value>> {
   const params = { ...((run.jobId ? await jobParams(store, run) : (run.params ?? {})) as Record<string, Value>) };
   const body = run.inboxId !== null && run.inboxId !== undefined ? await store.getInboxEntry(run.inboxId) : undefined;
   for (const [k, v] of Object.entries(params)) {
@@ -295,7 +297,17 @@ async function rootParams(store: Store, run: RunRecord): Promise<Record<string, 
     if (cut && whole !== undefined && whole.length === cut.length && whole.startsWith(cut.start)) {
       params[k] = whole;
     } else if (HEADER_LINES.test(v)) {
-      params[k] = v.split('\r\n').filter((line) => !isSecretHeaderLine(line) && !line.endsWith(': [redacted]')).join('\r\n');
+      const lines = v.split('\r\n');
+      const left = lines.filter((line) => isSecretHeaderLine(line) || line.endsWith(': [redacted]'));
+      params[k] = lines.filter((line) => !left.includes(line)).join('\r\n');
+      // A sender's own token header (X-Hook-Token, X-Api-Key) is the scenario's to check, unlike those the server checks
+      // itself: a hook that compares it takes another path in the case, so the comment says which line to add back.
+      const own = left.map((line) => line.slice(0, line.indexOf(':'))).filter((name) => !SERVER_CHECKED_HEADERS.has(name.toLowerCase()));
+      if (own.length) {
+        notReplayed.push(
+          `parameter ${k} (the request's headers) is written without ${own.join(', ')}, a credential the server does not keep: a scenario that checks ${own.length > 1 ? 'them' : 'it'} takes another path here than in the recorded run; add ${own.map((n) => `"${n}: <a test value>"`).join(' and ')} to the headers and give the variable it is compared with that value under variables:`,
+        );
+      }
     }
   }
   return params;
