@@ -13,9 +13,38 @@ import type { JobRecord, NewJob } from './store.port.js';
  */
 export const CATCH_ALL_PARAMS_CHARS = 4096;
 
+/** The attempts a catch-all job has when none is set (OKTELL_DEAD_LETTER_MAX_ATTEMPTS): a broken alert path shows soon. */
+export const DEFAULT_CATCH_ALL_MAX_ATTEMPTS = 5;
+
+/** A job given up on by the store's own paths (an expired lease at its last attempt, recovery at start), as told to the caller. */
+export interface BuriedJob {
+  jobId: string;
+  scenario: string;
+  /** The catch-all job enqueued for it, or `catchAllSkipped` when it is in the catch-all's own line. */
+  catchAllJob?: string;
+  catchAllSkipped?: true;
+}
+
 /** The store option: the service scenario run once for every job given up on. */
 export interface DeadLetterCatchAll {
   scenario: string;
+  /** The attempts of each catch-all job (stored in its own `max_attempts`); absent: the store's default, as any job's. */
+  maxAttempts?: number;
+  /**
+   * Asked at each giving up, when given: whether the catch-all is on at this moment (the default, DeadLetter, follows
+   * the scenarios loaded). Absent: always on.
+   */
+  on?: () => boolean;
+  /**
+   * Told after the commit of a claim that buried jobs whose lease expired at their last attempt, with the catch-all
+   * each got (or its skip), so the server can log it: the store itself does not log.
+   */
+  onBuried?: (jobs: BuriedJob[]) => void;
+}
+
+/** Whether a catch-all is to be started now. */
+export function catchAllOn(catchAll: DeadLetterCatchAll | undefined): catchAll is DeadLetterCatchAll {
+  return catchAll !== undefined && catchAll.on?.() !== false;
 }
 
 /**
@@ -108,5 +137,6 @@ export function catchAllJob(catchAll: DeadLetterCatchAll | undefined, g: GivenUp
     '7': g.status,
     '8': g.lastRunId ?? '',
   };
-  return { id, scenario: catchAll.scenario, params, variables: {}, trigger: { [DEAD_LETTER_OF]: g.job.id } };
+  const maxAttempts = catchAll.maxAttempts !== undefined ? { maxAttempts: catchAll.maxAttempts } : {};
+  return { id, scenario: catchAll.scenario, params, variables: {}, trigger: { [DEAD_LETTER_OF]: g.job.id }, ...maxAttempts };
 }

@@ -12,7 +12,7 @@ import type { SchemaMigrated } from './migrated.js';
 import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
-import { catchAllJob, errorNamingCatchAll, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
+import { catchAllJob, catchAllOn, errorNamingCatchAll, type BuriedJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import {
   encodeCursor,
   fromJson,
@@ -429,10 +429,12 @@ export class PostgresStore implements Store {
 
   async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new StoreUsageError(`claim limit must be a positive integer, got ${limit}`);
-    return this.write(async (c) => {
+    const r = await this.write(async (c) => {
       const now = this.clock.now();
       const expires = now + leaseMs;
       const claimed: JobRow[] = [];
+      // Told to the server after the commit (a write may be tried again, so it is the result, not a side effect).
+      const buriedJobs: BuriedJob[] = [];
       // Expired leases first: their worker vanished. Locked rows are another claimer's business right now.
       const expired = (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now, workerId])).rows;
       if (expired.length > 0) {
@@ -445,13 +447,17 @@ export class PostgresStore implements Store {
         if (last.length > 0) await exec(c, 'buryJobs', [last, lost, now]);
         // Each row is locked by this transaction (lockExpired), so one instance alone buries it and starts its catch-all.
         for (const r of expired) {
-          if (r.last) await this.startCatchAll(c, { job: jobFromRow(r), status: 'dead', error: LEASE_LOST_LAST, errorJson: lost, lastRunId: ended.lastRuns.get(r.id) ?? null, at: now });
+          if (!r.last) continue;
+          const started = await this.startCatchAll(c, { job: jobFromRow(r), status: 'dead', error: LEASE_LOST_LAST, errorJson: lost, lastRunId: ended.lastRuns.get(r.id) ?? null, at: now });
+          if (started) buriedJobs.push({ jobId: r.id, scenario: r.scenario, ...started });
         }
         if (retake.length > 0) claimed.push(...(await exec<JobRow>(c, 'claimIds', [retake, workerId, expires, now, lost])).rows);
       }
       if (claimed.length < limit) claimed.push(...(await exec<JobRow>(c, 'claimQueued', [workerId, expires, now, limit - claimed.length])).rows);
-      return claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt);
+      return { jobs: claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt), buriedJobs };
     });
+    if (r.buriedJobs.length > 0) this.catchAll?.onBuried?.(r.buriedJobs);
+    return r.jobs;
   }
 
   async heartbeat(jobIds: string[], workerId: string, leaseMs: number): Promise<string[]> {
@@ -515,7 +521,7 @@ export class PostgresStore implements Store {
       // Only here, on the path that gives a job up, is the job read again (for the catch-all's parameters); ownedJob
       // locked its row, so no other instance gives it up meanwhile.
       let catchAll: Awaited<ReturnType<PostgresStore['startCatchAll']>>;
-      if (this.catchAll) {
+      if (catchAllOn(this.catchAll)) {
         const row = (await exec<JobRow>(c, 'getJob', [id])).rows[0]!;
         catchAll = await this.startCatchAll(c, { job: jobFromRow(row), status: decision.status, error: input.error, errorJson: error, lastRunId: runId, at: now });
       }
@@ -528,7 +534,7 @@ export class PostgresStore implements Store {
    * job is in the catch-all's own line (said by `catchAllSkipped`, so the caller can log it).
    */
   private async startCatchAll(c: pg.PoolClient, g: GivenUp): Promise<{ catchAllJob?: string; catchAllSkipped?: true } | undefined> {
-    if (!this.catchAll) return undefined;
+    if (!catchAllOn(this.catchAll)) return undefined;
     const job = catchAllJob(this.catchAll, g, this.newId());
     if (!job) return { catchAllSkipped: true };
     await exec(c, 'insertJobs', [JSON.stringify(this.prepareJobs([job])), null, g.at]);
@@ -547,12 +553,15 @@ export class PostgresStore implements Store {
       let runsFailed = ended.failed;
       const dead = (await exec(c, 'buryOrphans', [now, error])).rowCount ?? 0;
       // Those buryOrphans made dead: the stop cut their last attempt off.
+      const catchAlls: BuriedJob[] = [];
       for (const job of running) {
-        if (job.attempts >= job.maxAttempts) await this.startCatchAll(c, { job, status: 'dead', error: PROCESS_STOPPED, errorJson: error, lastRunId: ended.lastRuns.get(job.id) ?? null, at: now });
+        if (job.attempts < job.maxAttempts) continue;
+        const started = await this.startCatchAll(c, { job, status: 'dead', error: PROCESS_STOPPED, errorJson: error, lastRunId: ended.lastRuns.get(job.id) ?? null, at: now });
+        if (started) catchAlls.push({ jobId: job.id, scenario: job.scenario, ...started });
       }
       const requeued = (await exec(c, 'requeueOrphans', [now, error])).rowCount ?? 0;
       runsFailed += (await exec(c, 'failRunningRuns', [now, error])).rowCount ?? 0;
-      return { requeued, dead, runsFailed };
+      return { requeued, dead, runsFailed, ...(catchAlls.length ? { catchAlls } : {}) };
     });
   }
 

@@ -6,7 +6,7 @@ import type { JsonValue } from '../../engine/values.js';
 import { keepingCutOfText, LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
-import { catchAllJob, errorNamingCatchAll, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
+import { catchAllJob, catchAllOn, errorNamingCatchAll, type BuriedJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import { applyMigrations } from './sqlite.migrations.js';
 import type { SchemaMigrated } from './migrated.js';
 import {
@@ -457,10 +457,12 @@ export class SqliteStore implements Store {
 
   async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new StoreUsageError(`claim limit must be a positive integer, got ${limit}`);
-    return this.batcher.submit(() => {
+    const r = await this.batcher.submit(() => {
       const now = this.clock.now();
       const lease = { worker: workerId, expires: now + leaseMs, now };
       const claimed: JobRow[] = [];
+      // Told to the server after the commit (the op may run twice in a batch, so it is its result, not a side effect).
+      const buriedJobs: BuriedJob[] = [];
       // Expired leases are rare: one indexed probe decides whether the three statements that handle them run at all.
       if (this.st.anyExpiredLease.get(now, workerId) !== undefined) {
         const lost = toJson({ code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` }, 'error');
@@ -478,12 +480,16 @@ export class SqliteStore implements Store {
           if (!buried && !takenIds.has(row.id)) continue;
           const job = jobFromRow(row);
           const { runId } = this.endLostAttempt(job, LEASE_LOST, lost, now);
-          if (buried) this.startCatchAll({ job, status: 'dead', error: LEASE_LOST_LAST, errorJson: lost, lastRunId: runId, at: now });
+          if (!buried) continue;
+          const started = this.startCatchAll({ job, status: 'dead', error: LEASE_LOST_LAST, errorJson: lost, lastRunId: runId, at: now });
+          if (started) buriedJobs.push({ jobId: job.id, scenario: job.scenario, ...started });
         }
       }
       if (claimed.length < limit) claimed.push(...(this.st.claimQueued.all({ ...lease, limit: limit - claimed.length }) as JobRow[]));
-      return claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt);
+      return { jobs: claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt), buriedJobs };
     });
+    if (r.buriedJobs.length > 0) this.catchAll?.onBuried?.(r.buriedJobs);
+    return r.jobs;
   }
 
   async heartbeat(jobIds: string[], workerId: string, leaseMs: number): Promise<string[]> {
@@ -541,7 +547,7 @@ export class SqliteStore implements Store {
       }
       this.st.finishJob.run({ ...base, status: decision.status });
       // Only here, on the path that gives a job up, is the job read again (for the catch-all's parameters).
-      const catchAll = this.catchAll ? this.startCatchAll({ job: jobFromRow(this.st.getJob.get(id) as JobRow), status: decision.status, error: input.error, errorJson: error, lastRunId: run?.id ?? null, at: now }) : undefined;
+      const catchAll = catchAllOn(this.catchAll) ? this.startCatchAll({ job: jobFromRow(this.st.getJob.get(id) as JobRow), status: decision.status, error: input.error, errorJson: error, lastRunId: run?.id ?? null, at: now }) : undefined;
       return { accepted: true, status: decision.status, ...catchAll };
     });
   }
@@ -551,7 +557,7 @@ export class SqliteStore implements Store {
    * job is in the catch-all's own line (said by `catchAllSkipped`, so the caller can log it).
    */
   private startCatchAll(g: GivenUp): { catchAllJob?: string; catchAllSkipped?: true } | undefined {
-    if (!this.catchAll) return undefined;
+    if (!catchAllOn(this.catchAll)) return undefined;
     const job = catchAllJob(this.catchAll, g, this.newId());
     if (!job) return { catchAllSkipped: true };
     this.insertJobs(this.prepareJobs([job]), null);
@@ -574,10 +580,14 @@ export class SqliteStore implements Store {
         if (row.attempts >= row.max_attempts) buried.push({ job, runId: ended.runId });
       }
       const dead = this.st.buryOrphans.run({ now, error }).changes;
-      for (const b of buried) this.startCatchAll({ job: b.job, status: 'dead', error: PROCESS_STOPPED, errorJson: error, lastRunId: b.runId, at: now });
+      const catchAlls: BuriedJob[] = [];
+      for (const b of buried) {
+        const started = this.startCatchAll({ job: b.job, status: 'dead', error: PROCESS_STOPPED, errorJson: error, lastRunId: b.runId, at: now });
+        if (started) catchAlls.push({ jobId: b.job.id, scenario: b.job.scenario, ...started });
+      }
       const requeued = this.st.requeueOrphans.run({ now, error }).changes;
       runsFailed += this.st.failRunningRuns.run({ now, error }).changes;
-      return { requeued, dead, runsFailed };
+      return { requeued, dead, runsFailed, ...(catchAlls.length ? { catchAlls } : {}) };
     });
   }
 

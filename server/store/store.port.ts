@@ -3,6 +3,7 @@
 import type { RunOutcomeSource } from '../run-outcome.js';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
+import type { BuriedJob } from './dead-letter.js';
 
 /** Milliseconds since the Unix epoch. Every time in the store is one of these. */
 export type EpochMs = number;
@@ -400,6 +401,8 @@ export interface RecoverResult {
   requeued: number;
   dead: number;
   runsFailed: number;
+  /** The jobs made dead (their last attempt cut off) for which a dead-letter catch-all was started or skipped. */
+  catchAlls?: BuriedJob[];
 }
 
 export interface PruneResult {
