@@ -22,6 +22,7 @@ import type { BackoffPolicy } from './store/backoff.js';
 import { pgSchemaOf, pgSchemaProblem } from './store/postgres.url.js';
 import { DEFAULT_STORE_CHECK_MS } from './store/sqlite-check.js';
 import { DEFAULT_CLOCK_CHECK_MS } from './store/clock-skew.js';
+import { DEFAULT_CATCH_ALL_MAX_ATTEMPTS } from './store/dead-letter.js';
 import { DEFAULT_LOG_REPEATS_MS } from './log-folding.js';
 import { numberZone, parseServiceTasks, ServiceTaskError, type ServiceTask } from './tasks/definitions.js';
 import { checkTimeZone } from './tasks/schedule.js';
@@ -105,6 +106,8 @@ const fileSchema = z.strictObject({
   deadLetterRetentionDays: z.number().positive().optional(),
   /** The dead-letter catch-all: a service scenario run once for every job given up on; `off`: none. Default DeadLetter when that file exists. */
   deadLetterScenario: z.string().min(1).optional(),
+  /** Attempts of each catch-all job (OKTELL_DEAD_LETTER_MAX_ATTEMPTS), fewer than a job's: a broken alert path shows soon. */
+  deadLetterMaxAttempts: z.number().int().min(1).max(100).optional(),
   /** Effects (letters, Bpium calls, web requests, database statements, async starts) one run may make; the run fails with R_EFFECT_LIMIT before the next. */
   maxEffectsPerRun: z.number().int().min(1).optional(),
   /** Milliseconds a run's Parser regex extractions may search in all; past it the block takes its error exit. */
@@ -188,6 +191,13 @@ export interface ServerConfig {
    * DeadLetter when the scenarios folder has it). Absent: off.
    */
   deadLetter?: { scenario: string; setAt?: string };
+  /**
+   * Neither the variable nor the file's key is set (nor `off`): the catch-all is DeadLetter whenever that scenario is
+   * in the folder, followed at each reload of the scenarios (`deadLetter` says the start's view).
+   */
+  deadLetterDefault?: true;
+  /** Attempts of each catch-all job (OKTELL_DEAD_LETTER_MAX_ATTEMPTS, `deadLetterMaxAttempts:`), 1–100. */
+  deadLetterMaxAttempts: number;
   /** How long the start-up integrity check of the SQLite store may take (0: no check). */
   storeCheckMs: number;
   /** How often `serve` on PostgreSQL measures its clock against the database's after the start (0: at the start only). */
@@ -546,6 +556,7 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
     retentionMs: (retentionDays(env, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
     ...deadLetterRetention(retentionDays(env, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
     ...deadLetterScenario(envSetting(env, 'OKTELL_DEAD_LETTER_SCENARIO'), fc.deadLetterScenario, at('deadLetterScenario'), scenariosDir),
+    deadLetterMaxAttempts: optionalCount('n', env, 'OKTELL_DEAD_LETTER_MAX_ATTEMPTS', 1, 100).n ?? fc.deadLetterMaxAttempts ?? DEFAULT_CATCH_ALL_MAX_ATTEMPTS,
     storeCheckMs: optionalCount('ms', env, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     clockCheckMs: clockCheckMs(env),
     logRepeatsMs: logRepeatsMs(env),
@@ -768,13 +779,19 @@ export const DEFAULT_DEAD_LETTER_SCENARIO = 'DeadLetter';
  * (any case) turns the catch-all off, the default too. A name set but not loaded is warned of at the start and by
  * `validate` (startup-warnings.ts), not refused: the folder is watched, and the jobs it would start wait in the queue.
  */
-function deadLetterScenario(fromEnv: string | undefined, fromFile: string | undefined, fileAt: string, scenariosDir: string): Pick<ServerConfig, 'deadLetter'> {
+function deadLetterScenario(fromEnv: string | undefined, fromFile: string | undefined, fileAt: string, scenariosDir: string): Pick<ServerConfig, 'deadLetter' | 'deadLetterDefault'> {
   const given = fromEnv?.trim() || fromFile?.trim();
   if (given) {
     if (given.toLowerCase() === 'off') return {};
     return { deadLetter: { scenario: given, setAt: fromEnv?.trim() ? 'OKTELL_DEAD_LETTER_SCENARIO' : fileAt } };
   }
-  return scenarioNamesOnDisk(scenariosDir)?.has(DEFAULT_DEAD_LETTER_SCENARIO) ? { deadLetter: { scenario: DEFAULT_DEAD_LETTER_SCENARIO } } : {};
+  // The start's view; the server follows the folder at each reload of the scenarios after it (deadLetterDefault).
+  return { deadLetterDefault: true, ...(deadLetterInFolder(scenariosDir) ? { deadLetter: { scenario: DEFAULT_DEAD_LETTER_SCENARIO } } : {}) };
+}
+
+/** Whether the scenarios folder holds the default catch-all, DeadLetter (a file of that name, whether or not it loads). */
+export function deadLetterInFolder(scenariosDir: string): boolean {
+  return scenarioNamesOnDisk(scenariosDir)?.has(DEFAULT_DEAD_LETTER_SCENARIO) === true;
 }
 
 /** OKTELL_MAX_EFFECTS, the per-run cap on effects (also read by `oktell-emu run`); undefined when unset. */

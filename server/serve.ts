@@ -22,7 +22,7 @@ import { emulatorAccount, startBpiumEmulator, type BpiumEmulator } from '../bpiu
 import { createApp, rawWebApiAnswer, webApiForm, type AppDeps } from './app.js';
 import { continueChecked, hookListener, pathOf } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
-import { ConfigError, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
+import { ConfigError, DEFAULT_DEAD_LETTER_SCENARIO, deadLetterInFolder, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { envSetting } from '../engine/env.js';
 import { configuredEmulatorSecret, EMULATOR_HOOK_PATH, EMULATOR_SECRET_FILE, emulatorWebhookSecret, generatedUser, sharedConsoleSecret } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
@@ -36,7 +36,8 @@ import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type L
 import { bpiumScenarios, createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { scenarioEnvNames, unknownEnvWarnings } from './env-names.js';
 import { deadLetterScenarioWarning, hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
-import { retentionWarning, retryWindowText } from './store/backoff.js';
+import { retentionWarning, retryWindowShortText, retryWindowText } from './store/backoff.js';
+import type { BuriedJob, DeadLetterCatchAll } from './store/dead-letter.js';
 import { watchClock, type ClockWatch } from './store/clock-skew.js';
 import { sortableIds } from './store/sortable-id.js';
 import { openSqliteStore, quotaOptions } from './store/sqlite.store.js';
@@ -198,11 +199,11 @@ function refuseOlderServerOnStore(file: string, dataDir: string): void {
  * requeued now. PostgreSQL: other live instances may be running jobs right now, so nothing is requeued here; a dead
  * instance's jobs go back to the queue when their leases expire.
  */
-async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ store: Store; clock?: ClockWatch }> {
+async function openStore(config: ServerConfig, logger: LoggerPort, defaultCatchAll: DefaultCatchAll): Promise<{ store: Store; clock?: ClockWatch }> {
   const defaultMaxAttempts = config.workers.maxAttempts;
   const backoff = jobBackoff(config.workers);
   // The dead-letter catch-all is the store's to enqueue: in the transaction that gives a job up (docs/store.md).
-  const catchAll = config.deadLetter ? { catchAll: { scenario: config.deadLetter.scenario } } : {};
+  const catchAll = catchAllOption(config, logger, defaultCatchAll);
   if (config.store.kind === 'postgres') {
     // Loaded only when used: the pg driver costs a noticeable part of start-up.
     const { openPostgresStore, redactPostgresUrl } = await import('./store/postgres.store.js');
@@ -229,9 +230,11 @@ async function openStore(config: ServerConfig, logger: LoggerPort): Promise<{ st
   const recovered = await store.recoverOrphans().catch((e: unknown) => {
     throw recoveryRefusal(e, store.file, config.storeMaxPages);
   });
-  if (recovered.requeued + recovered.dead + recovered.runsFailed) {
-    logger.warn({ recovered }, `resumed ${recovered.requeued} job(s) left unfinished by the previous process (${recovered.dead} had no attempts left)`);
+  const { catchAlls, ...counts } = recovered;
+  if (counts.requeued + counts.dead + counts.runsFailed) {
+    logger.warn({ recovered: counts }, `resumed ${counts.requeued} job(s) left unfinished by the previous process (${counts.dead} had no attempts left)`);
   }
+  for (const b of catchAlls ?? []) logBuried(logger, b, 'the previous process stopped during its last attempt');
   return { store };
 }
 
@@ -294,7 +297,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // serve.json this one would overwrite.
     const dataLock = lockDataFolder(config.dataDir, () => readServerFile(config.dataDir), config.store.kind);
     cleanup.push(() => dataLock.release());
-    const { store, clock } = await openStore(config, logger);
+    const defaultCatchAll: DefaultCatchAll = { on: config.deadLetter !== undefined };
+    const { store, clock } = await openStore(config, logger, defaultCatchAll);
     cleanup.push(() => store.close());
     cleanup.push(() => clock?.stop());
     // Jobs acknowledged before this start and not yet delivered (with SQLite, those just resumed too), for the start record.
@@ -303,6 +307,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const host = await createScenarioHost(config.scenariosDir, { ...scenarioOptions, logger, watch: opts.watch !== false, firstRead: scenariosRead });
     cleanup.push(() => host.close());
     const warnings = startupWarnings(config, host, logger, webRequestAttempts(env));
+    followDefaultCatchAll(config, host, defaultCatchAll, logger);
     const bpium = await startBpium(config, env, opts, logger, host);
     cleanup.push(() => bpium.emulator?.close());
     if (bpium.notStarted) host.onReload(emulatorWanted(host, logger));
@@ -347,9 +352,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       `listening on ${listening}${queued ? `; ${queued} job(s) found waiting ${config.store.kind === 'postgres' ? 'in the shared queue' : 'in the queue from before this start'}` : ''}`,
     );
     // How long an outage may last before its webhooks are dead letters: said once, from the settings in force.
+    // The catch-all's own jobs have their own, shorter budget: said too while one is on.
+    const catchAllScenario = config.deadLetter?.scenario;
+    const catchAllRetries = catchAllScenario ? `; the dead-letter catch-all's jobs (${catchAllScenario}): ${retryWindowShortText(config.deadLetterMaxAttempts, jobBackoff(config.workers))}` : '';
     logger.info(
-      { retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs } },
-      `jobs that fail as retryable: ${retryWindowText(config.workers.maxAttempts, jobBackoff(config.workers))} (${opts.runsCommand?.(config) ?? 'npx oktell-emu runs'} --status dead lists those)`,
+      { retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs, ...(catchAllScenario ? { deadLetterMaxAttempts: config.deadLetterMaxAttempts } : {}) } },
+      `jobs that fail as retryable: ${retryWindowText(config.workers.maxAttempts, jobBackoff(config.workers))} (${opts.runsCommand?.(config) ?? 'npx oktell-emu runs'} --status dead lists those)${catchAllRetries}`,
     );
     return running({ config, store, host, workers, tasks, metrics, logger, ...(outages ? { outages } : {}), users, server, url, port, listening, built, emulator: bpium.emulator, ...(bpium.notStarted ? { emulatorNotStarted: bpium.notStarted } : {}), generatedWebhookSecret: bpium.generatedWebhookSecret, stopAccepting: () => (accepting = false), connections, syncRuns, stopRetention, ...(clock ? { stopClockWatch: () => clock.stop() } : {}), warnings, dataLock, throttle });
   } catch (e) {
@@ -359,6 +367,51 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     if (config.generatedUser?.created) rmSync(config.generatedUser.file, { force: true });
     throw e;
   }
+}
+
+/** Whether the default catch-all, DeadLetter, is on: decided at the start, then at each reload of the scenarios. */
+interface DefaultCatchAll {
+  on: boolean;
+}
+
+/**
+ * The store's catch-all option: the scenario set, or the default DeadLetter (asked at each giving up whether it is on,
+ * so a DeadLetter.yaml added while the server runs is followed from its reload), with the attempts of its jobs, and the
+ * warning logged for a job buried by an expired lease.
+ */
+function catchAllOption(config: ServerConfig, logger: LoggerPort, defaultCatchAll: DefaultCatchAll): { catchAll?: DeadLetterCatchAll } {
+  const scenario = config.deadLetter?.scenario ?? (config.deadLetterDefault ? DEFAULT_DEAD_LETTER_SCENARIO : undefined);
+  if (scenario === undefined) return {};
+  const onBuried = (jobs: BuriedJob[]) => {
+    for (const b of jobs) logBuried(logger, b, 'its lease expired during its last attempt (its instance stopped or hung)');
+  };
+  const follow = config.deadLetterDefault ? { on: () => defaultCatchAll.on } : {};
+  return { catchAll: { scenario, maxAttempts: config.deadLetterMaxAttempts, onBuried, ...follow } };
+}
+
+/** One warning for a job the store buried by itself (an expired lease, recovery at the start) and the catch-all it got. */
+function logBuried(logger: LoggerPort, b: BuriedJob, why: string): void {
+  const told = b.catchAllJob
+    ? `the dead-letter catch-all was queued as job ${b.catchAllJob}`
+    : "it is of the dead-letter catch-all's own line, so no catch-all is started for it (which could loop)";
+  logger.warn({ jobId: b.jobId, scenario: b.scenario, ...(b.catchAllJob ? { catchAllJob: b.catchAllJob } : { catchAllSkipped: true }) }, `dead letter: job ${b.jobId} (${b.scenario}) was given up on: ${why}; ${told}; npx oktell-emu show ${b.jobId}`);
+}
+
+/**
+ * The default catch-all follows the scenarios folder at each reload: on while DeadLetter is loaded or its file is there
+ * (a file that does not load yet still gets the jobs, which wait in the queue for it). Said in the log when it changes.
+ */
+function followDefaultCatchAll(config: ServerConfig, host: ScenarioHost, state: DefaultCatchAll, logger: LoggerPort): void {
+  if (!config.deadLetterDefault) return;
+  const check = () => {
+    const on = host.library().scenarios.has(DEFAULT_DEAD_LETTER_SCENARIO) || deadLetterInFolder(config.scenariosDir);
+    if (on === state.on) return;
+    state.on = on;
+    if (on) logger.info({ scenario: DEFAULT_DEAD_LETTER_SCENARIO, scenarios: config.scenariosDir }, `the dead-letter catch-all is on: ${DEFAULT_DEAD_LETTER_SCENARIO} is in the scenarios folder now, and every job given up on from now starts it`);
+    else logger.warn({ scenario: DEFAULT_DEAD_LETTER_SCENARIO, scenarios: config.scenariosDir }, `the dead-letter catch-all is off: ${DEFAULT_DEAD_LETTER_SCENARIO} is no longer in the scenarios folder, so jobs given up on from now start none (set OKTELL_DEAD_LETTER_SCENARIO to keep one whatever the folder holds)`);
+  };
+  check();
+  host.onReload(check);
 }
 
 /**

@@ -64,6 +64,15 @@ export function retryWindowText(maxAttempts: number, policy: BackoffPolicy): str
   return `${waitsText(maxAttempts, windowMs)}${jittered} plus ${ATTEMPT_TIME_TEXT}, then a dead letter`;
 }
 
+/**
+ * The same, short, for a second schedule on the same line (the dead-letter catch-all's jobs): `5 attempts, waiting
+ * about 2 min in all between them, then a dead letter` (the jitter and the attempts' own time are said by the first).
+ */
+export function retryWindowShortText(maxAttempts: number, policy: BackoffPolicy): string {
+  if (maxAttempts <= 1) return '1 attempt, no retry';
+  return `${waitsText(maxAttempts, retrySchedule(maxAttempts, policy).windowMs)}, then a dead letter`;
+}
+
 /** `16 attempts, waiting about 4 h 18 min in all between them`: the waits of the schedule, and that they are only the waits. */
 function waitsText(maxAttempts: number, windowMs: number): string {
   return `${maxAttempts} attempts, waiting about ${spanText(windowMs)} in all between them`;
