@@ -213,6 +213,7 @@ async function openStore(config: ServerConfig, logger: LoggerPort, defaultCatchA
     });
     logger.info({ store: redactPostgresUrl(config.store.url), leaseMs: config.workers.leaseMs }, 'store: PostgreSQL, shared with any other instance using it');
     if (store.migrated) logMigrated(logger, store.migrated, redactPostgresUrl(config.store.url));
+    await warnCatchAllDiffers(config, logger, (value) => store.swapSharedSetting(CATCH_ALL_SETTING, value));
     // Leases and due times follow each instance's clock: one far from the others' is said at the start and when it
     // drifts later. Advisory only: a database slow to answer does not hold the start up (2 s at most, then no check).
     const clock = await watchClock({ measure: () => store.clockOffset(), leaseMs: config.workers.leaseMs, everyMs: config.clockCheckMs, logger });
@@ -387,6 +388,29 @@ function catchAllOption(config: ServerConfig, logger: LoggerPort, defaultCatchAl
   };
   const follow = config.deadLetterDefault ? { on: () => defaultCatchAll.on } : {};
   return { catchAll: { scenario, maxAttempts: config.deadLetterMaxAttempts, onBuried, ...follow } };
+}
+
+/** The shared setting under which each instance on a PostgreSQL store records its catch-all at its start. */
+const CATCH_ALL_SETTING = 'deadLetterCatchAll';
+
+/** This instance's catch-all as the start sees it, as one line: `DeadLetter, 5 attempts` or `off`. */
+function catchAllText(config: ServerConfig): string {
+  return config.deadLetter ? `${config.deadLetter.scenario}, ${config.deadLetterMaxAttempts} attempts` : 'off';
+}
+
+/**
+ * Several instances on one PostgreSQL store each decide on the catch-all for themselves: the start records its own
+ * and warns when the instance that started before it on the store had another (advisory: a read of one row). A
+ * refusal of that write is no reason not to start.
+ */
+async function warnCatchAllDiffers(config: ServerConfig, logger: LoggerPort, swap: (value: string) => Promise<string | undefined>): Promise<void> {
+  const mine = catchAllText(config);
+  const before = await swap(mine).catch(() => undefined);
+  if (before === undefined || before === mine) return;
+  logger.warn(
+    { deadLetterCatchAll: mine, before },
+    `the dead-letter catch-all of this instance (${mine}) is not the one of the instance that started before it on this PostgreSQL store (${before}): each instance decides for itself whether a job it gives up on starts the catch-all, which one and with how many attempts; give every instance the same OKTELL_DEAD_LETTER_SCENARIO (or the same DeadLetter.yaml) and OKTELL_DEAD_LETTER_MAX_ATTEMPTS (docs/scaling.md)`,
+  );
 }
 
 /** One warning for a job the store buried by itself (an expired lease, recovery at the start) and the catch-all it got. */

@@ -416,6 +416,18 @@ export class PostgresStore implements Store {
     return rows.flatMap((r) => r.map(taskDueFromRow));
   }
 
+  /**
+   * Records this instance's value of a setting every instance should share, and answers the one the instance that
+   * recorded it before had (undefined: none yet), so a start can say that they differ. Last writer wins: advisory only.
+   */
+  async swapSharedSetting(name: string, value: string): Promise<string | undefined> {
+    return this.write(async (c) => {
+      const before = (await c.query<{ value: string }>('SELECT value FROM shared_settings WHERE name = $1 FOR UPDATE', [name])).rows[0];
+      await c.query('INSERT INTO shared_settings (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value', [name, value, this.clock.now()]);
+      return before?.value;
+    });
+  }
+
   async sharedSecret(name: string, candidate: string): Promise<string> {
     return this.write(async (c) => {
       // A server inserting the same name at once makes this insert wait for its commit and do nothing; the select,
