@@ -401,11 +401,15 @@ function catchAllText(config: ServerConfig): string {
 /**
  * Several instances on one PostgreSQL store each decide on the catch-all for themselves: the start records its own
  * and warns when the instance that started before it on the store had another (advisory: a read of one row). A
- * refusal of that write is no reason not to start.
+ * refusal of that write, or a database slow to answer it, is no reason not to start.
  */
 async function warnCatchAllDiffers(config: ServerConfig, logger: LoggerPort, swap: (value: string) => Promise<string | undefined>): Promise<void> {
   const mine = catchAllText(config);
-  const before = await swap(mine).catch(() => undefined);
+  // As the clock check: a database slow to answer does not hold the start up (2 s at most, then no comparison).
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(r, 2000, undefined)));
+  const before = await Promise.race([swap(mine).catch(() => undefined), late]);
+  clearTimeout(timer);
   if (before === undefined || before === mine) return;
   logger.warn(
     { deadLetterCatchAll: mine, before },
