@@ -244,7 +244,14 @@ export async function applyPgMigrations(client: PoolClient, migrations: readonly
   }
   let migrated: SchemaMigrated;
   try {
-    migrated = await migrateLocked(client, schema, migrations, now);
+    // The store's lock_timeout (10 s) is for the writes of a running server; a migration's ALTER may wait for the
+    // other instances' transactions longer than that, so it is lifted here, and RESET before the connection is pooled.
+    await client.query('SET lock_timeout = 0');
+    try {
+      migrated = await migrateLocked(client, schema, migrations, now);
+    } finally {
+      await client.query('RESET lock_timeout').catch(() => undefined);
+    }
   } catch (err) {
     // A connection that broke has lost the lock with it; one that did not must not go back to the pool holding it.
     await client.query(`SELECT pg_advisory_unlock(${lockKey})`, [schema]).catch(() => undefined);

@@ -108,6 +108,13 @@ export interface PostgresStoreOptions {
   /** The server cancels a statement running longer than this (it then fails as `busy`). Default 30 000 ms. */
   statementTimeoutMs?: number;
   /**
+   * A statement waiting this long for a lock another session holds (a `LOCK TABLE jobs`, a long transaction of a
+   * maintenance script) fails as `busy` (55P03), so a webhook waiting on it is answered `503` with `Retry-After` within
+   * this bound instead of the statement timeout's, which a write queued behind another such write could wait twice.
+   * Default 10 000 ms; 0: no bound of its own. Migrations lift it (they wait for the other instances' transactions).
+   */
+  lockTimeoutMs?: number;
+  /**
    * A call whose connection hears nothing from the database for this long (a network partition that drops packets,
    * a host gone without a word) closes that connection and fails as `io`, as a lost connection does, instead of
    * waiting for ever. Default the statement timeout plus 5000 ms, and none with no statement timeout (0: a statement
@@ -169,6 +176,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 30_000,
+    lock_timeout: options.lockTimeoutMs ?? 10_000,
     // A frozen process must not hold row locks (and so other instances' claims) for ever.
     idle_in_transaction_session_timeout: 60_000,
     keepAlive: true,
