@@ -27,7 +27,11 @@ export function repeatingFailureLog(
       if (count === 1) {
         first = lastLogged = t;
         since = 0;
-        logger?.warn({ err }, message.failing);
+        // The store saying it cannot take the call (full, busy, down) is told by its reason and message: its stack is
+        // the store's own code, the same every time, and says nothing about the cause.
+        // (By its name: one that crossed from the delivery thread is no longer an instance of the class.)
+        const outage = (err as { name?: unknown } | null)?.name === 'StoreUnavailableError';
+        logger?.warn(outage ? { reason: (err as { reason?: unknown }).reason, error: (err as Error).message } : { err }, message.failing);
         return;
       }
       since++;

@@ -206,6 +206,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   let held = false;
   // A store that refuses claims (full, read-only) refuses every poll: one line per minute, not two a second.
   const claimFailures = repeatingFailureLog(opts.logger, { failing: 'cannot claim jobs; will try again', recovered: 'jobs can be claimed again' });
+  // The renewals of a store that refuses them (a lock held on jobs, a full disk, the database down) fail every third
+  // of the lease for as long as it does: one line per minute, not one with its stack every 20 s.
+  const heartbeatFailures = repeatingFailureLog(opts.logger, {
+    failing: 'heartbeat failed: the leases of the jobs this instance holds cannot be renewed; will try again (they stay its own until they expire)',
+    recovered: 'heartbeat: the leases of held jobs are renewed again',
+  });
   // A service task's runs that fail the same way at every due time: counted, not logged one by one.
   const taskFailures = taskFailureLog(opts.logger);
   /** Slots promised to jobs being stored right now (`reserve`). */
@@ -248,8 +254,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         // A job claimed ahead whose lease this pool lost belongs to whoever took it over: it must not run here too.
         // A running one stops before its next effect (its attempt's fence).
         dropAhead((j) => holds.get(j.id)?.lost === true, 'its lease was lost while it waited');
+        heartbeatFailures.succeeded();
       },
-      (e: unknown) => opts.logger?.warn({ err: e }, 'heartbeat failed'),
+      (e: unknown) => heartbeatFailures.failed(e),
     );
   }, Math.max(1000, leaseMs / 3));
   heartbeat.unref();
