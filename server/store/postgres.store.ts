@@ -456,7 +456,14 @@ export class PostgresStore implements Store {
       // Told to the server after the commit (a write may be tried again, so it is the result, not a side effect).
       const buriedJobs: BuriedJob[] = [];
       // Expired leases first: their worker vanished. Locked rows are another claimer's business right now.
-      const expired = (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now, workerId])).rows;
+      // Unless this store itself had a write refused within half a lease: then the database was full, locked or down
+      // for everyone, and a lease that expired meanwhile most likely belongs to a live instance that could not renew
+      // it, which holds the attempt's end (its letter already sent) and records it within a few seconds of the
+      // database taking writes again; its heartbeat (every third of a lease) renews the lease by then. Taking the job
+      // over before that sends the letter again (trial 65: 7 letters of 900 twice after a 60 s full disk).
+      const refusal = this.batcher.stats().lastRefusal;
+      const outageJustNow = refusal !== undefined && Date.now() - refusal.at < leaseMs / 2;
+      const expired = outageJustNow ? [] : (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now, workerId])).rows;
       if (expired.length > 0) {
         const lost = toJson({ code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` }, 'error');
         const last = expired.filter((r) => r.last).map((r) => r.id);
