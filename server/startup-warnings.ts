@@ -379,7 +379,8 @@ export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenario
  * comes from here.
  */
 function n8nPlaceholderWarning(e: CompiledExpression, block: { id: string; loc: { line: number; col: number } }, scenario: string, file: string, isVariable: (name: string) => boolean): string | undefined {
-  const N8N = /\{\{\s*(\$[^{}]*?)\s*\}\}/g;
+  // Only n8n's own names: `{{ $labels.instance }}` or `{{ $value }}` is a Prometheus or Go template sent on as text.
+  const N8N = /\{\{\s*(\$(?:json|env|now|today|node|input|items?|vars|execution|workflow|prevNode|binary|\()[^{}]*?)\s*\}\}/g;
   for (const l of textLiteralsOf(e.source)) {
     for (const m of l.value.matchAll(N8N)) {
       const path = /^\$json\.(?:body\.)?([A-Za-z_\p{L}][\w\p{L}.]*)$/u.exec(m[1]!)?.[1];
@@ -389,7 +390,7 @@ function n8nPlaceholderWarning(e: CompiledExpression, block: { id: string; loc: 
         ? `read the value into a variable first (a Parser block with mode: json, extract: { ${leaf}: $.${path} }, or JsonGet([body], "${path}") where body holds the text) and join it to the text: '"…" + [${leaf}]'`
         : `n8n's $ data does not exist here: put the value into a variable (a block's result, Now() for $now, a variable with env: for $env) and join it to the text with +`;
       const at = e.locate?.(l.start) ?? e.at ?? block.loc;
-      return `${file}:${at.line}:${at.col}: block ${block.id} of ${scenario}: the text ${JSON.stringify(l.value)} is used as written: ${m[0]} is n8n's and is not replaced in an expression (only {{ name }} in a mail template file); ${instead} (see docs/coming-from-n8n.md)`;
+      return `${file}:${at.line}:${at.col}: block ${block.id} of ${scenario}: the text ${JSON.stringify(l.value)} is used as written: ${m[0]} is n8n's and is not replaced in an expression (only {{ name }} in a mail template file); ${instead} (see docs/coming-from-n8n.md; braces meant as written give no warning when split: ${textLiteral(m[0].slice(0, 1))} + ${textLiteral(m[0].slice(1))})`;
     }
   }
   return undefined;
