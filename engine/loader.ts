@@ -931,7 +931,9 @@ function nodeRedHint(word: string): string | undefined {
 function n8nHint(word: string): string | undefined {
   // n8n's `{{ … }}` around the whole value (its expression marks): the hint for what is inside, and the braces go.
   const braced = /^\{\{([\s\S]*)\}\}$/.exec(word);
-  const inner = braced ? braced[1]!.trim() : word;
+  // Text in quotes is the writer's own ("Pay $now"): a `$` in it is no n8n expression, and another mistake is to hint.
+  // The names in $env["X"], $node["X"] and $("X") stay, for the hints below.
+  const inner = (braced ? braced[1]!.trim() : word).replace(/(?<!\$(?:env|node)\[\s*|\$\(\s*)(?:"[^"]*"|'[^']*'|«[^»]*»)/g, '""');
   const marks = braced ? "n8n's {{ }} are not written here: the whole value is the expression, so leave the braces out; " : '';
   const field = (path: string | undefined) => (path ? path.slice(1) : '');
   const json = /(?:^|[^\w$])\$json((?:\.[A-Za-z_\p{L}][\w\p{L}]*)*)/u.exec(inner);

@@ -68,6 +68,12 @@ describe("n8n's expressions where an expression belongs", () => {
       assert.match(hintFor(e), /^n8n's \$ data \(another node's output, the execution, \$vars\) does not exist here: each block puts what it gets into variables you name/, e);
     }
   });
+  // Review of the n8n batch: a `$` inside quoted text ("Pay $now") was taken for n8n's, and its hint replaced the one
+  // for the real mistake (here a + with nothing after it).
+  it("a $ word inside quoted text is the writer's text: the hint is for the real mistake", () => {
+    for (const e of ['"Pay $now or later: " + [x] +', '«Send $json as is» +']) assert.equal(hintFor(e), 'complete the expression, e.g. [a] + 1', e);
+    assert.match(hintFor('$env["SHOP_TOKEN"]'), /^\$env is n8n's: declare a variable .* env: SHOP_TOKEN/);
+  });
   it('text in n8n braces', () => {
     assert.match(hintFor('{{ "Order" }}'), /leave the braces out; text in it needs quotes and a variable is read as \[name\]/);
   });
