@@ -145,7 +145,9 @@ export class PruneCheckpoints {
       await this.opts.holdWrites(() => this.checkpoint(), HOLD_MS);
       this.summary.longestHoldMs = Math.max(this.summary.longestHoldMs, performance.now() - held);
       this.summary.heldCheckpoints++;
-      if (this.stopped || this.caughtUp) return;
+      // Still under way when the hold let go (`pending`): a copy by the main connection now would block the event loop
+      // or find the thread's checkpoint running; the next window waits for its answer instead (the rounds above).
+      if (this.stopped || this.pending || this.caughtUp) return;
     }
     if (this.stopped || !this.db.open) return;
     const started = performance.now();

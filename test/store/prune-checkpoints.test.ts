@@ -176,6 +176,20 @@ describe('the SQLite store checkpoints on a thread of its own while it prunes', 
       await assertAllThere(file, stored);
     }));
 
+  // Review of ad2215dd: a held checkpoint slower than the hold was still under way in the thread when the hold let go,
+  // and the main connection copied the WAL itself all the same (on the event loop, the copy the hold is there to
+  // spare), told apart only by a caught-up flag left from an earlier answer.
+  it('a held checkpoint that outlasts the hold is waited for, not made again by the main connection', { timeout: 120_000 }, () =>
+    withBigStore('oktell-prune-ckpt-slow-', 600, './checkpoint-slow.worker.js', async (store) => {
+      const result = await store.prune({ olderThanMs: 7 * DAY });
+      assert.equal(result.inbox, 600);
+      const ckpt = store.pruneStats().checkpoints;
+      assert.equal(ckpt?.failure, undefined, `the fake thread did not fail: ${JSON.stringify(ckpt)}`);
+      assert.equal(ckpt?.heldCheckpoints, 1, `one checkpoint was held: ${JSON.stringify(ckpt)}`);
+      assert.equal(ckpt?.mainCheckpoints, 0, `the main connection copied nothing: ${JSON.stringify(ckpt)}`);
+      assert.equal(store.settings().walAutocheckpoint, PAGES, 'the automatic checkpoint is back');
+    }));
+
   it('a prune with nothing to delete starts no thread', async () => {
     const t = tempDir('oktell-prune-ckpt-none-');
     try {
