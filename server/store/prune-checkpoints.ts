@@ -44,8 +44,11 @@ export interface PruneCheckpointOptions {
   answerTimeoutMs: number;
   /** The thread's script (tests give one that fails). */
   worker?: URL;
-  /** Runs a checkpoint with this process's commits held back, for at most the given ms (the store's WriteBatcher.hold). */
-  holdWrites?: (during: () => Promise<void>, atMostMs: number) => Promise<void>;
+  /**
+   * Runs a checkpoint with this process's commits held back until it ends or a timer of the given ms fires (the
+   * store's WriteBatcher.hold); false when nothing was held or run (the store is closing).
+   */
+  holdWrites?: (during: () => Promise<void>, atMostMs: number) => Promise<boolean>;
 }
 
 /** How many checkpoints the thread makes to catch up with the commits before the main connection makes one. */
@@ -142,7 +145,7 @@ export class PruneCheckpoints {
     if (this.stopped) return;
     if (this.opts.holdWrites) {
       const held = performance.now();
-      await this.opts.holdWrites(() => this.checkpoint(), HOLD_MS);
+      if (!(await this.opts.holdWrites(() => this.checkpoint(), HOLD_MS))) return;
       this.summary.longestHoldMs = Math.max(this.summary.longestHoldMs, performance.now() - held);
       this.summary.heldCheckpoints++;
       // Still under way when the hold let go (`pending`): a copy by the main connection now would block the event loop

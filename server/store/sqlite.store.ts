@@ -750,7 +750,7 @@ export class SqliteStore implements Store {
           autocheckpointPages: this.walCheckpointPages,
           walLimitPages: this.walCheckpointPages,
           answerTimeoutMs: CHECKPOINT_ANSWER_TIMEOUT_MS,
-          holdWrites: async (during, atMostMs) => void (await this.batcher.hold(during, atMostMs)),
+          holdWrites: (during, atMostMs) => this.batcher.hold(during, atMostMs),
           ...(this.checkpointWorker ? { worker: this.checkpointWorker } : {}),
         });
         // The next window begins once the thread has its connection open (or could not open it): a few tens of ms.

@@ -67,15 +67,17 @@ export class WriteBatcher {
 
   /**
    * Runs `during` with this process's commits held back: writes submitted meanwhile queue up (the event loop stays
-   * free) and commit together once `during` settles, or after `atMostMs` whatever it does. The prune's checkpoint
-   * thread uses it for its last catch-up, so a checkpoint can find nothing committed after it began.
+   * free) and commit together once `during` settles, or once a timer of `atMostMs` fires (later on a busy event loop),
+   * whatever it does. The prune's checkpoint thread uses it for its last catch-up, so a checkpoint can find nothing
+   * committed after it began. False, and `during` not run: the batcher is closed or already held.
    */
-  async hold<T>(during: () => Promise<T>, atMostMs: number): Promise<T | undefined> {
-    if (this.closed || this.held) return undefined;
+  async hold(during: () => Promise<void>, atMostMs: number): Promise<boolean> {
+    if (this.closed || this.held) return false;
     this.held = true;
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([during(), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), atMostMs)))]);
+      await Promise.race([during(), new Promise<void>((resolve) => (timer = setTimeout(resolve, atMostMs)))]);
+      return true;
     } finally {
       clearTimeout(timer);
       this.held = false;
