@@ -430,8 +430,13 @@ export class PostgresStore implements Store {
    */
   async swapSharedSetting(name: string, value: string): Promise<string | undefined> {
     return this.write(async (c) => {
+      // The insert first: a start inserting the same name at once makes it wait for that commit and do nothing, and
+      // the locking select, a statement of its own, then reads the value that start recorded. (A select first would
+      // find no row in both, and neither start could compare with the other.)
+      const inserted = await c.query('INSERT INTO shared_settings (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING name', [name, value, this.clock.now()]);
+      if ((inserted.rowCount ?? 0) > 0) return undefined;
       const before = (await c.query<{ value: string }>('SELECT value FROM shared_settings WHERE name = $1 FOR UPDATE', [name])).rows[0];
-      await c.query('INSERT INTO shared_settings (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value', [name, value, this.clock.now()]);
+      await c.query('UPDATE shared_settings SET value = $2 WHERE name = $1', [name, value]);
       return before?.value;
     });
   }
