@@ -42,6 +42,19 @@ export interface DeadLetterCatchAll {
   onBuried?: (jobs: BuriedJob[]) => void;
 }
 
+/**
+ * Tells `onBuried` of the jobs a committed claim buried. The claim stands whatever the report does: a report that
+ * throws must not turn committed claims into an error, whose jobs no worker would run until their leases expired
+ * (costing each an attempt, or burying one at its last without a run).
+ */
+export function tellBuried(catchAll: DeadLetterCatchAll | undefined, jobs: BuriedJob[]): void {
+  try {
+    catchAll?.onBuried?.(jobs);
+  } catch {
+    // Only a log line is lost; the jobs and their catch-alls are committed.
+  }
+}
+
 /** Whether a catch-all is to be started now. */
 export function catchAllOn(catchAll: DeadLetterCatchAll | undefined): catchAll is DeadLetterCatchAll {
   return catchAll !== undefined && catchAll.on?.() !== false;

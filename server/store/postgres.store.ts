@@ -12,7 +12,7 @@ import type { SchemaMigrated } from './migrated.js';
 import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
-import { catchAllJob, catchAllOn, errorNamingCatchAll, type BuriedJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
+import { catchAllJob, catchAllOn, errorNamingCatchAll, tellBuried, type BuriedJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import {
   encodeCursor,
   fromJson,
@@ -488,7 +488,7 @@ export class PostgresStore implements Store {
       if (claimed.length < limit) claimed.push(...(await exec<JobRow>(c, 'claimQueued', [workerId, expires, now, limit - claimed.length])).rows);
       return { jobs: claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt), buriedJobs };
     });
-    if (r.buriedJobs.length > 0) this.catchAll?.onBuried?.(r.buriedJobs);
+    if (r.buriedJobs.length > 0) tellBuried(this.catchAll, r.buriedJobs);
     return r.jobs;
   }
 

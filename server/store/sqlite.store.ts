@@ -6,7 +6,7 @@ import type { JsonValue } from '../../engine/values.js';
 import { keepingCutOfText, LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
-import { catchAllJob, catchAllOn, errorNamingCatchAll, type BuriedJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
+import { catchAllJob, catchAllOn, errorNamingCatchAll, tellBuried, type BuriedJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import { applyMigrations } from './sqlite.migrations.js';
 import type { SchemaMigrated } from './migrated.js';
 import {
@@ -488,7 +488,7 @@ export class SqliteStore implements Store {
       if (claimed.length < limit) claimed.push(...(this.st.claimQueued.all({ ...lease, limit: limit - claimed.length }) as JobRow[]));
       return { jobs: claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt), buriedJobs };
     });
-    if (r.buriedJobs.length > 0) this.catchAll?.onBuried?.(r.buriedJobs);
+    if (r.buriedJobs.length > 0) tellBuried(this.catchAll, r.buriedJobs);
     return r.jobs;
   }
 

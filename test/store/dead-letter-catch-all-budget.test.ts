@@ -104,6 +104,26 @@ for (const kind of await storeKinds('cabudget')) {
       }
     });
 
+    it('a claim whose onBuried throws still answers the jobs it claimed: they and the catch-all are committed', T, async () => {
+      const { store, drop, clock } = await open({
+        scenario: 'DeadLetter',
+        onBuried: () => {
+          throw new Error('the logger failed');
+        },
+      });
+      try {
+        const [id] = await store.enqueueJobs([{ scenario: 'ShopOrder', params: {}, maxAttempts: 1 }]);
+        assert.equal((await store.claimJobs('gone', 1, 10_000))[0]?.id, id);
+        clock.advance(20_000);
+        const claimed = await store.claimJobs('w2', 5, 10_000);
+        assert.equal((await store.getJob(id!))?.status, 'dead');
+        assert.deepEqual(claimed.map((j) => [j.scenario, j.trigger]), [['DeadLetter', { deadLetterOf: id }]], 'the catch-all claimed by this worker, which will run it');
+      } finally {
+        await store.close();
+        await drop();
+      }
+    });
+
     it('recoverOrphans answers the catch-alls it queued for jobs the stopped process left at their last attempt', T, async () => {
       const { store, drop } = await open({ scenario: 'DeadLetter' });
       try {
