@@ -519,6 +519,7 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
   }
   const timeZone = validTimeZone(envSetting(env, 'OKTELL_TZ'), fc.timeZone, at('timeZone')) ?? 'Europe/Moscow';
   const port = flags.port ?? num('OKTELL_PORT') ?? fc.port ?? DEFAULT_PORT;
+  const maxAttempts = optionalCount('n', env, 'OKTELL_MAX_ATTEMPTS', 1, 100).n ?? fc.workers?.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
   return {
     fileEnvNames: passwordEnvNames(fc),
     port,
@@ -543,7 +544,7 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
     workers: {
       // The same bounds as the file's `workers:` keys: 0 workers would accept webhooks and never deliver them.
       concurrency: optionalCount('n', env, 'OKTELL_WORKERS', 1, 256).n ?? fc.workers?.concurrency ?? 32,
-      maxAttempts: optionalCount('n', env, 'OKTELL_MAX_ATTEMPTS', 1, 100).n ?? fc.workers?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+      maxAttempts,
       ...retryDelays(env, fc.workers, file, at),
       leaseMs: leaseMs(env) ?? fc.workers?.leaseMs ?? DEFAULT_LEASE_MS,
       ...optionalCount('burstInFlight', env, 'OKTELL_BURST_IN_FLIGHT', 0),
@@ -556,7 +557,8 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
     retentionMs: (retentionDays(env, 'OKTELL_RETENTION_DAYS') ?? fc.retentionDays ?? 30) * 86_400_000,
     ...deadLetterRetention(retentionDays(env, 'OKTELL_DEAD_LETTER_RETENTION_DAYS') ?? fc.deadLetterRetentionDays),
     ...deadLetterScenario(envSetting(env, 'OKTELL_DEAD_LETTER_SCENARIO'), fc.deadLetterScenario, at('deadLetterScenario'), scenariosDir),
-    deadLetterMaxAttempts: optionalCount('n', env, 'OKTELL_DEAD_LETTER_MAX_ATTEMPTS', 1, 100).n ?? fc.deadLetterMaxAttempts ?? DEFAULT_CATCH_ALL_MAX_ATTEMPTS,
+    // Unset, never more than a job's own: with OKTELL_MAX_ATTEMPTS=2 the catch-all does not try longer than the job did.
+    deadLetterMaxAttempts: optionalCount('n', env, 'OKTELL_DEAD_LETTER_MAX_ATTEMPTS', 1, 100).n ?? fc.deadLetterMaxAttempts ?? Math.min(DEFAULT_CATCH_ALL_MAX_ATTEMPTS, maxAttempts),
     storeCheckMs: optionalCount('ms', env, 'OKTELL_STORE_CHECK_MS', 0).ms ?? DEFAULT_STORE_CHECK_MS,
     clockCheckMs: clockCheckMs(env),
     logRepeatsMs: logRepeatsMs(env),

@@ -19,12 +19,18 @@ function configOf(env: Record<string, string>, file?: string) {
 }
 
 describe('the dead-letter catch-all\'s attempts setting', () => {
-  it('5 by default, about 40 s of waits with the default delays, whatever OKTELL_MAX_ATTEMPTS says', () => {
+  it('5 by default, about 40 s of waits with the default delays, however many more OKTELL_MAX_ATTEMPTS allows', () => {
     const c = configOf({ OKTELL_MAX_ATTEMPTS: '20' });
     assert.equal(c.deadLetterMaxAttempts, 5);
     assert.equal(c.workers.maxAttempts, 20);
     assert.equal(retryWindowShortText(c.deadLetterMaxAttempts, jobBackoff(c.workers)), '5 attempts, waiting about 40 s in all between them, then a dead letter');
     assert.equal(retryWindowShortText(1, jobBackoff(c.workers)), '1 attempt, no retry');
+  });
+
+  it('unset, never more than a job\'s own attempts; set, as set', () => {
+    assert.equal(configOf({ OKTELL_MAX_ATTEMPTS: '2' }).deadLetterMaxAttempts, 2);
+    assert.equal(configOf({}, 'workers:\n  maxAttempts: 1\n').deadLetterMaxAttempts, 1);
+    assert.equal(configOf({ OKTELL_MAX_ATTEMPTS: '2', OKTELL_DEAD_LETTER_MAX_ATTEMPTS: '7' }).deadLetterMaxAttempts, 7);
   });
 
   it('the file sets it, and the variable over the file (a blank variable leaves the file in force)', () => {
