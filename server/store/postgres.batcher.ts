@@ -32,7 +32,22 @@ export interface PgBatcherOptions {
    * opened connections would not know them, so could not close them after a silence.
    */
   connections: PgConnections;
+  /** The clock of the refusal spells (`refusalSpells`): the store's, which also writes the leases. Default Date.now. */
+  now?: () => number;
 }
+
+/**
+ * A spell in which the database refused this store's writes: from the first refusal after a commit to the next
+ * commit (`end` undefined while no write has committed since).
+ */
+export interface RefusalSpell {
+  start: number;
+  end?: number;
+}
+
+/** Spells are kept this long after their end, and at most this many. */
+const SPELL_MEMORY_MS = 3_600_000;
+const SPELL_MEMORY = 1000;
 
 /**
  * Queues write calls and runs them in `BEGIN … COMMIT` transactions on pooled connections; each promise settles only
@@ -58,6 +73,8 @@ export class PgWriteBatcher {
   private readonly noAnswerMs: number | undefined;
   private readonly connections: PgConnections;
   private readonly counters: StoreStats = { operations: 0, transactions: 0, failedTransactions: 0, largestBatch: 0 };
+  private readonly spells: RefusalSpell[] = [];
+  private readonly now: () => number;
 
   constructor(
     private readonly pool: Pool,
@@ -68,6 +85,7 @@ export class PgWriteBatcher {
     this.conflictAttempts = opts.conflictAttempts ?? 5;
     this.noAnswerMs = opts.noAnswerMs;
     this.connections = opts.connections;
+    this.now = opts.now ?? Date.now;
   }
 
   submit<T>(op: PgOp<T>): Promise<T> {
@@ -88,7 +106,27 @@ export class PgWriteBatcher {
 
   /** Remembers a batch the database refused (for `/-/health`: a store that takes no write at all). */
   private noteRefusal(error: unknown): void {
-    if (error instanceof StoreUnavailableError) this.counters.lastRefusal = { at: Date.now(), reason: error.reason };
+    if (!(error instanceof StoreUnavailableError)) return;
+    this.counters.lastRefusal = { at: Date.now(), reason: error.reason };
+    const last = this.spells.at(-1);
+    if (last && last.end === undefined) return;
+    this.spells.push({ start: this.now() });
+    if (this.spells.length > SPELL_MEMORY) this.spells.shift();
+  }
+
+  /** Ends the refusal spell under way, if any, and forgets the spells that ended long ago. */
+  private noteCommit(): void {
+    this.counters.lastCommitAt = Date.now();
+    const last = this.spells.at(-1);
+    if (!last || last.end !== undefined) return;
+    const now = this.now();
+    last.end = now;
+    while (this.spells[0]?.end !== undefined && this.spells[0].end < now - SPELL_MEMORY_MS) this.spells.shift();
+  }
+
+  /** The spells in which the database refused this store's writes, oldest first, within the last hour or so. */
+  refusalSpells(): readonly RefusalSpell[] {
+    return this.spells.map((s) => ({ ...s }));
   }
 
   stats(): StoreStats {
@@ -132,7 +170,7 @@ export class PgWriteBatcher {
         this.counters.transactions++;
         const outcome = await withAnswerBound(client, this.noAnswerMs, () => this.attempt(client, batch, isolate), this.connections.noteSilent);
         if (outcome.ok) {
-          this.counters.lastCommitAt = Date.now();
+          this.noteCommit();
           batch.forEach((w, i) => {
             const r = outcome.results[i]!;
             if (r.ok) w.resolve(r.value);

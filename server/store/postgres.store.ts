@@ -6,7 +6,7 @@ import type { JsonValue } from '../../engine/values.js';
 import { keepingCut, keepingCutOfText, LEASE_LOST, lostAttemptRun, PROCESS_STOPPED } from '../run-record.js';
 import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { clockOffsetOf, type ClockOffset } from './clock-skew.js';
-import { classifyPgError, PgConnections, PgWriteBatcher, withAnswerBound, type PgOp } from './postgres.batcher.js';
+import { classifyPgError, PgConnections, PgWriteBatcher, withAnswerBound, type PgOp, type RefusalSpell } from './postgres.batcher.js';
 import { applyPgMigrations, checkPgSchema } from './postgres.migrations.js';
 import type { SchemaMigrated } from './migrated.js';
 import { pgSchemaProblem } from './postgres.url.js';
@@ -256,6 +256,23 @@ export function answeredWithin(o: Pick<PostgresStoreOptions, 'noAnswerMs' | 'sta
 /** The error a job is buried with when its lease expired during its last attempt. */
 const LEASE_LOST_LAST = { code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` };
 
+/**
+ * Whether a claim may take over a lease that expired at `expiresAt`, renewed last at `renewedAt` (the row's
+ * `updated_at`), given the spells in which the database refused this store's writes: at once when none came since that
+ * renewal; else once the database has taken writes for `graceMs` since the expiry (the time of the spells not counted).
+ */
+export function takeoverDue(spells: readonly RefusalSpell[], renewedAt: number, expiresAt: number, now: number, graceMs: number): boolean {
+  let refusedSinceRenewal = false;
+  let refusedMs = 0;
+  for (const s of spells) {
+    const end = Math.min(s.end ?? now, now);
+    if (end < renewedAt) continue;
+    refusedSinceRenewal = true;
+    refusedMs += Math.max(0, end - Math.max(s.start, expiresAt));
+  }
+  return !refusedSinceRenewal || now - expiresAt - refusedMs >= graceMs;
+}
+
 export class PostgresStore implements Store {
   readonly effects: EffectJournalPort;
   private readonly batcher: PgWriteBatcher;
@@ -293,7 +310,7 @@ export class PostgresStore implements Store {
     this.catchAll = o.catchAll;
     this.exactCountBelow = o.exactCountBelow ?? PG_EXACT_COUNT_BELOW;
     this.noAnswerMs = noAnswerBound(o);
-    this.batcher = new PgWriteBatcher(pool, { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}), noAnswerMs: this.noAnswerMs, connections: this.connections });
+    this.batcher = new PgWriteBatcher(pool, { now: () => this.clock.now(), ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}), noAnswerMs: this.noAnswerMs, connections: this.connections });
     this.effects = {
       get: async (runKey, stepKey) => {
         const row = (await this.read<{ outcome: string }>('getEffect', [runKey, stepKey]))[0];
@@ -461,14 +478,18 @@ export class PostgresStore implements Store {
       // Told to the server after the commit (a write may be tried again, so it is the result, not a side effect).
       const buriedJobs: BuriedJob[] = [];
       // Expired leases first: their worker vanished. Locked rows are another claimer's business right now.
-      // Unless this store itself had a write refused within half a lease: then the database was full, locked or down
-      // for everyone, and a lease that expired meanwhile most likely belongs to a live instance that could not renew
-      // it, which holds the attempt's end (its letter already sent) and records it within a few seconds of the
-      // database taking writes again; its heartbeat (every third of a lease) renews the lease by then. Taking the job
-      // over before that sends the letter again (trial 65: 7 letters of 900 twice after a 60 s full disk).
-      const refusal = this.batcher.stats().lastRefusal;
-      const outageJustNow = refusal !== undefined && Date.now() - refusal.at < leaseMs / 2;
-      const expired = outageJustNow ? [] : (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now, workerId])).rows;
+      // Unless this store had writes refused since the holder last renewed the lease: then the database was full,
+      // locked or down, and the lease most likely expired because its holder, alive, could not renew it; it holds the
+      // attempt's end (its letter already sent) and records it within a few seconds of the database taking writes
+      // again, and its heartbeat (every third of a lease) renews the lease by then. Taking the job over before that
+      // sends the letter again (trial 65: 7 letters of 900 twice after a 60 s full disk). So such a lease is left alone
+      // until the database has taken this store's writes for half a lease since it expired: the time it refused is not
+      // counted, so a spell longer than that does not take the job over at its end, and refusals now and then (one
+      // webhook refused every few seconds) hold up the jobs of an instance that really died by about half a lease.
+      const spells = this.batcher.refusalSpells();
+      const expired = (await exec<JobRow & { last: boolean }>(c, 'lockExpired', [now, workerId])).rows.filter(
+        (r) => spells.length === 0 || takeoverDue(spells, Number(r.updated_at), Number(r.lease_expires_at), now, leaseMs / 2),
+      );
       if (expired.length > 0) {
         const lost = toJson({ code: LEASE_LOST.code, message: `${LEASE_LOST.message} during the last attempt` }, 'error');
         const last = expired.filter((r) => r.last).map((r) => r.id);
