@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import pc from 'picocolors';
 import { UnavailableError, UsageError } from './errors.js';
 import { terminalText } from './terminal-text.js';
-import { freeSpaceHint } from './shell-word.js';
+import { freeSpaceHint, quotaHint } from './shell-word.js';
 import { graphCommand } from './commands/graph.command.js';
 import { runCommand } from './commands/run.command.js';
 import { validateCommand } from './commands/validate.command.js';
@@ -155,7 +155,7 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof StoreUnavailableError) {
       // SQLite's bare words for a full disk name no place and no way out: the disk holding the store (or the quota).
       const full = e.reason === 'full' && /SQLITE_FULL/.test(e.message) && !/quota|OKTELL_STORE_MAX_PAGES/.test(e.message);
-      const fix = full ? ': the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder) and run the command again; nothing of it was stored' : '';
+      const fix = full ? ': the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder for room, df -i for files) and run the command again; nothing of it was stored' : '';
       fail(json, 'E_STORE', `the store refuses the write (${e.reason}): ${e.message}${fix}`, {}, 1);
       return;
     }
@@ -212,7 +212,7 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
   EPERM: 'operation not permitted',
   EROFS: 'read-only file system',
   ENOSPC: 'no space left on the device',
-  EDQUOT: "the user's disk quota is used up",
+  EDQUOT: "this user's disk quota is exceeded",
   EEXIST: 'it already exists',
 };
 
@@ -222,8 +222,9 @@ function fileErrorLine(e: NodeJS.ErrnoException & { path: string; code: string }
   const reason =
     e.code === 'ENOENT' && e.syscall === 'open' && !existsSync(dirname(e.path)) ? `the folder ${dirname(e.path)} does not exist`
     : (FILE_ERRORS[e.code] ?? e.message);
-  // A full disk (or quota) is fixed outside the command: say where.
-  const fix = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? `: ${freeSpaceHint(dirname(e.path))} and try again` : '';
+  // A full disk (or quota) is fixed outside the command: say where. A quota is the user's, not the disk's: df shows
+  // the disk, which may have room.
+  const fix = e.code === 'ENOSPC' ? `: ${freeSpaceHint(dirname(e.path))} and try again` : e.code === 'EDQUOT' ? `: ${quotaHint()} and try again` : '';
   return `cannot ${action} ${e.path}: ${reason} (${e.code})${fix}`;
 }
 

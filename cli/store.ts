@@ -3,7 +3,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openSqliteStore, quotaOptions } from '../server/store/sqlite.store.js';
-import { pgStoreOpenError, sqliteMigrationUnderServer, sqliteOlderServerInUse, sqliteOpenRefusal, sqliteSchemaRefusal } from '../server/store/store-open.js';
+import { pgStoreOpenError, COMMAND_AGAIN, sqliteMigrationUnderServer, sqliteOlderServerInUse, sqliteOpenRefusal, sqliteSchemaRefusal } from '../server/store/store-open.js';
 import { sqliteFileInUse } from '../server/store/store-in-use.js';
 import { olderStoredSchema } from '../server/store/sqlite.migrations.js';
 import { dataFolderHeld } from '../server/data-lock.js';
@@ -95,7 +95,7 @@ export async function withStore<T>(
     // With the server's quota, so that `tasks run` is refused near it as the server's own starts are.
     store = await openSqliteStore({ file, defaultMaxAttempts, timeZone: config.timeZone, ...quotaOptions(config) }).catch((e: unknown) => {
       // A full disk (no room for the -shm), a read-only file: one line naming the file and what to do, no stack.
-      throw sqliteOpenRefusal(sqliteSchemaRefusal(e, file), file);
+      throw sqliteOpenRefusal(sqliteSchemaRefusal(e, file), file, COMMAND_AGAIN);
     });
   }
   try {

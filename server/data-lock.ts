@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { freeSpaceHint } from '../cli/shell-word.js';
 import { createPrivateFile } from '../adapters/private-file.js';
 import { ConfigError } from './config.js';
-import { StoreOpenError } from './store/store-open.js';
+import { diskRoom, START_AGAIN, StoreOpenError } from './store/store-open.js';
 
 export const DATA_LOCK_FILE = 'serve.lock';
 
@@ -91,8 +91,11 @@ export function lockDataFolder(dataDir: string, holder: () => Holder | undefined
  */
 function lockRefusal(e: Error, code: string, dataDir: string): Error {
   const file = join(dataDir, DATA_LOCK_FILE);
-  const again = 'and start again; nothing stored is lost';
-  if (code.startsWith('SQLITE_FULL')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} is full: ${freeSpaceHint(dataDir)} ${again}`, false, { cause: e });
+  const again = START_AGAIN;
+  const room = code.startsWith('SQLITE_FULL') ? 'blocks' : diskRoom(dataDir);
+  if (room === 'blocks') return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} is full: ${freeSpaceHint(dataDir)} ${again}`, false, { cause: e });
+  // A disk out of inodes refuses the lock file's journal as a file SQLite cannot create (SQLITE_CANTOPEN).
+  if (room === 'inodes') return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} has no room for another file (no inodes left): ${freeSpaceHint(dataDir)} ${again}`, false, { cause: e });
   if (code.startsWith('SQLITE_IOERR')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} answered with an I/O error: check it (dmesg) ${again}`, false, { cause: e });
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the server writes ${DATA_LOCK_FILE} and its -journal in ${dataDir}: check that the folder and the file are writable (chmod, chattr +i, a read-only mount) ${again}`, false, { cause: e });
   return e;

@@ -4,11 +4,11 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { existingDataDir, storeSettings, shellWord, UsageError } from '../config.js';
-import { freeSpaceHint } from '../shell-word.js';
+import { noRoomLine } from '../shell-word.js';
 import { UnavailableError } from '../errors.js';
 import { refuseSqliteBesidePostgres } from '../store.js';
 import { knownSchemaVersion, SchemaTooNewError } from '../../server/store/sqlite.migrations.js';
-import { sqliteOpenRefusal, sqliteSchemaRefusal, StoreOpenError } from '../../server/store/store-open.js';
+import { COMMAND_AGAIN, sqliteOpenRefusal, sqliteSchemaRefusal, StoreOpenError } from '../../server/store/store-open.js';
 import { pgSchemaOf } from '../../server/store/postgres.url.js';
 
 type BackupOptions = { force?: boolean; json?: boolean; dataDir?: string; config?: string };
@@ -42,22 +42,28 @@ export async function backupAction(target: string, o: BackupOptions): Promise<vo
   try {
     version = schemaVersion(source, store);
     const tmp = join(dirname(file), `.${basename(file)}.partial-${process.pid}`);
+    let counts: BackupCounts;
     try {
       createTemporary(tmp);
       // One step after the first: a single read snapshot of the store. In WAL mode a reader does not hold the
       // server's writes (they go on into the WAL meanwhile); copying in many small steps would start over at each
       // write the server makes between two steps, so under a steady flow of webhooks it might never end.
       await source.backup(tmp, { progress: () => 0x7fffffff });
-      const counts = checkCopy(tmp);
+      counts = checkCopy(tmp);
       syncFile(tmp);
       renameSync(tmp, file);
+    } catch (e) {
+      removeCopy(tmp);
+      throw copyRefusal(e, file);
+    }
+    // The copy is in place from here on: what fails now does not take it back, and is said so.
+    try {
       syncFile(dirname(file));
       const bytes = statSync(file).size;
       const others = otherFiles(config.dataDir);
       report({ store, file, bytes, version, counts, others, dataDir: config.dataDir }, o.json === true);
     } catch (e) {
-      removeCopy(tmp);
-      throw copyRefusal(e, file);
+      throw keptCopyError(e, file);
     }
   } finally {
     source.close();
@@ -75,12 +81,22 @@ function copyRefusal(e: unknown, file: string): unknown {
   const folder = dirname(file);
   const message = (e as Error).message;
   if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || code === 'EDQUOT') {
-    return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): the disk holding ${folder} is full: ${freeSpaceHint(folder)} or back up to another disk; no copy was kept`);
+    return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): ${noRoomLine(folder, code)} or back up to another disk; no copy was kept`);
   }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') {
     return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): a disk answered with an I/O error while the store was read or the copy written in ${folder}: check them (dmesg), or back up to another disk; no copy was kept`);
   }
   return e;
+}
+
+/**
+ * What failed once the copy was renamed into place (reading its size, the report): the copy is there, written,
+ * synced and checked, so the line says so instead of the refusal's "no copy was kept"; exit 1.
+ */
+function keptCopyError(e: unknown, file: string): UnavailableError {
+  const code = (e as { code?: unknown } | null)?.code;
+  const why = e instanceof Error ? e.message : String(e);
+  return new UnavailableError(`the copy ${file} is in place (written, synced, quick_check ok), but it could not be reported on: ${why}${typeof code === 'string' && !why.includes(code) ? ` (${code})` : ''}; the copy is kept (ls -l ${shellWord(file)})`);
 }
 
 /** Refuses a target that cannot or must not be written, before anything is: exit 2, nothing written. */
@@ -127,7 +143,7 @@ function schemaVersion(db: Database.Database, store: string): number {
     }
   } catch (e) {
     // A full disk (no room for the store's -shm, with no server running) or a failing one: said as the other commands say it.
-    const refused = sqliteOpenRefusal(e, store);
+    const refused = sqliteOpenRefusal(e, store, COMMAND_AGAIN);
     if (refused instanceof StoreOpenError) throw refused;
     throw new UnavailableError(`cannot read the store ${store}: ${(e as Error).message}; nothing was written (if SQLite says it is damaged, see docs/store.md, "A damaged file")`);
   }

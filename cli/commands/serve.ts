@@ -195,8 +195,8 @@ function forceOnSecondSignal(out: NodeJS.WritableStream): void {
 
 /** Causes of a failed write an operator can act on, in words, with what to do. */
 const WRITE_CAUSES: Record<string, [string, string]> = {
-  ENOSPC: ['no space left on its disk', 'free space there'],
-  EDQUOT: ['the disk quota is used up', 'free space there or raise the quota'],
+  ENOSPC: ['no space left on its disk', 'free space there (df -h for room, df -i for files)'],
+  EDQUOT: ["this user's disk quota is exceeded", "free some of this user's files there or have its quota raised (quota -s shows it)"],
   EROFS: ['its file system is read-only', 'make the data folder writable'],
   EACCES: ['permission denied', "give the server's user write access to the data folder"],
   EPERM: ['permission denied', "give the server's user write access to the data folder"],

@@ -2,7 +2,7 @@
 // CLI print instead of a driver's stack trace.
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { freeSpaceHint } from '../../cli/shell-word.js';
+import { freeSpaceHint, noRoomLine } from '../../cli/shell-word.js';
 import { PgSchemaNotReadyError, PgSchemaTooNewError } from './postgres.migrations.js';
 import { redactPostgresUrl } from './postgres.url.js';
 import { SchemaTooNewError } from './sqlite.migrations.js';
@@ -99,25 +99,34 @@ export function sqliteOlderServerInUse(file: string, stored: number, known: numb
 /** SQLite's codes for a file it cannot open or write, or a disk that refuses it, when opening the store. */
 const SQLITE_OPEN_FAILURE = /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|FULL)/;
 
+/** How the server's line ends (a command's says to run the command again: `COMMAND_AGAIN`). */
+export const START_AGAIN = 'and start again; nothing stored is lost';
+/** The line's end for a command (runs, show, backup, …), which is run again, not started. */
+export const COMMAND_AGAIN = 'and run the command again; nothing stored is lost';
+
 /**
  * Why the SQLite store cannot be opened or brought up to date at the start — a read-only mount, a file or folder
  * this user may not write, a full disk — as one line naming the file and what to check (a `StoreOpenError`, which
  * the CLI prints without a stack, exit 1), instead of the driver's stack trace. Anything else is passed on as it is.
+ * `again`: how the line ends, `START_AGAIN` for the server, `COMMAND_AGAIN` for the other commands.
  */
-export function sqliteOpenRefusal(e: unknown, file: string): unknown {
+export function sqliteOpenRefusal(e: unknown, file: string, again: string = START_AGAIN): unknown {
   if (e instanceof SchemaTooNewError) return sqliteSchemaRefusal(e, file);
   const inner = e instanceof StoreUnavailableError && e.cause instanceof Error ? e.cause : e;
   const code = (inner as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !SQLITE_OPEN_FAILURE.test(code)) return e;
   const cause = inner instanceof Error && inner.message ? inner.message : String(inner);
-  return new StoreOpenError(`cannot open the store ${file}: ${cause} (${code}): ${sqliteOpenHint(code, dirname(file))}`, false, { cause: e });
+  return new StoreOpenError(`cannot open the store ${file}: ${cause} (${code}): ${sqliteOpenHint(code, dirname(file), again)}`, false, { cause: e });
 }
 
-function sqliteOpenHint(code: string, dir: string): string {
-  const again = 'and start again; nothing stored is lost';
-  if (code.startsWith('SQLITE_FULL')) return `the disk holding ${dir} is full: ${freeSpaceHint(dir)} ${again}`;
-  // A full disk also comes as an I/O error: SQLite cannot grow the -shm of a WAL store it opens (SQLITE_IOERR_SHMSIZE).
-  if (code.startsWith('SQLITE_IOERR')) return diskFull(dir) ? `the disk holding ${dir} is full: ${freeSpaceHint(dir)} ${again}` : `the disk holding ${dir} answered with an I/O error: check it (dmesg) ${again}`;
+function sqliteOpenHint(code: string, dir: string, again: string): string {
+  if (code.startsWith('SQLITE_FULL')) return `${noRoomLine(dir, undefined)} ${again}`;
+  // A full disk also comes as an I/O error: SQLite cannot grow the -shm of a WAL store it opens (SQLITE_IOERR_SHMSIZE);
+  // and a disk out of inodes as a file SQLite cannot create (SQLITE_CANTOPEN, its -shm or -wal).
+  const room = diskRoom(dir);
+  if (room === 'blocks') return `${noRoomLine(dir, undefined)} ${again}`;
+  if (room === 'inodes') return `the disk holding ${dir} has no room for another file (no inodes left): ${freeSpaceHint(dir)} ${again}`;
+  if (code.startsWith('SQLITE_IOERR')) return `the disk holding ${dir} answered with an I/O error: check it (dmesg) ${again}`;
   try {
     accessSync(dir, constants.W_OK);
   } catch (err) {
@@ -128,11 +137,19 @@ function sqliteOpenHint(code: string, dir: string): string {
   return `the server writes the file and its -wal and -shm beside it, and creates them in ${dir}: check that none of them is read-only (chmod, chattr +i, a read-only mount) or other than a plain file, ${again}`;
 }
 
-/** Whether the file system holding `dir` has no block left for this user (false when that cannot be told). */
-export function diskFull(dir: string): boolean {
+/**
+ * Whether the file system holding `dir` has run out of blocks for this user or of inodes (files), as statfs tells;
+ * undefined when it has both, or when that cannot be told. A quota (EDQUOT) is not seen here: SQLite says it only as
+ * an I/O error, and statfs counts the disk, not the user's quota.
+ */
+export function diskRoom(dir: string): 'blocks' | 'inodes' | undefined {
   try {
-    return statfsSync(dir).bavail === 0;
+    const s = statfsSync(dir);
+    if (s.bavail === 0) return 'blocks';
+    if (s.files > 0 && s.ffree === 0) return 'inodes';
   } catch {
-    return false;
+    // cannot be told
   }
+  return undefined;
 }
+

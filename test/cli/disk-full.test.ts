@@ -12,14 +12,17 @@ import { runCli } from './cli.helper.js';
 import { tempDir } from '../helpers.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
 
-/** A 512 KiB tmpfs, or why there is none here (not root, no mount in this container). */
-function smallDisk(): { dir: string; fill(): void; cleanup(): void } | string {
+/**
+ * A 512 KiB tmpfs (with room for `inodes` files, when given), or why there is none here (not root, no mount in this
+ * container).
+ */
+function smallDisk(inodes?: number): { dir: string; fill(): void; fillInodes(): void; cleanup(): void } | string {
   if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
   const tmp = tempDir('oktell-disk-full-');
   const dir = join(tmp.dir, 'disk');
   mkdirSync(dir);
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=512k${inodes ? `,nr_inodes=${inodes}` : ''}`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (e) {
     tmp.cleanup();
     return `cannot mount a tmpfs here: ${(e as Error).message.split('\n')[0]}`;
@@ -38,6 +41,18 @@ function smallDisk(): { dir: string; fill(): void; cleanup(): void } | string {
         }
       }
     },
+    // Takes every inode left with empty files: blocks stay free, so df -h shows room.
+    fillInodes() {
+      mkdirSync(join(dir, 'many'));
+      for (let i = 0; ; i++) {
+        try {
+          writeFileSync(join(dir, 'many', String(i)), '');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return;
+          throw e;
+        }
+      }
+    },
     cleanup() {
       execFileSync('umount', [dir]);
       tmp.cleanup();
@@ -45,8 +60,8 @@ function smallDisk(): { dir: string; fill(): void; cleanup(): void } | string {
   };
 }
 
-function withSmallDisk(t: TestContext): ReturnType<typeof smallDisk> & object | undefined {
-  const disk = smallDisk();
+function withSmallDisk(t: TestContext, inodes?: number): ReturnType<typeof smallDisk> & object | undefined {
+  const disk = smallDisk(inodes);
   if (typeof disk === 'string') {
     t.skip(disk);
     return undefined;
@@ -70,7 +85,7 @@ describe('the commands on a full disk', () => {
       noStack(r.stderr);
       assert.equal(
         r.stderr.trim(),
-        `oktell-emu: cannot lock the data folder ${data} (${join(data, 'serve.lock')}): database or disk is full (SQLITE_FULL): the disk holding ${data} is full: free space there (df -h ${data}) and start again; nothing stored is lost`,
+        `oktell-emu: cannot lock the data folder ${data} (${join(data, 'serve.lock')}): database or disk is full (SQLITE_FULL): the disk holding ${data} is full: free space there (df -h ${data} for room, df -i ${data} for files) and start again; nothing stored is lost`,
       );
     } finally {
       disk.cleanup();
@@ -86,7 +101,7 @@ describe('the commands on a full disk', () => {
       const r = runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', data], { unset: ['OKTELL_USERS'] });
       assert.equal(r.code, 1, r.stderr);
       noStack(r.stderr);
-      assert.equal(r.stderr.trim(), `oktell-emu: cannot write ${join(data, 'server-user.json')}: no space left on the device (ENOSPC): free space there (df -h ${data}) and try again`);
+      assert.equal(r.stderr.trim(), `oktell-emu: cannot write ${join(data, 'server-user.json')}: no space left on the device (ENOSPC): free space there (df -h ${data} for room, df -i ${data} for files) and try again`);
       assert.deepEqual(readdirSync(data), [], 'nothing half written is left in the data folder');
     } finally {
       disk.cleanup();
@@ -106,7 +121,26 @@ describe('the commands on a full disk', () => {
       const r = runCli(['runs', '--data-dir', data]);
       assert.equal(r.code, 1, r.stderr);
       noStack(r.stderr);
-      assert.match(r.stderr.trim(), new RegExp(`^oktell-emu: cannot open the store ${file}: disk I/O error \\(SQLITE_IOERR_SHMSIZE\\): the disk holding ${data} is full: free space there \\(df -h ${data}\\) and start again; nothing stored is lost$`));
+      assert.match(r.stderr.trim(), new RegExp(`^oktell-emu: cannot open the store ${file}: disk I/O error \\(SQLITE_IOERR_SHMSIZE\\): the disk holding ${data} is full: free space there \\(df -h ${data} for room, df -i ${data} for files\\) and run the command again; nothing stored is lost$`));
+    } finally {
+      disk.cleanup();
+    }
+  });
+
+  it('runs on a store whose disk has no inodes left (room for blocks, none for files): one line naming that and df -i, not a read-only file', { timeout: 60_000 }, async (t) => {
+    const disk = withSmallDisk(t, 64);
+    if (!disk) return;
+    try {
+      const data = join(disk.dir, 'var');
+      mkdirSync(data, { mode: 0o700 });
+      const store = await openSqliteStore({ file: join(data, 'oktell.sqlite') });
+      await store.close();
+      disk.fillInodes();
+      const file = join(data, 'oktell.sqlite');
+      const r = runCli(['runs', '--data-dir', data]);
+      assert.equal(r.code, 1, r.stderr);
+      noStack(r.stderr);
+      assert.match(r.stderr.trim(), new RegExp(`^oktell-emu: cannot open the store ${file}: .* \\(SQLITE_[A-Z_]+\\): the disk holding ${data} has no room for another file \\(no inodes left\\): free space there \\(df -h ${data} for room, df -i ${data} for files\\) and run the command again; nothing stored is lost$`));
     } finally {
       disk.cleanup();
     }
@@ -126,7 +160,7 @@ describe('the commands on a full disk', () => {
         const r = runCli(['cancel', id!, '--data-dir', data]);
         assert.equal(r.code, 1, r.stderr);
         noStack(r.stderr);
-        assert.equal(r.stderr.trim(), 'oktell-emu: the store refuses the write (full): database unavailable (SQLITE_FULL): database or disk is full: the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder) and run the command again; nothing of it was stored');
+        assert.equal(r.stderr.trim(), 'oktell-emu: the store refuses the write (full): database unavailable (SQLITE_FULL): database or disk is full: the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder for room, df -i for files) and run the command again; nothing of it was stored');
         assert.equal((await store.getJob(id!))?.status, 'queued');
       } finally {
         await store.close();
@@ -153,7 +187,7 @@ describe('the commands on a full disk', () => {
       const r = runCli(['backup', target, '--data-dir', data]);
       assert.equal(r.code, 1, r.stderr);
       noStack(r.stderr);
-      assert.equal(r.stderr.trim(), `oktell-emu: cannot write the copy ${target}: database or disk is full (SQLITE_FULL): the disk holding ${disk.dir} is full: free space there (df -h ${disk.dir}) or back up to another disk; no copy was kept`);
+      assert.equal(r.stderr.trim(), `oktell-emu: cannot write the copy ${target}: database or disk is full (SQLITE_FULL): the disk holding ${disk.dir} is full: free space there (df -h ${disk.dir} for room, df -i ${disk.dir} for files) or back up to another disk; no copy was kept`);
       assert.deepEqual(readdirSync(disk.dir), [], 'no copy, no partial file');
     } finally {
       disk.cleanup();

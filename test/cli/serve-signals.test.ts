@@ -67,7 +67,7 @@ describe('serve and signals', () => {
     assert.equal((enospc as NodeJS.ErrnoException).code, 'ENOSPC');
     assert.equal(
       unwritableFile('/srv/oktell/var/serve.json', enospc, false),
-      'cannot write /srv/oktell/var/serve.json: no space left on its disk (ENOSPC); the server runs without it, but commands that find this server through it (demo, webhook send, tasks run) need its address given; free space there, and it is written at the next start',
+      'cannot write /srv/oktell/var/serve.json: no space left on its disk (ENOSPC); the server runs without it, but commands that find this server through it (demo, webhook send, tasks run) need its address given; free space there (df -h for room, df -i for files), and it is written at the next start',
     );
   });
 

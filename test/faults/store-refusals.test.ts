@@ -256,9 +256,9 @@ describe('a store the server cannot open or write at the start', () => {
     assert.match(e.message, /^cannot open the store \/srv\/var\/oktell\.sqlite: attempt to write a readonly database \(SQLITE_READONLY\): /);
     const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     const f = recoveryRefusal(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full', 30, { cause: full }), '/srv/var/oktell.sqlite', undefined) as Error;
-    assert.match(f.message, /^cannot open the store \/srv\/var\/oktell\.sqlite: database or disk is full \(SQLITE_FULL\): the disk holding \/srv\/var is full: free space there \(df -h \/srv\/var\) and start again; nothing stored is lost$/);
+    assert.match(f.message, /^cannot open the store \/srv\/var\/oktell\.sqlite: database or disk is full \(SQLITE_FULL\): the disk holding \/srv\/var is full: free space there \(df -h \/srv\/var for room, df -i \/srv\/var for files\) and start again; nothing stored is lost$/);
     // A folder whose name holds a space (or a quote): the df command is quoted, so that it can be pasted as printed.
     const spaced = recoveryRefusal(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full', 30, { cause: full }), "/srv/Oktell data/it's/oktell.sqlite", undefined) as Error;
-    assert.ok(spaced.message.includes(`free space there (df -h '/srv/Oktell data/it'\\''s') and start again`), spaced.message);
+    assert.ok(spaced.message.includes(`free space there (df -h '/srv/Oktell data/it'\\''s' for room, df -i '/srv/Oktell data/it'\\''s' for files) and start again`), spaced.message);
   });
 });
