@@ -242,7 +242,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // The holds themselves, not their ids: a job that ends and is claimed again meanwhile has a new hold, which this
     // renewal's answer must not touch.
     const leased = [...holds];
-    if (!leased.length) return;
+    if (!leased.length) {
+      // A spell whose jobs all ended before a renewal went through ends here, or the next outage would open with a
+      // summary of this one.
+      heartbeatFailures.ended('heartbeat: no lease left to renew');
+      return;
+    }
     const t0 = clock();
     opts.store.heartbeat(leased.map(([id]) => id), workerId, leaseMs).then(
       (renewed) => {
