@@ -350,7 +350,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         nav: 'jobs',
         status,
         ignored,
-        cancelled: await cancelledNotice(ctx.d.store, req.query.cancelled),
+        ...(await cancelledNotice(ctx.d.store, req.query.cancelled, req.query.already === '1')),
         statuses: JOB_STATUSES,
         counts,
         jobs: await jobRows(ctx.d.store, page.items, time),
@@ -536,11 +536,17 @@ async function jobNotices(store: Store, jobId: string | undefined, query: Reques
   };
 }
 
-/** The id of the job a Cancel just took out of the queue (`?cancelled=`), said only when that job is a cancelled one. */
-async function cancelledNotice(store: Store, id: unknown): Promise<string | undefined> {
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) return undefined;
+/**
+ * The id of the job a Cancel just took out of the queue (`?cancelled=`), said only when that job is a cancelled one;
+ * with `already` (`&already=1`, a Cancel of a job someone had cancelled first), by whom and when it was cancelled.
+ */
+async function cancelledNotice(store: Store, id: unknown, already: boolean): Promise<{ cancelled?: string; cancelledBy?: string }> {
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) return {};
   const job = await store.getJob(id);
-  return job && wasCancelled(job) ? id : undefined;
+  if (!job || !wasCancelled(job)) return {};
+  if (!already) return { cancelled: id };
+  const by = (job.lastError as { message?: unknown }).message;
+  return { cancelled: id, cancelledBy: typeof by === 'string' && by ? by : 'cancelled' };
 }
 
 /**
@@ -563,6 +569,10 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
     const by = wasCancelled(j) ? (j.lastError as { message?: unknown }).message : undefined;
     return `The job ${notCancellable(j)}.${j.status === 'running' ? ` ${running(j)}` : ''}${typeof by === 'string' && by ? ` It was ${by}.` : ''}`;
   };
+  // Cancelled already (a second click of the same button, another console, the CLI): that is what was asked, so it is
+  // answered as the CLI's `cancel` answers it (exit 0), with the Dead letters page saying so, not as a refusal.
+  const alreadyDone = () => res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId, already: '1' })}`);
+  if (wasCancelled(job)) return alreadyDone();
   if (job.status !== 'queued') return refused(why(job));
   if (!step.confirmed) return askToConfirm(ctx, res, job, 'cancel', step);
   const user = String(res.locals.user ?? '');
@@ -573,7 +583,7 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
     // state now.
     const now = await ctx.d.store.getJob(jobId);
     if (!now) return refused('The job is no longer in the store (removed by retention or by hand): nothing to cancel.');
-    if (wasCancelled(now)) return refused(why(now));
+    if (wasCancelled(now)) return alreadyDone();
     // Back in the queue already (cancelled and replayed elsewhere, or an attempt that failed at once and waits for a
     // retry): it may be cancelled now, from a page drawn afresh.
     if (now.status === 'queued') return refused('The job left the queue and came back to it while this Cancel was under way (a worker tried it, or it was cancelled and replayed elsewhere): it was not cancelled. Open the jobs page again and cancel it there if you still mean to.');

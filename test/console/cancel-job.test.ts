@@ -103,6 +103,51 @@ describe('cancelling a queued job from the console', () => {
     assert.match(await asked.text(), /<h1>Cannot cancel<\/h1>/);
   });
 
+  // As `oktell-emu cancel` run twice exits 0: the job is a dead letter, as asked, so a second Cancel (a second click, a
+  // page drawn before another console or the CLI cancelled it, a Cancel that loses its race to another) is answered as
+  // done, with a notice saying it was cancelled already and by whom, not as a refusal; a job that cannot be cancelled
+  // (running, done) is still refused with 409.
+  it('a Cancel of a job cancelled already is answered as done (303, "already cancelled"), asked or confirmed, and changes nothing', { timeout: 30_000 }, async () => {
+    const [id, raced] = await t.server.store.enqueueJobs([
+      { scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() },
+      { scenario: 'ReadUser', params: { 1: '6' }, runAt: TOMORROW() },
+    ]);
+    assert.equal((await postForm(t, `/jobs/${id}/cancel`)).status, 303);
+    const first = (await t.server.store.getJob(id!))!;
+    const location = `/-/console/jobs?status=dead&cancelled=${id}&already=1`;
+    for (const confirm of [true, false]) {
+      const again = await postForm(t, `/jobs/${id}/cancel`, true, confirm);
+      assert.equal(again.status, 303, await again.text());
+      assert.equal(again.headers.get('location'), location);
+    }
+    assert.deepEqual(await t.server.store.getJob(id!), first, 'nothing changed: the first cancel stands');
+    const page = await (await get(`${t.base}${location.replace('/-/console', '')}`)).text();
+    assert.match(page, /<title>Job already cancelled · /);
+    assert.match(page, new RegExp(`<p class="notice ok" id="action-result" role="status" tabindex="-1" autofocus>Job ${id} was already cancelled: it was cancelled by an operator \\(the console, login ${USER.login}, \\d{4}-[^)]+\\)\\. It is a dead letter \\(R_CANCELLED\\)`));
+    assert.doesNotMatch(page, /is out of the queue|Cannot cancel/);
+
+    // Cancelled by another between this Cancel's read and its update (the CLI here): the update takes nothing, and the
+    // answer is the same.
+    const store = t.server.store as { cancelJobs: (...a: unknown[]) => Promise<string[]> };
+    const { cancelJobs } = store;
+    try {
+      store.cancelJobs = async (...a: unknown[]) => {
+        await cancelJobs.call(store, { ids: [raced] }, { code: RUN_ERROR_CODES.CANCELLED, message: 'cancelled by an operator (oktell-emu cancel, 2026-12-07T16:00:00.000Z)' });
+        return cancelJobs.call(store, ...a);
+      };
+      const lost = await postForm(t, `/jobs/${raced}/cancel`);
+      assert.equal(lost.status, 303, await lost.text());
+      assert.equal(lost.headers.get('location'), `/-/console/jobs?status=dead&cancelled=${raced}&already=1`);
+    } finally {
+      store.cancelJobs = cancelJobs;
+    }
+    const racedPage = await (await get(`${t.base}/jobs?status=dead&cancelled=${raced}&already=1`)).text();
+    assert.match(racedPage, new RegExp(`Job ${raced} was already cancelled: it was cancelled by an operator \\(oktell-emu cancel, 2026-12-07T16:00:00\\.000Z\\)\\.`));
+    // `already=1` on a job that is not a cancelled one says nothing.
+    const [queued] = await t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '7' }, runAt: TOMORROW() }]);
+    assert.doesNotMatch(await (await get(`${t.base}/jobs?status=dead&cancelled=${queued}&already=1`)).text(), /already cancelled|is out of the queue/);
+  });
+
   it('without the form token, or for no such job, nothing is cancelled', { timeout: 30_000 }, async () => {
     const [id] = await t.server.store.enqueueJobs([{ scenario: 'ReadUser', params: { 1: '5' }, runAt: TOMORROW() }]);
     assert.equal((await postForm(t, `/jobs/${id}/cancel`, false)).status, 403);
