@@ -81,7 +81,7 @@ export function toMermaid(o: ScenarioOutline, problems: readonly ScenarioIssue[]
   let links = 0;
   const unknownLinks: number[] = [];
   if (o.start !== undefined) {
-    lines.push(`  start(((${esc(o.name)}))) --> ${ids.get(o.start)}`);
+    lines.push(`  start((("${esc(o.name)}"))) --> ${ids.get(o.start)}`);
     links++;
   }
   const used = new Set<keyof typeof MERMAID_CLASSES>();
@@ -124,11 +124,23 @@ export function toMermaid(o: ScenarioOutline, problems: readonly ScenarioIssue[]
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Text from the scenario (a name, a title, an expression, a problem quoting them) on one line of Mermaid: line breaks
+ * and other white space as one space, and every other control character (ESC, BEL, DEL, C1, the bidirectional
+ * controls) as a visible `\uXXXX`, as the terminal shows them: the diagram is often printed to one, and a raw ESC
+ * would drive it. `%` is written `\u0025` so that no `%%{…}%%` of the scenario's text is read as a Mermaid directive
+ * (its configuration, such as the security level), which Mermaid looks for anywhere, comments included.
+ */
 function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ');
+  return terminalText(s.replace(/\s+/g, ' ')).replace(/%/g, '\\u0025');
 }
 
-/** Mermaid label text: quotes, angle brackets and `#` as entity codes, line breaks as spaces. */
+const MERMAID_ENTITIES: Readonly<Record<string, string>> = { '"': '#quot;', '<': '#lt;', '>': '#gt;', '#': '#35;', '&': '#amp;', '`': '#96;', '|': '#124;', '\\': '#92;' };
+
+/**
+ * Mermaid label text (oneLine): quotes, angle brackets, `#`, `&`, the backtick (which opens a Markdown string) and `|`
+ * (which ends an edge's label), and the backslash (so that a `\uXXXX` is only ever an escape) as Mermaid's entity codes.
+ */
 function esc(s: string): string {
-  return oneLine(s).replace(/["<>#]/g, (c) => ({ '"': '#quot;', '<': '#lt;', '>': '#gt;', '#': '#35;' })[c]!);
+  return oneLine(s.replace(/["<>#&`|\\]/g, (c) => MERMAID_ENTITIES[c]!));
 }

@@ -95,7 +95,7 @@ describe('oktell-emu graph', () => {
     assert.equal(r.code, 0, r.stderr);
     const edges = r.stdout.split('\n').filter((l) => l.includes('-->')).map((l) => l.trim().replace(/\b[bem]\d+\b/g, 'N'));
     assert.deepEqual(edges, [
-      'start(((Effects))) --> N',
+      'start((("Effects"))) --> N',
       'N --> N',
       'N -->|true| N',
       'N -->|false| N(["ends the scenario"]):::ends',
@@ -146,6 +146,64 @@ describe('oktell-emu graph', () => {
     const typo = cli(['graph', 'HTTP40']);
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /unknown scenario "HTTP40"; did you mean "HTTP404"\?; known: /);
+  });
+});
+
+/**
+ * Names and values holding what Mermaid or a terminal would read as something else: a line break, a carriage return,
+ * ESC sequences, BEL, a quote, a backtick, angle brackets, `|`, `&`, `#`, a backslash and a Mermaid directive; an exit
+ * to a block that does not exist, so that a problem quoting them is written as a comment too.
+ */
+const HOSTILE_YAML = [
+  'variables:',
+  '  x: string',
+  'blocks:',
+  '  first:',
+  '    kind: Variable',
+  '    title: "line1\\nline2\\rcr \\e[31mred\\e[0m \\"q\\" `tick` <b>bold</b> a|b & #x \\\\ %%{init: {\\"securityLevel\\": \\"loose\\"}}%%"',
+  "    set: { x: '\"a\\u001b[2J\"' }",
+  '    exits: { next: second }',
+  '  second:',
+  '    kind: Condition',
+  '    expression: "[x] = \\"<script>\\a\\""',
+  '    exits: { true: "nowhere\\e]0;title\\a|x", false: first }',
+  '',
+].join('\n');
+
+describe('oktell-emu graph: text from the scenario in Mermaid', () => {
+  it('control characters, quotes, backticks, angle brackets, | and %%{…}%% are escaped: every line is valid Mermaid and none drives a terminal', () => {
+    const tmp = tempDir('oktell-graph-hostile-');
+    try {
+      const file = join(tmp.dir, 'Hostile.yaml');
+      writeFileSync(file, HOSTILE_YAML);
+      const r = cli(['graph', file]);
+      assert.equal(r.code, 1, r.stderr); // the exit to a block that does not exist
+      const lines = r.stdout.split('\n').filter((l) => l !== '');
+      for (const line of lines) {
+        assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/, `no control character: ${JSON.stringify(line)}`);
+        assert.doesNotMatch(line, /`/, `no backtick: ${line}`);
+        assert.doesNotMatch(line.replace(/^ *%% /, ''), /%/, `no directive, no % but a comment's own: ${line}`);
+        if (/^%%|^ {2}%%/.test(line)) continue;
+        // Outside comments: a node's label is one quoted string holding no quote and only the diagram's own tags.
+        const node = /^ {2}(?:b\d+|m\d+|start)(?:\["([^"]*)"\]|\{"([^"]*)"\}|\(\["([^"]*)"\]\)|\(\(\("([^"]*)"\)\)\))(?::::\w+)?(?: --> b\d+)?$/.exec(line);
+        const edge = /^ {2}b\d+ (?:-->|-\.->)(?:\|([^|]*)\|)? [bem]\d+(?:\(\["[^"]*"\]\):::\w+)?$/.exec(line);
+        assert.ok(line === 'flowchart TD' || node || edge || /^ {2}classDef \w+ [^"<>]+$/.test(line), `a line Mermaid reads as meant: ${line}`);
+        const label = node ? node.slice(1).find((g) => g !== undefined)! : '';
+        assert.doesNotMatch(label.replace(/<br\/>|<\/?small>|<\/?code>/g, ''), /[<>"]/, `no tag of the scenario's own in ${line}`);
+      }
+      const title = lines.find((l) => l.startsWith('  b0['))!;
+      assert.equal(
+        title,
+        '  b0["line1 line2 cr \\u001b[31mred\\u001b[0m #quot;q#quot; #96;tick#96; #lt;b#gt;bold#lt;/b#gt; a#124;b #amp; #35;x #92; \\u0025\\u0025{init: {#quot;securityLevel#quot;: #quot;loose#quot;}}\\u0025\\u0025<br/><small>Variable · first</small>"]',
+      );
+      assert.equal(lines.find((l) => l.startsWith('  b1{')), '  b1{"second<br/><small>Condition · second</small><br/><code>[x] = #quot;#lt;script#gt;\\u0007#quot;</code>"}:::problem');
+      assert.equal(lines.find((l) => l.startsWith('  m0')), '  m0(["no block #quot;nowhere\\u001b]0;title\\u0007#124;x#quot;"]):::missing');
+      assert.equal(lines.find((l) => l.startsWith('  start')), '  start((("Hostile"))) --> b0');
+      const comment = lines.find((l) => /E_UNKNOWN_TARGET/.test(l))!;
+      assert.match(comment, /^%% \S+Hostile\.yaml:12:\d+ E_UNKNOWN_TARGET exit "true" leads to "nowhere\\u001b\]0;title\\u0007\|x", which is not a block of this scenario$/);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 

@@ -93,7 +93,7 @@ describe('console diagram: an exit the block kind does not have', () => {
     const r = runCli(['graph', 'Misspelt', '--scenarios', t.scenariosDir]);
     assert.equal(r.code, 1, r.stderr);
     const links = r.stdout.split('\n').filter((l) => /-->|-\.->/.test(l)).map((l) => l.trim().replace(/\b[bem]\d+\b/g, 'N'));
-    assert.deepEqual(links, ['start(((Misspelt))) --> N', 'N -->|true| N', 'N -.->|✗ flase| N']);
+    assert.deepEqual(links, ['start((("Misspelt"))) --> N', 'N -->|true| N', 'N -.->|✗ flase| N']);
     assert.match(r.stdout, /%% Condition has no exit "flase": did you mean "false"\?/);
     assert.match(r.stdout, /\n {2}linkStyle 2 stroke:#c3292e,color:#c3292e\n/);
     const svg = runCli(['graph', 'Misspelt', '--scenarios', t.scenariosDir, '--format', 'svg']).stdout;
