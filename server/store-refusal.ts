@@ -9,10 +9,11 @@ export const STORE_REFUSAL_LOG_EVERY_MS = 30_000;
 
 /** What to check for each reason the SQLite store gives (store.errors.ts). */
 const WHAT_TO_CHECK: Record<string, string> = {
-  full: 'the disk holding the data folder is full (or the store is at OKTELL_STORE_MAX_PAGES): free space or raise the quota',
+  // SQLite says SQLITE_FULL for a disk without room (ENOSPC) only: a user's quota (EDQUOT) comes as an I/O error.
+  full: 'the disk holding the data folder is full (or the store is at OKTELL_STORE_MAX_PAGES): free space (df -h for room, df -i for files, on the data folder) or raise OKTELL_STORE_MAX_PAGES',
   readonly: 'the store file or its folder is read-only (a read-only mount, chattr +i, permissions): make them writable',
   busy: 'another program holds a lock on the store (a sqlite3 shell, a backup): end it',
-  io: 'the disk or the database answers with errors: check it',
+  io: "the disk or the database answers with errors: check it (dmesg); SQLite says a user's disk quota that is exceeded (EDQUOT) this way too (quota -s)",
   closed: 'the store is closed (the server is stopping)',
 };
 

@@ -38,7 +38,7 @@ describe('a store that refuses writes, in the log', () => {
       assert.equal(lines[0]!.obj.reason, 'full');
       assert.match(
         lines[0]!.msg!,
-        /^webhook refused with 503 and Retry-After: the store cannot take writes \(full\): nothing of it was stored, so its sender must send it again; the disk holding the data folder is full \(or the store is at OKTELL_STORE_MAX_PAGES\): free space or raise the quota$/,
+        /^webhook refused with 503 and Retry-After: the store cannot take writes \(full\): nothing of it was stored, so its sender must send it again; the disk holding the data folder is full \(or the store is at OKTELL_STORE_MAX_PAGES\): free space \(df -h for room, df -i for files, on the data folder\) or raise OKTELL_STORE_MAX_PAGES$/,
       );
       assert.match(String(lines[0]!.obj.error), /./, 'the store’s own error is in the line');
     } finally {
