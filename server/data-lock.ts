@@ -96,7 +96,7 @@ function lockRefusal(e: Error, code: string, dataDir: string): Error {
   if (room === 'blocks') return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} is full: ${freeSpaceHint(dataDir)} ${again}`, false, { cause: e });
   // A disk out of inodes refuses the lock file's journal as a file SQLite cannot create (SQLITE_CANTOPEN).
   if (room === 'inodes') return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} has no room for another file (no inodes left): ${freeSpaceHint(dataDir)} ${again}`, false, { cause: e });
-  if (code.startsWith('SQLITE_IOERR')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} answered with an I/O error: check it (dmesg) ${again}`, false, { cause: e });
+  if (code.startsWith('SQLITE_IOERR')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the disk holding ${dataDir} answered with an I/O error: check it (dmesg), and this user's disk quota there (quota -s; SQLite reports one exceeded this way too), ${again}`, false, { cause: e });
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) return new StoreOpenError(`cannot lock the data folder ${dataDir} (${file}): ${e.message} (${code}): the server writes ${DATA_LOCK_FILE} and its -journal in ${dataDir}: check that the folder and the file are writable (chmod, chattr +i, a read-only mount) ${again}`, false, { cause: e });
   return e;
 }

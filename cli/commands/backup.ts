@@ -84,7 +84,7 @@ function copyRefusal(e: unknown, file: string): unknown {
     return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): ${noRoomLine(folder, code)} or back up to another disk; no copy was kept`);
   }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') {
-    return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): a disk answered with an I/O error while the store was read or the copy written in ${folder}: check them (dmesg), or back up to another disk; no copy was kept`);
+    return new UnavailableError(`cannot write the copy ${file}: ${message} (${code}): a disk answered with an I/O error while the store was read or the copy written in ${folder}: check them (dmesg) and this user's disk quota (quota -s; SQLite reports one exceeded this way too), or back up to another disk; no copy was kept`);
   }
   return e;
 }

@@ -126,7 +126,8 @@ function sqliteOpenHint(code: string, dir: string, again: string): string {
   const room = diskRoom(dir);
   if (room === 'blocks') return `${noRoomLine(dir, undefined)} ${again}`;
   if (room === 'inodes') return `the disk holding ${dir} has no room for another file (no inodes left): ${freeSpaceHint(dir)} ${again}`;
-  if (code.startsWith('SQLITE_IOERR')) return `the disk holding ${dir} answered with an I/O error: check it (dmesg) ${again}`;
+  // SQLite also says a user's disk quota that is exceeded (EDQUOT) as an I/O error, without the errno.
+  if (code.startsWith('SQLITE_IOERR')) return `the disk holding ${dir} answered with an I/O error: check it (dmesg), and this user's disk quota there (quota -s; SQLite reports one exceeded this way too), ${again}`;
   try {
     accessSync(dir, constants.W_OK);
   } catch (err) {

@@ -92,6 +92,27 @@ describe('the commands on a full disk', () => {
     }
   });
 
+  it('serve on a data folder whose disk has no inodes left: one line naming that and df -i, not a read-only folder, exit 1', { timeout: 60_000 }, (t) => {
+    const disk = withSmallDisk(t, 64);
+    if (!disk) return;
+    try {
+      const data = join(disk.dir, 'var');
+      mkdirSync(data, { mode: 0o700 });
+      // The lock file of an earlier start is there; taking the lock writes its journal, a new file.
+      writeFileSync(join(data, 'serve.lock'), '', { mode: 0o600 });
+      disk.fillInodes();
+      const r = runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--bpium-emulator-port', '0', '--data-dir', data], { env: { OKTELL_USERS: 'ops:pw', BPIUM_WEBHOOK_SECRET: 'disk-full-secret' } });
+      assert.equal(r.code, 1, r.stderr);
+      noStack(r.stderr);
+      assert.match(
+        r.stderr.trim(),
+        new RegExp(`^oktell-emu: cannot lock the data folder ${data} \\(${join(data, 'serve.lock')}\\): .* \\(SQLITE_[A-Z_]+\\): the disk holding ${data} has no room for another file \\(no inodes left\\): free space there \\(df -h ${data} for room, df -i ${data} for files\\) and start again; nothing stored is lost$`),
+      );
+    } finally {
+      disk.cleanup();
+    }
+  });
+
   it('serve on a new data folder on a full disk: the generated login cannot be written, said in one line; no temporary file is left', { timeout: 60_000 }, (t) => {
     const disk = withSmallDisk(t);
     if (!disk) return;

@@ -257,6 +257,11 @@ describe('a store the server cannot open or write at the start', () => {
     const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     const f = recoveryRefusal(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full', 30, { cause: full }), '/srv/var/oktell.sqlite', undefined) as Error;
     assert.match(f.message, /^cannot open the store \/srv\/var\/oktell\.sqlite: database or disk is full \(SQLITE_FULL\): the disk holding \/srv\/var is full: free space there \(df -h \/srv\/var for room, df -i \/srv\/var for files\) and start again; nothing stored is lost$/);
+    // SQLite says a user's quota exceeded (EDQUOT) as an I/O error, without the errno: the line names the quota to check,
+    // and does not call the disk full (this folder is not on a full disk).
+    const ioerr = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' });
+    const io = recoveryRefusal(new StoreUnavailableError('io', 'database unavailable (SQLITE_IOERR_WRITE): disk I/O error', 30, { cause: ioerr }), '/nonexistent-oktell/var/oktell.sqlite', undefined) as Error;
+    assert.equal(io.message, "cannot open the store /nonexistent-oktell/var/oktell.sqlite: disk I/O error (SQLITE_IOERR_WRITE): the disk holding /nonexistent-oktell/var answered with an I/O error: check it (dmesg), and this user's disk quota there (quota -s; SQLite reports one exceeded this way too), and start again; nothing stored is lost");
     // A folder whose name holds a space (or a quote): the df command is quoted, so that it can be pasted as printed.
     const spaced = recoveryRefusal(new StoreUnavailableError('full', 'database unavailable (SQLITE_FULL): database or disk is full', 30, { cause: full }), "/srv/Oktell data/it's/oktell.sqlite", undefined) as Error;
     assert.ok(spaced.message.includes(`free space there (df -h '/srv/Oktell data/it'\\''s' for room, df -i '/srv/Oktell data/it'\\''s' for files) and start again`), spaced.message);
