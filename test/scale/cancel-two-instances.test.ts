@@ -131,7 +131,9 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
         await c.end();
       }
     };
-    const CANCELLED_ALREADY = /The job was cancelled already: nothing to cancel \(only queued jobs are cancelled\)\. It was cancelled by an operator \((the console, login bpium|oktell-emu cancel, [^,()]+), \d{4}-[\d-]+T[\d:.]+Z\)\./;
+    // A Cancel of a job cancelled already is answered as done (as the CLI's cancel twice exits 0): 303 to the notice.
+    const CANCELLED_ALREADY = /was already cancelled: it was cancelled by an operator \((the console, login bpium|oktell-emu cancel, [^,()]+), \d{4}-[\d-]+T[\d:.]+Z\)\./;
+    const alreadyAt = (id: string) => `/-/console/jobs?status=dead&cancelled=${id}&already=1`;
     try {
       const a = startInstance('A', join(tmp.dir, 'a'), scenarios, env);
       const b = startInstance('B', join(tmp.dir, 'b'), scenarios, env);
@@ -162,27 +164,30 @@ describe('cancel and replay on two instances sharing one PostgreSQL, while their
       }
 
       // 2. A double-click on Cancel (two POSTs to A), then two consoles (A and B) cancelling one job at once: one is
-      // cancelled (303); the other is told it was cancelled already, not that a worker took it.
+      // cancelled (303); the other is told it was cancelled already (303 to that notice), not that a worker took it.
       const back = await queued();
       const clicked = back.at(-1)!;
       const twice = await together(clicked, [() => form(a, `/jobs/${clicked}/cancel`), () => form(a, `/jobs/${clicked}/cancel`)]);
-      assert.deepEqual(twice.map((r) => r.status).sort(), [303, 409], JSON.stringify(twice.map((r) => [r.status, r.text.slice(0, 300)])));
-      const secondClick = twice.find((r) => r.status === 409)!.text;
+      assert.deepEqual(twice.map((r) => r.status), [303, 303], JSON.stringify(twice.map((r) => [r.status, r.text.slice(0, 300)])));
+      assert.deepEqual(twice.map((r) => r.location).sort(), [`/-/console/jobs?status=dead&cancelled=${clicked}`, alreadyAt(clicked)].sort());
+      const secondClick = await page(a, alreadyAt(clicked));
       assert.match(secondClick, CANCELLED_ALREADY, secondClick);
       assert.doesNotMatch(secondClick, /A worker claimed the job/);
       const both = back.at(-2)!;
       const twoConsoles = await together(both, [() => form(a, `/jobs/${both}/cancel`), () => form(b, `/jobs/${both}/cancel`)]);
-      assert.deepEqual(twoConsoles.map((r) => r.status).sort(), [303, 409]);
-      const loser = twoConsoles.find((r) => r.status === 409)!.text;
-      assert.match(loser, CANCELLED_ALREADY, loser);
+      assert.deepEqual(twoConsoles.map((r) => r.status), [303, 303]);
+      const loser = twoConsoles.findIndex((r) => r.location === alreadyAt(both));
+      assert.notEqual(loser, -1, JSON.stringify(twoConsoles.map((r) => r.location)));
+      assert.match(await page([a, b][loser]!, alreadyAt(both)), CANCELLED_ALREADY);
       // The winner's notice reads the same on the other instance (the store is shared).
-      const winner = twoConsoles.find((r) => r.status === 303)!;
+      const winner = twoConsoles[1 - loser]!;
       for (const i of [a, b]) assert.match(await page(i, winner.location!), new RegExp(`Job ${both} is out of the queue: it is a dead letter now \\(R_CANCELLED\\)`));
-      // Now that it is cancelled, either console refuses it at once with the same reason.
+      // Now that it is cancelled, either console answers it at once as done already.
       for (const i of [a, b]) {
         const r = await form(i, `/jobs/${both}/cancel`);
-        assert.equal(r.status, 409);
-        assert.match(r.text, CANCELLED_ALREADY);
+        assert.equal(r.status, 303);
+        assert.equal(r.location, alreadyAt(both));
+        assert.match(await page(i, alreadyAt(both)), CANCELLED_ALREADY);
       }
 
       // 3. The CLI on the same store: a named job, and the same job again (exit 0: cancelled already, said).
