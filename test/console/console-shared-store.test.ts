@@ -35,8 +35,9 @@ describe('the console on two servers sharing a PostgreSQL store', () => {
       // A forged token is still refused by either.
       assert.equal((await replayOn(a, failed.jobId, `${tokenOfA.slice(0, -2)}xx`)).status, 403);
 
-      const rows = await querySchema<{ name: string }>(pg.url!, schema, 'SELECT name FROM shared_settings');
-      assert.deepEqual(rows.map((r) => r.name), ['console-csrf-secret']);
+      // One secret, and the dead-letter catch-all setting each start records (no secret: a scenario's name or off).
+      const rows = await querySchema<{ name: string }>(pg.url!, schema, 'SELECT name FROM shared_settings ORDER BY name');
+      assert.deepEqual(rows.map((r) => r.name), ['console-csrf-secret', 'deadLetterCatchAll']);
       for (const t of [a, b]) assert.equal(existsSync(join(t.dataDir, 'console-csrf-secret')), false, 'no secret file in a data folder');
     } finally {
       await Promise.all([a.cleanup(), b.cleanup()]);
