@@ -135,12 +135,14 @@ function oneLine(s: string): string {
   return terminalText(s.replace(/\s+/g, ' ')).replace(/%/g, '\\u0025');
 }
 
-const MERMAID_ENTITIES: Readonly<Record<string, string>> = { '"': '#quot;', '<': '#lt;', '>': '#gt;', '#': '#35;', '&': '#amp;', '`': '#96;', '|': '#124;', '\\': '#92;' };
+const MERMAID_ENTITIES: Readonly<Record<string, string>> = { '"': '#quot;', '<': '#lt;', '>': '#gt;', '#': '#35;', '&': '#amp;', '`': '#96;', '|': '#124;', '\\': '#92;', '%': '#37;' };
 
 /**
  * Mermaid label text (oneLine): quotes, angle brackets, `#`, `&`, the backtick (which opens a Markdown string) and `|`
- * (which ends an edge's label), and the backslash (so that a `\uXXXX` is only ever an escape) as Mermaid's entity codes.
+ * (which ends an edge's label), and the backslash (so that a `\uXXXX` is only ever an escape) as Mermaid's entity codes;
+ * `%` too, as `#37;`: Mermaid looks for its `%%{…}%%` directives before it reads entity codes, so none is found, and the
+ * drawn label shows `%` (a `\u0025` would be drawn as those six characters: "50\u0025" for a title "50%").
  */
 function esc(s: string): string {
-  return oneLine(s.replace(/["<>#&`|\\]/g, (c) => MERMAID_ENTITIES[c]!));
+  return oneLine(s.replace(/["<>#&`|\\%]/g, (c) => MERMAID_ENTITIES[c]!));
 }

@@ -194,13 +194,45 @@ describe('oktell-emu graph: text from the scenario in Mermaid', () => {
       const title = lines.find((l) => l.startsWith('  b0['))!;
       assert.equal(
         title,
-        '  b0["line1 line2 cr \\u001b[31mred\\u001b[0m #quot;q#quot; #96;tick#96; #lt;b#gt;bold#lt;/b#gt; a#124;b #amp; #35;x #92; \\u0025\\u0025{init: {#quot;securityLevel#quot;: #quot;loose#quot;}}\\u0025\\u0025<br/><small>Variable · first</small>"]',
+        '  b0["line1 line2 cr \\u001b[31mred\\u001b[0m #quot;q#quot; #96;tick#96; #lt;b#gt;bold#lt;/b#gt; a#124;b #amp; #35;x #92; #37;#37;{init: {#quot;securityLevel#quot;: #quot;loose#quot;}}#37;#37;<br/><small>Variable · first</small>"]',
       );
       assert.equal(lines.find((l) => l.startsWith('  b1{')), '  b1{"second<br/><small>Condition · second</small><br/><code>[x] = #quot;#lt;script#gt;\\u0007#quot;</code>"}:::problem');
       assert.equal(lines.find((l) => l.startsWith('  m0')), '  m0(["no block #quot;nowhere\\u001b]0;title\\u0007#124;x#quot;"]):::missing');
       assert.equal(lines.find((l) => l.startsWith('  start')), '  start((("Hostile"))) --> b0');
       const comment = lines.find((l) => /E_UNKNOWN_TARGET/.test(l))!;
       assert.match(comment, /^%% \S+Hostile\.yaml:12:\d+ E_UNKNOWN_TARGET exit "true" leads to "nowhere\\u001b\]0;title\\u0007\|x", which is not a block of this scenario$/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('oktell-emu graph: ordinary text stays readable', () => {
+  it('a Cyrillic title and a % in a title or an expression are drawn as written: % as the entity #37;, not as \\u0025', () => {
+    const tmp = tempDir('oktell-graph-percent-');
+    try {
+      const file = join(tmp.dir, 'Скидка.yaml');
+      writeFileSync(
+        file,
+        [
+          'variables:',
+          '  address: string',
+          'blocks:',
+          '  check:',
+          '    kind: Condition',
+          '    title: "Скидка 50% для «ВИП» клиентов"',
+          '    expression: \'Contains([address], "%20")\'',
+          '    exits: { true: done, false: done }',
+          '  done:',
+          '    kind: Stop',
+          '',
+        ].join('\n'),
+      );
+      const r = cli(['graph', file]);
+      assert.equal(r.code, 0, r.stderr);
+      const label = r.stdout.split('\n').find((l) => l.startsWith('  b0{'));
+      assert.equal(label, '  b0{"Скидка 50#37; для «ВИП» клиентов<br/><small>Condition · check</small><br/><code>Contains([address], #quot;#37;20#quot;)</code>"}');
+      assert.doesNotMatch(r.stdout, /\\u/, 'no \\uXXXX in a diagram of ordinary text');
     } finally {
       tmp.cleanup();
     }
