@@ -1,6 +1,7 @@
 // The requests the store refuses (a full disk, a read-only file, a lock), said in the log: each is answered 503 and
 // its request line shows only the status, so without these lines nothing in the log says why webhooks are refused.
 import type { LoggerPort } from '../engine/index.js';
+import { freeSpaceHint } from '../cli/shell-word.js';
 import type { Metrics } from './metrics.js';
 import type { StoreUnavailableError } from './store/store.errors.js';
 
@@ -10,6 +11,7 @@ export const STORE_REFUSAL_LOG_EVERY_MS = 30_000;
 /** What to check for each reason the SQLite store gives (store.errors.ts). */
 const WHAT_TO_CHECK: Record<string, string> = {
   // SQLite says SQLITE_FULL for a disk without room (ENOSPC) only: a user's quota (EDQUOT) comes as an I/O error.
+  // Said with the data folder itself where it is known (fullHint): this is the line without it.
   full: 'the disk holding the data folder is full (or the store is at OKTELL_STORE_MAX_PAGES): free space (df -h for room, df -i for files, on the data folder) or raise OKTELL_STORE_MAX_PAGES',
   readonly: 'the store file or its folder is read-only (a read-only mount, chattr +i, permissions): make them writable',
   busy: 'another program holds a lock on the store (a sqlite3 shell, a backup): end it',
@@ -31,7 +33,7 @@ const WHAT_TO_CHECK_PG: Record<string, string> = {
  * refusal, naming the reason, the store's error and what to check, then at most one every 30 s while refusals go on,
  * with how many requests were refused since the last line.
  */
-export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; config: { store: { kind: string } } }, err: StoreUnavailableError, what: 'webhook' | 'request' | 'run', now = Date.now()): void {
+export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; config: { store: { kind: string }; dataDir?: string } }, err: StoreUnavailableError, what: 'webhook' | 'request' | 'run', now = Date.now()): void {
   d.metrics.unavailable++;
   const ended = d.metrics.storeRefusalEnded;
   if (d.metrics.storeRefused === undefined && ended !== undefined && ended.reason === err.reason && now - ended.loggedAt < STORE_REFUSAL_LOG_EVERY_MS) {
@@ -52,9 +54,21 @@ export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; conf
   const since = before && before.notLogged > 0 ? ` (${before.notLogged} more refused since the last such line)` : '';
   d.logger.warn(
     { reason: err.reason, error: err.message, refused },
-    `${what} refused with 503 and Retry-After: the store cannot take writes (${err.reason}): nothing of it was stored, so its sender must send it again${since}; ${(d.config.store.kind === 'postgres' ? WHAT_TO_CHECK_PG : WHAT_TO_CHECK)[err.reason] ?? 'check the store'}`,
+    `${what} refused with 503 and Retry-After: the store cannot take writes (${err.reason}): nothing of it was stored, so its sender must send it again${since}; ${whatToCheck(d.config, err.reason)}`,
   );
   d.metrics.storeRefused = { at: now, reason: err.reason, loggedAt: now, refused, notLogged: 0 };
+}
+
+/**
+ * What to check for a refusal's reason. A full SQLite store names its data folder (the store is `oktell.sqlite` in it)
+ * in the df commands, quoted for the shell, so that they can be pasted as they are, as the commands' own lines do.
+ */
+function whatToCheck(config: { store: { kind: string }; dataDir?: string }, reason: string): string {
+  if (config.store.kind === 'postgres') return WHAT_TO_CHECK_PG[reason] ?? 'check the store';
+  if (reason === 'full' && config.dataDir) {
+    return `the disk holding the data folder ${config.dataDir} is full (or the store is at OKTELL_STORE_MAX_PAGES): ${freeSpaceHint(config.dataDir)} or raise OKTELL_STORE_MAX_PAGES`;
+  }
+  return WHAT_TO_CHECK[reason] ?? 'check the store';
 }
 
 /**

@@ -18,6 +18,7 @@ import { Metrics } from '../../server/metrics.js';
 import { noteStoreRefusal, noteStoreTakesWrites } from '../../server/store-refusal.js';
 import { classifyPgError } from '../../server/store/postgres.batcher.js';
 import { testPostgres } from '../store/postgres.helper.js';
+import { shellWord } from '../../cli/shell-word.js';
 
 describe('a store that refuses writes, in the log', () => {
   it('a full store: the first refused webhook logs a warning naming the reason and what to check; the next ones add no line', { timeout: 60_000 }, async () => {
@@ -36,9 +37,10 @@ describe('a store that refuses writes, in the log', () => {
       assert.equal(lines.length, 1, `one line for four refusals: ${JSON.stringify(lines)}`);
       assert.equal(lines[0]!.level, 'warn');
       assert.equal(lines[0]!.obj.reason, 'full');
-      assert.match(
+      const dir = shellWord(t.dataDir);
+      assert.equal(
         lines[0]!.msg!,
-        /^webhook refused with 503 and Retry-After: the store cannot take writes \(full\): nothing of it was stored, so its sender must send it again; the disk holding the data folder is full \(or the store is at OKTELL_STORE_MAX_PAGES\): free space \(df -h for room, df -i for files, on the data folder\) or raise OKTELL_STORE_MAX_PAGES$/,
+        `webhook refused with 503 and Retry-After: the store cannot take writes (full): nothing of it was stored, so its sender must send it again; the disk holding the data folder ${t.dataDir} is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h ${dir} for room, df -i ${dir} for files) or raise OKTELL_STORE_MAX_PAGES`,
       );
       assert.match(String(lines[0]!.obj.error), /./, 'the store’s own error is in the line');
     } finally {
@@ -92,6 +94,18 @@ describe('a store that refuses writes, in the log', () => {
       other.close();
       await t.cleanup();
     }
+  });
+
+  it('a full store names its data folder in df commands that paste as they are (quoted), and PostgreSQL its own host', () => {
+    const lines: Array<{ msg: string }> = [];
+    const at = () => (_obj: Record<string, unknown>, msg: string) => lines.push({ msg });
+    const logger = { debug: at(), info: at(), warn: at(), error: at(), child: () => logger } as never;
+    const full = new StoreUnavailableError('full', 'database or disk is full', 5);
+    const dataDir = "/srv/oktell data/it's";
+    noteStoreRefusal({ metrics: new Metrics(), logger, config: { store: { kind: 'sqlite' }, dataDir } }, full, 'webhook', 1);
+    assert.match(lines[0]!.msg, /; the disk holding the data folder \/srv\/oktell data\/it's is full \(or the store is at OKTELL_STORE_MAX_PAGES\): free space there \(df -h '\/srv\/oktell data\/it'\\''s' for room, df -i '\/srv\/oktell data\/it'\\''s' for files\) or raise OKTELL_STORE_MAX_PAGES$/);
+    noteStoreRefusal({ metrics: new Metrics(), logger, config: { store: { kind: 'postgres' }, dataDir } }, full, 'webhook', 1);
+    assert.match(lines[1]!.msg, /; the disk of the PostgreSQL server is full \(53100\): free space on the database's host$/);
   });
 
   it('a refusal that goes on is said again after 30 s with the count refused meanwhile, and a new reason at once', () => {
