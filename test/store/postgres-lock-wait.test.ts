@@ -9,22 +9,9 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
-import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
+import { dropSchema, inboxOf as inbox, querySchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
 
 const avail = await testPostgres();
-
-const inbox = (dedupKey: string) => ({
-  receivedAt: Date.now(),
-  method: 'POST',
-  path: '/Bpium/NewTask',
-  hookId: 'hook',
-  headers: 'content-type: application/json',
-  body: Buffer.from(`{"k":"${dedupKey}"}`),
-  remoteAddress: '127.0.0.1',
-  signature: 'valid' as const,
-  dedupKey,
-  response: { status: 200, body: 'ok' },
-});
 
 describe('the PostgreSQL store when another session holds a lock on its jobs table', { skip: avail.skip }, () => {
   it('a webhook write waiting for the lock fails as busy (55P03) with Retry-After, stores nothing, and is taken once the lock is gone', { timeout: 90_000 }, async () => {

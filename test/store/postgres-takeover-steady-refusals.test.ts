@@ -11,23 +11,10 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { openPostgresStore, takeoverDue } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
-import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
+import { dropSchema, inboxOf as inbox, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
 
 const avail = await testPostgres();
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const inbox = (dedupKey: string) => ({
-  receivedAt: Date.now(),
-  method: 'POST',
-  path: '/Bpium/NewTask',
-  hookId: 'hook',
-  headers: 'content-type: application/json',
-  body: Buffer.from(`{"k":"${dedupKey}"}`),
-  remoteAddress: '127.0.0.1',
-  signature: 'valid' as const,
-  dedupKey,
-  response: { status: 200, body: 'ok' },
-});
 
 describe('claims while the store refuses a write now and then', { skip: avail.skip }, () => {
   it('take over the lease of an instance that died once half a lease of working database has passed since it expired', { timeout: 60_000 }, async () => {

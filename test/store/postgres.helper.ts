@@ -91,3 +91,17 @@ export async function querySchema<R extends pg.QueryResultRow>(url: string, sche
     await client.end();
   }
 }
+
+/** An acknowledged webhook's inbox record for the store tests, told apart by its delivery key. */
+export const inboxOf = (dedupKey: string) => ({
+  receivedAt: Date.now(),
+  method: 'POST',
+  path: '/Bpium/NewTask',
+  hookId: 'hook',
+  headers: 'content-type: application/json',
+  body: Buffer.from(`{"k":"${dedupKey}"}`),
+  remoteAddress: '127.0.0.1',
+  signature: 'valid' as const,
+  dedupKey,
+  response: { status: 200, body: 'ok' },
+});
