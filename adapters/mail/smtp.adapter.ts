@@ -338,7 +338,9 @@ export function createSmtpMailer(opts: SmtpMailerOptions): SmtpMailer {
         const reason = redact(c.code === OUTCOME_UNKNOWN ? `${c.reason} (Message-ID ${messageId})` : c.reason);
         const last = c.kind === 'permanent' || c.retryHere === false || attempt >= attemptsAllowed;
         if (last) {
-          const tries = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
+          // Tries to the SMTP server within this run, not the job's attempts (a job that fails as transient is retried
+          // with its own): said apart, so that a dead letter's 'gave up after 3 tries' does not read as its 3 attempts.
+          const tries = `${attempt} ${attempt === 1 ? 'try' : 'tries'} within this run`;
           const note =
             c.setting ? 'setting failure, not retried'
             : c.kind === 'permanent' ? 'permanent failure, not retried'

@@ -23,7 +23,7 @@ describe('the log of a job whose letters cannot be sent', () => {
       // The letter's line, once per attempt (a failure that may pass: warn; the job's line says when it is dead).
       assert.deepEqual(loud.filter((l) => /^letter not sent/.test(l.msg ?? '')).map((l) => l.level), ['warn', 'warn'], shown);
       // The job's line, once per attempt, naming the job; no other line carries the failure.
-      const failure = loud.filter((l) => /gave up after \d+ attempts/.test(`${l.msg ?? ''} ${String(l.obj.error ?? '')}`) && !/^letter not sent/.test(l.msg ?? ''));
+      const failure = loud.filter((l) => /gave up after \d+ tries within this run/.test(`${l.msg ?? ''} ${String(l.obj.error ?? '')}`) && !/^letter not sent/.test(l.msg ?? ''));
       assert.deepEqual(failure.map((l) => l.obj.jobId), [dead.id, dead.id], shown);
       // The engine's own line for each failed run is still there, at debug.
       assert.equal(log.lines.filter((l) => l.level === 'debug' && l.obj.block === 'notify' && l.obj.jobId === undefined).length, 2);
