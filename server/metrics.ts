@@ -159,9 +159,10 @@ export class Metrics {
    * The last write the store refused, until a write that adds records (a webhook, a Web-API start, the end of a job, a
    * service task's due time) is stored again (reported by /-/health), with the requests refused since the refusals
    * began and those not yet said in the log (store-refusal.ts). `endSaid`: refused again soon after the log said the
-   * refusals were over; their end is not said again.
+   * refusals were over; their end is not said again. `said`: the reason the last warning gave, when the latest
+   * `reason` came within seconds of it and was folded into its spell; `also`: the reasons of the refusals since that warning.
    */
-  storeRefused: { at: number; reason: string; loggedAt: number; refused: number; notLogged: number; endSaid?: true } | undefined;
+  storeRefused: { at: number; reason: string; said?: string; also?: string[]; loggedAt: number; refused: number; notLogged: number; endSaid?: true } | undefined;
   /**
    * The refusals a write ended last: when their last warning was logged (a refusal within 30 s of it continues them),
    * and whether that end went unsaid (the next warning then counts them).

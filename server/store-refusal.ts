@@ -8,6 +8,13 @@ import type { StoreUnavailableError } from './store/store.errors.js';
 /** How often, at most, a refusal that goes on is said again (with the count of the requests refused meanwhile). */
 export const STORE_REFUSAL_LOG_EVERY_MS = 30_000;
 
+/**
+ * A reason that changes within this long of the last warning is folded into that warning's spell, not said at once: a
+ * PostgreSQL that crashes answers full, then io, then full again within a tenth of a second. A reason that lasts is
+ * said by the first refusal after it (at most this late), with the other reasons refused meanwhile.
+ */
+export const STORE_REFUSAL_REASON_FOLD_MS = 5_000;
+
 /** What to check for each reason the SQLite store gives (store.errors.ts). */
 const WHAT_TO_CHECK: Record<string, string> = {
   // SQLite says SQLITE_FULL for a disk without room (ENOSPC) only: a user's quota (EDQUOT) comes as an I/O error.
@@ -46,12 +53,19 @@ export function noteStoreRefusal(d: { metrics: Metrics; logger: LoggerPort; conf
   // warning counts them.
   const before = d.metrics.storeRefused ?? (ended?.unsaid && ended.reason === err.reason ? { ...ended, at: ended.loggedAt } : undefined);
   const refused = (before?.refused ?? 0) + 1;
-  const sameSpell = before !== undefined && before.reason === err.reason && now - before.loggedAt < STORE_REFUSAL_LOG_EVERY_MS;
-  if (sameSpell) {
-    d.metrics.storeRefused = { ...before, at: now, refused, notLogged: before.notLogged + 1 };
+  // The reason the last warning said (the spell's `reason` is the latest, for /-/health).
+  const said = before?.said ?? before?.reason;
+  const sameSpell = before !== undefined && said === err.reason && now - before.loggedAt < STORE_REFUSAL_LOG_EVERY_MS;
+  const flicker = before !== undefined && said !== err.reason && now - before.loggedAt < STORE_REFUSAL_REASON_FOLD_MS;
+  if (sameSpell || flicker) {
+    const also = (before.also ?? []).includes(err.reason) ? before.also! : [...(before.also ?? []), err.reason];
+    d.metrics.storeRefused = { ...before, at: now, reason: err.reason, said: said!, also, refused, notLogged: before.notLogged + 1 };
     return;
   }
-  const since = before && before.notLogged > 0 ? ` (${before.notLogged} more refused since the last such line)` : '';
+  // The reasons of the refusals since the last line, other than the one this line says (a crash's full, then io).
+  const others = (before?.also ?? []).filter((r) => r !== err.reason);
+  const mixed = others.length > 0 ? `, some of them as ${others.join(', ')}` : '';
+  const since = before && before.notLogged > 0 ? ` (${before.notLogged} more refused since the last such line${mixed})` : '';
   d.logger.warn(
     { reason: err.reason, error: err.message, refused },
     `${what} refused with 503 and Retry-After: the store cannot take writes (${err.reason}): nothing of it was stored, so its sender must send it again${since}; ${whatToCheck(d.config, err.reason)}`,
@@ -81,7 +95,7 @@ export function noteStoreTakesWrites(d: { metrics: Metrics; logger: LoggerPort }
   const before = d.metrics.storeRefused;
   if (before === undefined) return;
   d.metrics.storeRefused = undefined;
-  d.metrics.storeRefusalEnded = { reason: before.reason, loggedAt: before.loggedAt, refused: before.refused, notLogged: before.notLogged, ...(before.endSaid ? { unsaid: true as const } : {}) };
+  d.metrics.storeRefusalEnded = { reason: before.said ?? before.reason, loggedAt: before.loggedAt, refused: before.refused, notLogged: before.notLogged, ...(before.endSaid ? { unsaid: true as const } : {}) };
   // Refused again within 30 s of the line that said their end: that line stands until the next warning.
   if (before.endSaid) return;
   const what = stored === undefined ? 'webhooks are stored and acknowledged' : `${stored} was stored, so webhooks can be stored and acknowledged again`;

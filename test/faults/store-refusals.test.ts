@@ -108,7 +108,7 @@ describe('a store that refuses writes, in the log', () => {
     assert.match(lines[1]!.msg, /; the disk of the PostgreSQL server is full \(53100\): free space on the database's host$/);
   });
 
-  it('a refusal that goes on is said again after 30 s with the count refused meanwhile, and a new reason at once', () => {
+  it('a refusal that goes on is said again after 30 s with the count refused meanwhile, and a new reason that lasts within 5 s', () => {
     const metrics = new Metrics();
     const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
     const at = (level: string) => (obj: Record<string, unknown>, msg: string) => lines.push({ level, msg, obj });
@@ -123,11 +123,42 @@ describe('a store that refuses writes, in the log', () => {
     assert.equal(lines.length, 2);
     assert.match(lines[1]!.msg, /must send it again \(5 more refused since the last such line\); the disk holding/);
     assert.equal(lines[1]!.obj.refused, 7);
-    // Another reason is said at once, whatever the time.
+    // Another reason is said by its first refusal 5 s or more after the last line (one within 5 s is folded into it).
     noteStoreRefusal(d, new StoreUnavailableError('busy', 'database is locked', 1), 'webhook', t0 + 31_000);
+    assert.equal(lines.length, 2);
+    assert.equal(metrics.storeRefused?.reason, 'busy', '/-/health says the latest reason');
+    noteStoreRefusal(d, new StoreUnavailableError('busy', 'database is locked', 1), 'webhook', t0 + 35_000);
     assert.equal(lines.length, 3);
-    assert.match(lines[2]!.msg, /\(busy\): .*end it$/);
-    assert.equal(metrics.unavailable, 8);
+    assert.match(lines[2]!.msg, /\(busy\): .*\(1 more refused since the last such line\); another program .*end it$/);
+    assert.equal(metrics.unavailable, 9);
+  });
+
+  it('a PostgreSQL that crashes (full, io, full, io within 0.1 s) gives one warning, then one for the reason that lasts, naming the others', () => {
+    const metrics = new Metrics();
+    const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
+    const at = (level: string) => (obj: Record<string, unknown>, msg: string) => lines.push({ level, msg, obj });
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger } as never;
+    const d = { metrics, logger, config: { store: { kind: 'postgres' } } };
+    const full = new StoreUnavailableError('full', 'database unavailable (53100): could not extend file', 30);
+    const io = new StoreUnavailableError('io', 'database unavailable (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:5432', 5);
+    const t0 = 3_000_000;
+    const crash = [full, io, full, io, full, io];
+    crash.forEach((err, i) => noteStoreRefusal(d, err, 'webhook', t0 + i * 20));
+    assert.deepEqual(lines.map((l) => [l.level, l.obj.reason]), [['warn', 'full']], `one line for the flips: ${JSON.stringify(lines)}`);
+    assert.equal(metrics.storeRefused?.reason, 'io', '/-/health says the latest reason');
+    // The database stays down: its reason is said 5 s after the first line, with the flips counted.
+    noteStoreRefusal(d, io, 'webhook', t0 + 4_000);
+    assert.equal(lines.length, 1);
+    noteStoreRefusal(d, io, 'webhook', t0 + 5_000);
+    assert.deepEqual(lines.map((l) => [l.level, l.obj.reason]), [['warn', 'full'], ['warn', 'io']]);
+    assert.match(lines[1]!.msg, /cannot take writes \(io\): .*\(6 more refused since the last such line, some of them as full\); the connection to PostgreSQL failed/);
+    assert.equal(lines[1]!.obj.refused, 8);
+    // And then the same reason is said again only after 30 s, as for any spell.
+    noteStoreRefusal(d, io, 'webhook', t0 + 20_000);
+    assert.equal(lines.length, 2);
+    noteStoreRefusal(d, io, 'webhook', t0 + 35_000);
+    assert.equal(lines.length, 3);
+    assert.match(lines[2]!.msg, /\(1 more refused since the last such line\); the connection/);
   });
 
   for (const thread of [false, true]) {
