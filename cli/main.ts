@@ -151,12 +151,11 @@ export async function main(argv: string[]): Promise<void> {
       fail(json, 'E_STORE', e.message, {}, e.usage ? 2 : 1);
       return;
     }
-    // The store refuses the write (its quota is near, the disk is full, it is locked): one line, exit 1; try later.
+    // The store refuses the call (its quota is near, the disk is full, it is locked, no connection slot): one line,
+    // exit 1, saying whether a read or a write was refused and what to do; try later.
     if (e instanceof StoreUnavailableError) {
-      // SQLite's bare words for a full disk name no place and no way out: the disk holding the store (or the quota).
-      const full = e.reason === 'full' && /SQLITE_FULL/.test(e.message) && !/quota|OKTELL_STORE_MAX_PAGES/.test(e.message);
-      const fix = full ? ': the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder for room, df -i for files) and run the command again; nothing of it was stored' : '';
-      fail(json, 'E_STORE', `the store refuses the write (${e.reason}): ${e.message}${fix}`, {}, 1);
+      const { storeRefusalLine } = await import('./store-refusal-line.js');
+      fail(json, 'E_STORE', storeRefusalLine(e), {}, 1);
       return;
     }
     if (configurationError(e)) {

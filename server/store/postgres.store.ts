@@ -42,7 +42,7 @@ import {
   type RunRow,
 } from './sqlite.rows.js';
 import { jobPageSql, latestScheduledJobSql, pageSql, queuedJobsSql, runFilters } from './page.sql.js';
-import { closedError, StoreUsageError } from './store.errors.js';
+import { closedError, StoreUnavailableError, StoreUsageError } from './store.errors.js';
 import {
   JOB_STATUSES,
   RUN_STATUSES,
@@ -869,14 +869,14 @@ export class PostgresStore implements Store {
     try {
       client = await this.connections.connect();
     } catch (err) {
-      throw classifyPgError(err);
+      throw asRead(classifyPgError(err));
     }
     let failed: Error | undefined;
     try {
       return (await withAnswerBound(client, this.noAnswerMs, () => client.query<R>(query), this.connections.noteSilent)).rows;
     } catch (err) {
       failed = err instanceof Error ? err : new Error(String(err));
-      throw classifyPgError(err);
+      throw asRead(classifyPgError(err));
     } finally {
       client.release(failed);
     }
@@ -919,4 +919,10 @@ function parsedOrNull(text: string | null): unknown {
 /** PostgreSQL text cannot hold NUL characters; a stray one in free text must not cost the whole request. */
 function pgText(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
+}
+
+/** A refusal of a read, marked as one (the CLI's line for `show` or `runs` says the read was not answered). */
+function asRead(err: unknown): unknown {
+  if (!(err instanceof StoreUnavailableError) || err.read) return err;
+  return new StoreUnavailableError(err.reason, err.message, err.retryAfterSeconds, { cause: err.cause, read: true });
 }

@@ -14,13 +14,16 @@ export type StoreUnavailableReason = 'full' | 'busy' | 'readonly' | 'io' | 'clos
  */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
+  /** `true` when the call refused was a read (a list, a look-up), not a write: the CLI's line says so. */
+  readonly read: boolean;
   constructor(
     readonly reason: StoreUnavailableReason,
     message: string,
     readonly retryAfterSeconds: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; read?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.read = options?.read === true;
   }
 }
 

@@ -11,7 +11,9 @@ import { applyPgMigrations, PG_MIGRATIONS } from '../../server/store/postgres.mi
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
-import { runCli } from './cli.helper.js';
+import { runCli, runCliAsync } from './cli.helper.js';
+import { storeRefusalLine } from '../../cli/store-refusal-line.js';
+import { StoreUnavailableError } from '../../server/store/store.errors.js';
 import { startServeProcess } from './cli-process.js';
 
 const pgAvailable = await testPostgres();
@@ -102,6 +104,31 @@ describe('the CLI opens a PostgreSQL store without changing its schema', () => {
     const res = cli(['runs'], urlWithSchema(url, schema));
     assert.equal(res.code, 2, res.stderr);
     assert.match(res.stderr, new RegExp(`^oktell-emu: cannot open the store .*: database schema ${schema} is version ${LAST + 1}, this build knows up to ${LAST}: use a newer build\\n$`));
+  });
+
+  it('a read refused behind another session\'s lock says the read was not answered and how to find the lock (55P03), exit 1', { ...T, timeout: 60_000 }, async () => {
+    const schema = randomSchemaName('locked');
+    made.push(schema);
+    await (await openPostgresStore({ url: urlWithSchema(url, schema) })).close();
+    const holder = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE runs IN ACCESS EXCLUSIVE MODE');
+      // The store's lock timeout (10 s) ends the command's wait.
+      const res = await runCliAsync(['runs'], { cwd: tmp.dir, env: { OKTELL_STORE: urlWithSchema(url, schema), OKTELL_DATA_DIR: tmp.dir }, unset: ['OKTELL_CONFIG'], timeoutMs: 45_000 });
+      assert.equal(res.code, 1, res.stderr);
+      assert.match(res.stderr, /^oktell-emu: the store did not answer the read \(busy\): database unavailable \(55P03\): canceling statement due to lock timeout; another PostgreSQL session holds a lock on the store's tables .*pg_blocking_pids\(pid\).*; end that transaction and run the command again\n$/);
+      assert.doesNotMatch(res.stderr, /refuses the write/);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+  });
+
+  it('a write refused for want of connections (53300) says so and names max_connections', () => {
+    const e = new StoreUnavailableError('busy', 'database unavailable (53300): sorry, too many clients already', 1);
+    assert.equal(storeRefusalLine(e), "the store refuses the write (busy): database unavailable (53300): sorry, too many clients already; all of PostgreSQL's connections are taken (max_connections): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2), end the idle clients or raise max_connections, and run the command again");
   });
 
   it('a schema a server migrated is read', T, async () => {

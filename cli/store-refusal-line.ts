@@ -1,0 +1,24 @@
+// The one line a command prints when the store refuses its call (a full disk, a lock held too long, no connection
+// slot): what was refused (a read or a write), the store's own words and, where the cause is known, what to do.
+import type { StoreUnavailableError } from '../server/store/store.errors.js';
+
+/** The line (without the `oktell-emu: ` prefix) for a store refusal. */
+export function storeRefusalLine(e: StoreUnavailableError): string {
+  const what = e.read ? `the store did not answer the read (${e.reason})` : `the store refuses the write (${e.reason})`;
+  return `${what}: ${e.message}${storeRefusalFix(e)}`;
+}
+
+function storeRefusalFix(e: StoreUnavailableError): string {
+  // SQLite's bare words for a full disk name no place and no way out: the disk holding the store (or the quota).
+  if (e.reason === 'full' && /SQLITE_FULL/.test(e.message) && !/quota|OKTELL_STORE_MAX_PAGES/.test(e.message)) {
+    const tail = e.read ? '' : '; nothing of it was stored';
+    return `: the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder for room, df -i for files) and run the command again${tail}`;
+  }
+  if (/\(55P03\)/.test(e.message)) {
+    return "; another PostgreSQL session holds a lock on the store's tables (LOCK TABLE, a long transaction): SELECT pid, state, query FROM pg_stat_activity WHERE pid IN (SELECT unnest(pg_blocking_pids(pid)) FROM pg_stat_activity) names it while something waits for it; end that transaction and run the command again";
+  }
+  if (/\(53300\)/.test(e.message)) {
+    return '; all of PostgreSQL\'s connections are taken (max_connections): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2), end the idle clients or raise max_connections, and run the command again';
+  }
+  return '';
+}
