@@ -108,7 +108,8 @@ type Fate = { job: JobStatus; last: boolean; nextRunAt: number };
 function fateText(f: Fate, zone: string): string {
   if (f.job === 'succeeded') return pc.green('→ succeeded later');
   if (f.job === 'failed') return pc.red(f.last ? '→ failed for good, waits for a replay' : '→ failed for good');
-  if (f.job === 'dead') return pc.red('→ dead');
+  // Only the job's last attempt made it a dead letter; an earlier one was retried (user trial: attempt #1 read `→ dead`).
+  if (f.job === 'dead') return pc.red(f.last ? '→ dead' : '→ retried, dead later');
   if (f.job === 'running') return pc.yellow('→ running again');
   // An earlier attempt of a job waiting for its next one: it was retried (the job's last attempt says when next).
   return pc.yellow(f.last ? `→ retry at ${isoInZone(f.nextRunAt, zone)}` : '→ retried');
