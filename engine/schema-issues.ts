@@ -24,6 +24,26 @@ export interface ZodIssueLike {
   expected?: string;
 }
 
+/** n8n's per-node retry settings (Retry On Fail, Max. Tries, Wait Between Tries), as its workflow JSON writes them. */
+const N8N_RETRY_KEYS = new Set(['retryonfail', 'maxtries', 'waitbetweentries']);
+
+/** What a block retries within one call, by kind: the setting that says how often, where one exists. */
+const CALL_RETRIES: Record<string, string> = {
+  WebRequest: 'an outage (5xx, 408, 429, no answer) is retried within the call first: WEB_REQUEST_ATTEMPTS (3 in all; environment only), and a WebRequest whose timeout exit is wired is not retried by the job',
+  Bpium: 'a 429, 5xx or network error is retried within the call first: BPIUM_RETRY_ATTEMPTS (3 in all)',
+  SendMail: 'an SMTP outage is retried within the send first (3 tries in all, no setting)',
+};
+
+/**
+ * The hint for n8n's per-node retry keys on a block (`retryOnFail:`, `maxTries:`, `waitBetweenTries:`): retries are no
+ * block's setting here, so the list of the block's properties would not help; it says where they are set instead.
+ */
+function retryKeyHint(key: string, kind: string): string | undefined {
+  if (!N8N_RETRY_KEYS.has(key.toLowerCase())) return undefined;
+  const call = CALL_RETRIES[kind];
+  return `retries are not a block's setting here: remove ${key}:; ${call ? `${call}; then ` : ''}the server runs the whole job again when it failed as retryable, up to OKTELL_MAX_ATTEMPTS attempts in all (workers.maxAttempts: in oktell.config.yaml; 16 by default; the waits OKTELL_RETRY_BASE_DELAY_MS, OKTELL_RETRY_MAX_DELAY_MS), then it is a dead letter; see docs/coming-from-n8n.md`;
+}
+
 /** Turns zod's issues into located scenario issues; for a union, reports the branch that came closest. */
 export function reportSchemaIssues(
   issues: ZodIssueLike[],
@@ -48,7 +68,8 @@ export function reportSchemaIssues(
         const candidates = path.length === 0 ? [...BLOCK_KEYS, ...allowed] : allowed;
         const guess = keyMeant(key, candidates);
         const listed = path.length === 0 ? `properties of every block: ${BLOCK_KEYS.join(', ')}; of ${def.kind}: ${allowed.join(', ') || 'none'}` : `properties: ${allowed.join(', ')}`;
-        issue(at([...path, key], true), C.UNKNOWN_KEY, `unknown property "${key}" for ${def.kind}`, `${guess ? `did you mean "${guess}"? ` : ''}${listed}`);
+        const retries = path.length === 0 ? retryKeyHint(key, def.kind) : undefined;
+        issue(at([...path, key], true), C.UNKNOWN_KEY, `unknown property "${key}" for ${def.kind}`, retries ?? `${guess ? `did you mean "${guess}"? ` : ''}${listed}`);
       }
       continue;
     }
