@@ -272,7 +272,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         nav: 'runs',
         run: { ...run, error, listed: listedStatus(run, dead) },
         runZone: runZoneOf(run, ctx.d.config.timeZone),
-        retryNote: error?.block ? retryNote(error.retryable === true, job, time, error.code) : undefined,
+        retryNote: error?.block ? retryNote(error.retryable === true, job, time, error.code, job !== undefined && job.lastRunId !== run.id) : undefined,
         // A dead letter names the dead-letter catch-all the store started for it, as `show` does.
         job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt, catchAllJob: catchAllJobNamed(job) } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
@@ -438,13 +438,15 @@ function hookAnswers(store: Store): (runs: ReadonlyArray<Pick<RunSummary, 'trigg
  * attempts left, so a dead letter's run must not promise "a later attempt may succeed". An effect of unknown outcome
  * is not retried, yet nothing need change: it may have been made, so it is checked before a replay.
  */
-export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'nextRunAt'> | undefined, time: (ms: unknown) => string, code?: unknown): string {
+export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'nextRunAt'> | undefined, time: (ms: unknown) => string, code?: unknown, earlier = false): string {
   if (code === RUN_ERROR_CODES.EFFECT_UNKNOWN) return 'not retried: it may have been done (a letter delivered) with no answer to say so; check, then Replay does it again';
   if (code === RUN_ERROR_CODES.EFFECT_SETTING) return 'not retried: a setting is wrong (the message says which); fix it, restart, then Replay sends it';
   if (!retryable) return 'not retryable: the scenario or the data must change';
   if (!job) return 'retryable: the caller may send the request again';
   switch (job.status) {
     case 'dead':
+      // An earlier attempt (not the job's last run) was retried: only the last one made the job a dead letter.
+      if (earlier) return 'retryable: the job tried it again; its last attempt failed too, so it is a dead letter, and only Replay tries it again';
       return 'retryable, but the job ran out of attempts: it is a dead letter, and only Replay tries it again';
     case 'queued':
       return `retryable: the job is tried again at ${time(job.nextRunAt)}`;

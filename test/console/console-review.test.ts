@@ -244,7 +244,9 @@ describe('console: filters, links and notes', () => {
   it('a retryable error says what became of the job', () => {
     const time = () => '2026-12-02 05:30:00';
     assert.equal(retryNote(true, { status: 'queued', nextRunAt: 0 }, time), 'retryable: the job is tried again at 2026-12-02 05:30:00');
-    assert.match(retryNote(true, { status: 'dead', nextRunAt: 0 }, time), /dead letter, and only Replay/);
+    assert.match(retryNote(true, { status: 'dead', nextRunAt: 0 }, time), /^retryable, but the job ran out of attempts: it is a dead letter, and only Replay/);
+    // An earlier attempt of a job that died later was retried: it did not make the job a dead letter (user trial).
+    assert.equal(retryNote(true, { status: 'dead', nextRunAt: 0 }, time, 'R_EFFECT_TRANSIENT', true), 'retryable: the job tried it again; its last attempt failed too, so it is a dead letter, and only Replay tries it again');
     assert.equal(retryNote(true, { status: 'succeeded', nextRunAt: 0 }, time), 'retryable: a later attempt of the job succeeded');
     assert.equal(retryNote(false, { status: 'dead', nextRunAt: 0 }, time), 'not retryable: the scenario or the data must change');
     assert.match(retryNote(false, { status: 'dead', nextRunAt: 0 }, time, 'R_EFFECT_UNKNOWN'), /^not retried: it may have been done .*check, then Replay/, 'a letter of unknown outcome (review D5)');
