@@ -942,9 +942,9 @@ function n8nHint(word: string): string | undefined {
     const value = path ? `JsonGet([body], "${path}") or a Parser block with mode: json (extract: { ${path.split('.').pop()}: $.${path} }), where body holds the text` : 'the body as text is [body] once a variable body holds InputParameter(4)';
     return `${marks}$json is n8n's item: a scenario reads its input parameters instead (the hook scenario HTTP404 gets the address as InputParameter(1), the headers as 2, the method as 3, the body as text as 4; a scenario started by AsyncScenario, its params); a value inside the body: ${value}; see docs/coming-from-n8n.md`;
   }
-  const env = /(?:^|[^\w$])\$env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\])/.exec(inner);
-  if (env) {
-    const name = (env[1] ?? env[2])!;
+  const envRef = /(?:^|[^\w$])\$env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\])/.exec(inner);
+  if (envRef) {
+    const name = (envRef[1] ?? envRef[2])!;
     return `${marks}$env is n8n's: declare a variable that takes the value from the environment, under variables: ${name.toLowerCase()}: { type: string, env: ${name} } (secret unless secret: false), and read it as '[${name.toLowerCase()}]'`;
   }
   const clock = /(?:^|[^\w$])\$(now|today)\b/.exec(inner);

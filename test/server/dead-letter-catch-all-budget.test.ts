@@ -95,7 +95,8 @@ describe('the dead-letter catch-all\'s own attempts and what it logs, through a 
       await waitFor('the second job dead', async () => ((await status(t, after)) === 'dead' ? true : undefined), 30_000);
       const alls = (await t.server.store.listJobs({ scenario: 'DeadLetter', limit: 10 })).items;
       assert.deepEqual(alls.map((j) => j.trigger), [{ deadLetterOf: after }]);
-      assert.equal(alls[0]!.maxAttempts, 5, 'the default budget of a catch-all job');
+      // Unset, 5 or a job's own attempts when those are fewer (here 4).
+      assert.equal(alls[0]!.maxAttempts, 4, 'the default budget of a catch-all job, no more than a job\'s');
       await waitFor('the catch-all told the admin', async () => ((await status(t, alls[0]!.id)) === 'succeeded' ? true : undefined), 20_000);
     } finally {
       await t.cleanup();
