@@ -2,29 +2,22 @@
 // longer than the lease: the instance running a job can neither renew its lease nor record the job's end (its letter
 // already sent), and keeps both in memory until the database takes writes again. Trial 65 (a 60 s full disk, the
 // default 60 s lease): the other instance's first claim after the disk was freed took 7 such jobs over as expired,
-// before their holders recorded their ends, and their letters went out twice. A claim now leaves expired leases alone
-// for half a lease after its own store last had a write refused, which gives the holder's end (retried every 5 s) and
-// heartbeat (every third of a lease) the time to land; a holder that is really gone is taken over after that.
+// before their holders recorded their ends, and their letters went out twice. A claim now leaves alone an expired
+// lease renewed last before a refusal its store saw, until the database has taken writes for half a lease since the
+// lease expired, which gives the holder's end (retried every 5 s) and heartbeat (every third of a lease) the time to
+// land; a holder that is really gone is taken over after that.
 // Real parts: the test PostgreSQL, two stores on one schema, a second session holding a lock to refuse the writes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import pg from 'pg';
-import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
-import { dropSchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
+import { testPostgres, withTwoInstances } from './postgres.helper.js';
 
 const avail = await testPostgres();
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('claims right after the store refused writes', { skip: avail.skip }, () => {
   it('do not take over a lease that expired during the refusal until half a lease has passed; its holder renews it meanwhile', { timeout: 60_000 }, async () => {
-    const schema = randomSchemaName('takeover');
-    const url = urlWithSchema(avail.url!, schema);
-    const a = await openPostgresStore({ url });
-    const b = await openPostgresStore({ url, lockTimeoutMs: 200 });
-    const other = new pg.Client({ connectionString: avail.url! });
-    await other.connect();
-    try {
+    await withTwoInstances(avail.url!, 'takeover', async ({ a, b, other, schema }) => {
       const [id] = await a.enqueueJobs([{ scenario: 'Letter', params: {} }]);
       const held = await a.claimJobs('instance-a:1', 1, 1000);
       assert.deepEqual(held.map((j) => j.id), [id]);
@@ -47,12 +40,6 @@ describe('claims right after the store refused writes', { skip: avail.skip }, ()
       await pause(1100);
       const later = await b.claimJobs('instance-b:1', 1, 2000);
       assert.deepEqual(later.map((j) => [j.id, j.attempts]), [[id, 2]]);
-    } finally {
-      await other.query('ROLLBACK').catch(() => undefined);
-      await other.end().catch(() => undefined);
-      await a.close().catch(() => undefined);
-      await b.close().catch(() => undefined);
-      await dropSchema(avail.url!, schema).catch(() => undefined);
-    }
+    });
   });
 });

@@ -8,23 +8,16 @@
 // Real parts: the test PostgreSQL, two stores on one schema, a second session holding a lock on the inbox table.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import pg from 'pg';
-import { openPostgresStore, takeoverDue } from '../../server/store/postgres.store.js';
+import { takeoverDue } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
-import { dropSchema, inboxOf as inbox, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
+import { inboxOf as inbox, testPostgres, withTwoInstances } from './postgres.helper.js';
 
 const avail = await testPostgres();
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('claims while the store refuses a write now and then', { skip: avail.skip }, () => {
   it('take over the lease of an instance that died once half a lease of working database has passed since it expired', { timeout: 60_000 }, async () => {
-    const schema = randomSchemaName('steady');
-    const url = urlWithSchema(avail.url!, schema);
-    const a = await openPostgresStore({ url });
-    const b = await openPostgresStore({ url, lockTimeoutMs: 200 });
-    const other = new pg.Client({ connectionString: avail.url! });
-    await other.connect();
-    try {
+    await withTwoInstances(avail.url!, 'steady', async ({ a, b, other, schema }) => {
       const [id] = await a.enqueueJobs([{ scenario: 'Letter', params: {} }]);
       // A claims the job with a 500 ms lease and dies: it never renews it.
       assert.deepEqual((await a.claimJobs('instance-a:1', 1, 500)).map((j) => j.id), [id]);
@@ -45,13 +38,7 @@ describe('claims while the store refuses a write now and then', { skip: avail.sk
         taken = (await b.claimJobs('instance-b:1', 1, 1000)).map((j) => [j.id, j.attempts]);
       }
       assert.deepEqual(taken, [[id, 2]], `the dead instance's job is taken over despite ${refusals} refusals, each 250 ms before a claim`);
-    } finally {
-      await other.query('ROLLBACK').catch(() => undefined);
-      await other.end().catch(() => undefined);
-      await a.close().catch(() => undefined);
-      await b.close().catch(() => undefined);
-      await dropSchema(avail.url!, schema).catch(() => undefined);
-    }
+    });
   });
 });
 

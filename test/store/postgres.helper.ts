@@ -1,6 +1,7 @@
 // Finds the PostgreSQL the tests may use (or says why there is none) and gives each test its own throwaway schema.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openPostgresStore, type PostgresStore } from '../../server/store/postgres.store.js';
 
 /** What `.ci/run` creates on the local cluster; `OKTELL_TEST_PG_URL` wins. */
 export const LOCAL_TEST_PG_URL = 'postgres://oktell_test:oktell_test@127.0.0.1:5432/oktell_test';
@@ -105,3 +106,29 @@ export const inboxOf = (dedupKey: string) => ({
   dedupKey,
   response: { status: 200, body: 'ok' },
 });
+
+/**
+ * Two stores on one fresh schema, as two instances: `a` with the defaults, `b` with a short lock timeout (200 ms) so
+ * that a lock `other` (a plain client) holds makes b's writes refused soon; all closed and the schema dropped after.
+ */
+export async function withTwoInstances(
+  url: string,
+  prefix: string,
+  body: (s: { a: PostgresStore; b: PostgresStore; other: pg.Client; schema: string }) => Promise<void>,
+): Promise<void> {
+  const schema = randomSchemaName(prefix);
+  const schemaUrl = urlWithSchema(url, schema);
+  const a = await openPostgresStore({ url: schemaUrl });
+  const b = await openPostgresStore({ url: schemaUrl, lockTimeoutMs: 200 });
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  try {
+    await body({ a, b, other, schema });
+  } finally {
+    await other.query('ROLLBACK').catch(() => undefined);
+    await other.end().catch(() => undefined);
+    await a.close().catch(() => undefined);
+    await b.close().catch(() => undefined);
+    await dropSchema(url, schema).catch(() => undefined);
+  }
+}
