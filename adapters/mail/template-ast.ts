@@ -210,22 +210,41 @@ export interface PulledInPart {
   name?: string;
   /** `{% include "x" ignore missing %}`: a part that is not there is no problem. */
   ignoreMissing: boolean;
+  /**
+   * Pulled in whenever the file is rendered: the tag is not inside an `if`, a loop, a macro, a `block` or a `switch`,
+   * any of which may leave it out (a part that includes itself behind one of those can end).
+   */
+  unconditional: boolean;
   /** 1-based place of the name in the tag (of the tag's word when the name is an expression). */
   line: number;
   col: number;
 }
 
+// Nodes whose body may be rendered zero times, or only when something calls it.
+const MAY_SKIP_BODY = new Set(['If', 'InlineIf', 'For', 'AsyncEach', 'AsyncAll', 'Macro', 'Caller', 'Block', 'Switch', 'Case', 'FilterAsync', 'CallExtension', 'CallExtensionAsync']);
+
 /** The `include`, `import`, `from … import` and `extends` tags of a template, in source order. */
 export function pulledInParts(root: NjNode): PulledInPart[] {
   const found: PulledInPart[] = [];
-  forEachNode(root, (n) => {
-    const tag = n.typename === 'Include' ? 'include' : n.typename === 'Extends' ? 'extends' : n.typename === 'Import' || n.typename === 'FromImport' ? 'import' : undefined;
-    if (!tag) return;
-    const t = n.template as NjNode | undefined;
-    const literal = t?.typename === 'Literal' && typeof t.value === 'string';
-    const at = literal ? t! : n;
-    found.push({ tag, ...(literal ? { name: t!.value as string } : {}), ignoreMissing: n.ignoreMissing === true, line: at.lineno + 1, col: at.colno + 1 });
-  });
+  const walk = (node: unknown, guarded: boolean): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n, guarded);
+      return;
+    }
+    if (!isNode(node)) return;
+    const tag = node.typename === 'Include' ? 'include' : node.typename === 'Extends' ? 'extends' : node.typename === 'Import' || node.typename === 'FromImport' ? 'import' : undefined;
+    if (tag) {
+      const t = node.template as NjNode | undefined;
+      const literal = t?.typename === 'Literal' && typeof t.value === 'string';
+      const at = literal ? t! : node;
+      found.push({ tag, ...(literal ? { name: t!.value as string } : {}), ignoreMissing: node.ignoreMissing === true, unconditional: !guarded, line: at.lineno + 1, col: at.colno + 1 });
+    }
+    const inner = guarded || MAY_SKIP_BODY.has(node.typename);
+    if (node.children) walk(node.children, inner);
+    else for (const f of node.fields) walk(node[f], inner);
+    if (node.typename === 'Set') walk(node.body, inner);
+  };
+  walk(root, false);
   return found;
 }
 

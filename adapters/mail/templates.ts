@@ -403,6 +403,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       }
       issues.push(...fileProblems(file, p, envOf(part)));
       issues.push(...pulledInProblems(file, p.ast, envOf(part), new Set([file])));
+      issues.push(...cycleProblems(file, p.ast));
     }
     return issues;
   }
@@ -443,7 +444,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       if (use.name === undefined) continue;
       const tag = `{% ${use.tag} "${use.name}" %}`;
       const at = { file, line: use.line, col: use.col };
-      const part = resolve(use.name.startsWith('./') || use.name.startsWith('../') ? dirname(file) : dir, use.name);
+      const part = partFile(file, use.name);
       // As the loader finds a file: in the templates folder or below it (not in a folder beside it whose name starts
       // the same), and there.
       const inside = inFolder(dir, part);
@@ -479,6 +480,54 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     return issues;
   }
 
+  /** The file a tag in `file` names: from the templates folder, or from the file's own folder for `./` and `../`. */
+  function partFile(file: string, name: string): string {
+    return resolve(name.startsWith('./') || name.startsWith('../') ? dirname(file) : dir, name);
+  }
+
+  /**
+   * Parts that pull each other in whenever they are rendered (`a` includes `b`, `b` includes `a`, no `if` or loop
+   * around either tag): every letter would fail, the call stack run out. Said once, at the tag that closes the circle,
+   * with the circle from the template's own file. A circle with a condition on the way may end, and is left alone.
+   */
+  function cycleProblems(file: string, ast: NjNode): TemplateIssue[] {
+    const path: Array<{ file: string; line: number; col: number; tag: string; name: string }> = [];
+    const onPath = new Set<string>([file]);
+    const done = new Set<string>();
+    const visit = (from: string, tree: NjNode): TemplateIssue | undefined => {
+      for (const use of pulledInParts(tree)) {
+        if (use.name === undefined || !use.unconditional) continue;
+        const part = partFile(from, use.name);
+        if (!inFolder(dir, part) || done.has(part)) continue;
+        const step = { file: from, line: use.line, col: use.col, tag: use.tag, name: use.name };
+        if (onPath.has(part)) {
+          const start = part === file ? 0 : path.findIndex((s) => partFile(s.file, s.name) === part) + 1;
+          const circle = [...path.slice(start), step].map((s) => `${shownFile(s.file)}:${s.line}:${s.col} ${s.tag === 'extends' ? 'extends' : `${s.tag}s`} "${s.name}"`);
+          return {
+            file: from,
+            line: use.line,
+            col: use.col,
+            message: `{% ${use.tag} "${use.name}" %}: the parts pull each other in without end (${circle.join(', then ')}); every letter of this template would fail`,
+            hint: `put one of these tags inside an {% if %} that becomes false, or take it out`,
+          };
+        }
+        if (!existsSync(part)) continue;
+        const p = parseFile(part);
+        if (!p.ok) continue;
+        path.push(step);
+        onPath.add(part);
+        const found = visit(part, p.ast);
+        if (found) return found;
+        path.pop();
+        onPath.delete(part);
+        done.add(part);
+      }
+      return undefined;
+    };
+    const found = visit(file, ast);
+    return found ? [found] : [];
+  }
+
   function prepareContext(context: Record<string, Value>): Record<string, unknown> {
     const ctx: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(context)) {
@@ -486,6 +535,21 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       ctx[key] = value instanceof Date ? new TemplateDate(value.getTime(), timeZone) : value === null ? '' : value;
     }
     return ctx;
+  }
+
+  /**
+   * What a letter's error says when its parts pulled each other in until the call stack ran out (a circle behind a
+   * condition that never became false, or one made by a name given at render): the files, each once, in the order
+   * they were entered, instead of nunjucks' message, which repeats the whole chain at every level (megabytes).
+   */
+  function endlessMessage(message: string): string {
+    const files: string[] = [];
+    for (const m of message.slice(0, 200_000).matchAll(/\(([^()\n]+\.njk)\)/gi)) {
+      const shown = relative(dir, m[1]!).split('\\').join('/');
+      if (!files.includes(shown)) files.push(shown);
+      if (files.length > 8) break;
+    }
+    return `the parts pull each other in without end, until the call stack ran out${files.length ? ` (${files.join(' → ')} → …)` : ''}: a part that pulls itself in needs an {% if %} that becomes false`;
   }
 
   /** Renders one part from its file, or from `kept` (the last good source) while the file is broken. */
@@ -513,8 +577,9 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       );
     } catch (e) {
       const err = e as { lineno?: number; colno?: number; message?: string };
-      const message = stripNunjucksPrefix(err.message ?? String(e));
       const at = { template: name, file, ...(err.lineno ? { line: err.lineno } : {}), ...(err.colno ? { col: err.colno } : {}) };
+      if (/Maximum call stack size exceeded/.test(err.message ?? '')) throw new TemplateRenderError(endlessMessage(err.message ?? ''), at);
+      const message = stripNunjucksPrefix(err.message ?? String(e));
       if (/null or undefined/.test(message) && err.lineno && err.colno) {
         const expression = outputExpressionAt(p.ast, err.lineno, err.colno);
         if (expression) {

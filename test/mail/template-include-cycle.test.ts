@@ -1,0 +1,117 @@
+// Parts that pull each other in with nothing to stop them (a includes b, b includes a, no `if` or loop around either
+// tag) made every letter of the template fail with "Maximum call stack size exceeded", and `validate` passed them.
+// nunjucks' message repeats the whole chain at every level: 20 MB for one letter, kept as the job's error. The check
+// now finds such a circle at the tag that closes it, and a letter whose parts still recurse without end (behind a
+// condition that stays true, or by a name made at render) fails with a short message naming the files.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { TemplateRenderError, createTemplateRenderer } from '../../adapters/mail/templates.js';
+import { tempDir } from '../helpers.js';
+
+function folder(files: Record<string, string>): { dir: string; cleanup: () => void } {
+  const tmp = tempDir();
+  const dir = join(tmp.dir, 'templates');
+  mkdirSync(join(dir, 'parts'), { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return { dir, cleanup: tmp.cleanup };
+}
+
+function renderError(fn: () => unknown): TemplateRenderError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof TemplateRenderError, String(e));
+    return e;
+  }
+  assert.fail('the letter was made');
+}
+
+describe('parts that pull each other in', () => {
+  it('without a condition: one problem at the tag that closes the circle, naming each step', () => {
+    const f = folder({
+      'note.text.njk': 'Hi {{ who }}\n{% include "parts/a.njk" %}',
+      'parts/a.njk': 'A\n  {% include "parts/b.njk" %}',
+      'parts/b.njk': '{% include "./a.njk" %}B',
+    });
+    try {
+      const issues = createTemplateRenderer({ dir: f.dir }).check('note');
+      assert.equal(issues.length, 1, JSON.stringify(issues));
+      const [issue] = issues;
+      assert.equal(issue!.file, join(f.dir, 'parts', 'b.njk'));
+      assert.deepEqual([issue!.line, issue!.col], [1, 12]);
+      assert.match(issue!.message, /^\{% include "\.\/a\.njk" %\}: the parts pull each other in without end \(/);
+      assert.match(issue!.message, /parts\/a\.njk:2:14 includes "parts\/b\.njk", then .*parts\/b\.njk:1:12 includes "\.\/a\.njk"\)/);
+      assert.doesNotMatch(issue!.message, /note\.text\.njk:/, 'the circle starts at a.njk, not at the template');
+      assert.match(issue!.hint ?? '', /inside an \{% if %\}/);
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it('a template that includes its own file, and an import or extends circle, are found too', () => {
+    const f = folder({
+      'self.text.njk': 'x {% include "self.text.njk" %}',
+      'imp.text.njk': '{% import "parts/m.njk" as m %}{{ m.x() }}',
+      'parts/m.njk': '{% from "parts/n.njk" import y %}{% macro x() %}x{% endmacro %}',
+      'parts/n.njk': '{% import "parts/m.njk" as m %}{% macro y() %}y{% endmacro %}',
+      'ext.text.njk': '{% extends "parts/base.njk" %}',
+      'parts/base.njk': '{% extends "../ext.text.njk" %}',
+    });
+    try {
+      const t = createTemplateRenderer({ dir: f.dir });
+      const self = t.check('self');
+      assert.equal(self.length, 1, JSON.stringify(self));
+      assert.match(self[0]!.message, /^\{% include "self\.text\.njk" %\}: .*self\.text\.njk:1:14 includes "self\.text\.njk"\)/);
+      const imp = t.check('imp');
+      assert.equal(imp.length, 1, JSON.stringify(imp));
+      assert.match(imp[0]!.message, /parts\/m\.njk:1:\d+ imports "parts\/n\.njk", then .*parts\/n\.njk:1:\d+ imports "parts\/m\.njk"/);
+      const ext = t.check('ext');
+      assert.equal(ext.length, 1, JSON.stringify(ext));
+      assert.match(ext[0]!.message, /extends "parts\/base\.njk", then .*extends "\.\.\/ext\.text\.njk"/);
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  for (const [how, a] of [
+    ['an if', '{% if deep %}{% include "parts/b.njk" %}{% endif %}A'],
+    ['a loop', '{% for c in children %}{% include "parts/b.njk" %}{% endfor %}A'],
+    ['a macro', '{% macro more() %}{% include "parts/b.njk" %}{% endmacro %}A'],
+    ['an inline if', '{{ "x" if deep }}{% if deep %}{% include "parts/b.njk" %}{% endif %}A'],
+  ] as const) {
+    it(`behind ${how}: no problem, it may end`, () => {
+      const f = folder({ 'note.text.njk': '{% include "parts/a.njk" %}', 'parts/a.njk': a, 'parts/b.njk': '{% include "parts/a.njk" %}B' });
+      try {
+        assert.deepEqual(createTemplateRenderer({ dir: f.dir }).check('note'), []);
+      } finally {
+        f.cleanup();
+      }
+    });
+  }
+
+  it('recursing without end when the letter is made: a short error naming the files, not megabytes', () => {
+    const f = folder({
+      'note.text.njk': 'Hi\n{% include "parts/a.njk" %}',
+      'parts/a.njk': '{% if deep %}{% include "parts/b.njk" %}{% endif %}A',
+      'parts/b.njk': '{% include "parts/a.njk" %}B',
+      'dyn.text.njk': '{% include "parts/" + which %}',
+    });
+    try {
+      const t = createTemplateRenderer({ dir: f.dir });
+      assert.deepEqual(t.check('note'), []);
+      assert.equal(t.render('note', { deep: false }).text, 'Hi\nA');
+      const err = renderError(() => t.render('note', { deep: true }));
+      assert.ok(err.message.length < 600, `${err.message.length} characters: ${err.message.slice(0, 300)}`);
+      assert.match(err.message, /pull each other in without end, until the call stack ran out \(note\.text\.njk → parts\/a\.njk → parts\/b\.njk → …\)/);
+      assert.equal(err.template, 'note');
+      assert.notEqual(err.transient, true, 'not retryable: the next attempt would recurse again');
+      const dyn = renderError(() => t.render('dyn', { which: 'a.njk', deep: true }));
+      assert.ok(dyn.message.length < 600, `${dyn.message.length} characters`);
+      assert.match(dyn.message, /without end/);
+    } finally {
+      f.cleanup();
+    }
+  });
+});
