@@ -82,7 +82,7 @@ const fileSchema = z.strictObject({
       /** Which request part goes into which input parameter. */
       params: z.strictObject({ address: z.number().int().min(1), headers: z.number().int().min(1), method: z.number().int().min(1), body: z.number().int().min(1) }).partial().optional(),
       /** Which return value makes which part of the response. */
-      returns: z.strictObject({ body: z.number().int().min(1), status: z.number().int().min(1), contentType: z.number().int().min(1) }).partial().optional(),
+      returns: z.strictObject({ body: z.number().int().min(1), status: z.number().int().min(1), contentType: z.number().int().min(1), headers: z.number().int().min(1) }).partial().optional(),
       /** A HEAD request: refused with 405 before anything runs (default), or run as any other method. */
       head: z.enum(['refuse', 'run']).optional(),
     })
@@ -154,7 +154,8 @@ export interface ServerConfig {
   hook: {
     scenario: string;
     params: { address: number; headers: number; method: number; body: number };
-    returns: { body: number; status: number; contentType: number };
+    /** `headers`: the return value of the answer's own headers (`Name: value` lines); unset, the scenario sets none. */
+    returns: { body: number; status: number; contentType: number; headers?: number };
     /** `refuse`: a HEAD gets 405 and nothing runs (the default); `run`: HTTP404 runs for it as for any method. */
     head: HookHead;
   };
@@ -420,6 +421,23 @@ export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'c
  * `file:line:col` of a setting of the file, as its form errors and the service tasks' say it: where a value that is
  * wrong is written, for an editor to jump to. The file's text is read as YAML with positions once, at the first call.
  */
+/**
+ * `hook.returns`: which return value makes which part of the hook's answer. Two parts on one return value would make
+ * one value both (a body read as header lines answers every request 500): refused at the start, at the setting.
+ */
+function hookReturns(own: Partial<ServerConfig['hook']['returns']> | undefined, at: (...path: string[]) => string): ServerConfig['hook']['returns'] {
+  const returns = { body: 1, status: 2, contentType: 3, ...own };
+  const parts = Object.entries(returns) as Array<[string, number]>;
+  for (const [i, [part, n]] of parts.entries()) {
+    const other = parts.slice(0, i).find(([, m]) => m === n);
+    if (other) {
+      const mine = own && part in own ? part : other[0];
+      throw new ConfigError(`${at('hook', 'returns', mine)}: hook.returns gives ${other[0]} and ${part} the same return value ${n}; give each part of the answer its own number (the defaults are body 1, status 2, contentType 3)`);
+    }
+  }
+  return returns;
+}
+
 function settingLocator(file: string, fileText: string | undefined): (...path: string[]) => string {
   let source: YamlSource | undefined;
   return (...path: string[]) => {
@@ -532,7 +550,7 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
     hook: {
       scenario: envSetting(env, 'OKTELL_HOOK_SCENARIO') ?? fc.hook?.scenario ?? 'HTTP404',
       params: { address: 1, headers: 2, method: 3, body: 4, ...fc.hook?.params },
-      returns: { body: 1, status: 2, contentType: 3, ...fc.hook?.returns },
+      returns: hookReturns(fc.hook?.returns, at),
       head: hookHead(env) ?? fc.hook?.head ?? 'refuse',
     },
     bodyLimitBytes: bodyLimit(envSetting(env, 'OKTELL_BODY_LIMIT'), fc.bodyLimit, at('bodyLimit')),

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { cutTextParts, answerValues, toText, type RunResult, type Value } from '../engine/index.js';
 import type { ServerConfig } from './config.js';
 import { peekJsonText } from './json-peek.js';
+import { answerHeaders, type AnswerHeaders } from './answer-headers.js';
 import { decodeQueryPart, isSecretHeader, maskQueryText, maskUserinfo } from '../adapters/web/redact.js';
 
 /** Headers whose values never reach a scenario, a log or the store: the server has checked them already. */
@@ -240,7 +241,9 @@ export interface HookResponse {
   status: number;
   body: string;
   contentType: string;
-  /** Why the scenario's answer was replaced by a 500 (an invalid status), for the log. */
+  /** The scenario's own headers (`hook.returns.headers`), checked. */
+  headers?: AnswerHeaders;
+  /** Why the scenario's answer was replaced by a 500 (an invalid status, a header that cannot be sent), for the log. */
   problem?: string;
 }
 
@@ -275,5 +278,12 @@ export function hookResponse(result: RunResult, map: ServerConfig['hook']['retur
   }
   const typeText = typeValue === undefined || typeValue === null ? '' : toText(typeValue, timeZone).trim();
   const contentType = typeText && !/[\r\n\0]/.test(typeText) && typeText.length < 200 ? typeText : 'text/plain; charset=utf-8';
-  return { status, contentType, body: hasBody ? toText(bodyValue, timeZone) : '' };
+  const headersValue = map.headers === undefined ? undefined : rv[String(map.headers)];
+  if (headersValue === undefined || headersValue === null) return { status, contentType, body: hasBody ? toText(bodyValue, timeZone) : '' };
+  const own = answerHeaders(toText(headersValue, timeZone), map.headers!, map.contentType);
+  if ('problem' in own) {
+    const problem = `scenario ${result.scenario} set ${own.problem}`;
+    return { status: 500, contentType: 'text/plain; charset=utf-8', body: `500 Internal Server Error: ${problem} (run ${result.runId})\n`, problem };
+  }
+  return { status, contentType, body: hasBody ? toText(bodyValue, timeZone) : '', headers: own.headers };
 }

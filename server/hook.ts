@@ -39,7 +39,7 @@ export interface HookAnswer {
   /** Its media type; the body is always sent as UTF-8. */
   contentType: string;
   body: string;
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
   /** The hook run, for the request's log line. */
   runId?: string;
 }
@@ -210,7 +210,7 @@ async function runAndStore(d: AppDeps, req: HookInput, inbox: StoredRequest, hea
     return ran(d, result, { status, contentType: response.contentType, body: stored.original.responseBody ?? response.body, headers: { 'X-Oktell-Duplicate-Of': String(stored.inboxId) } });
   }
   if (stored.jobIds.length > (stored.leased?.length ?? 0)) d.workers.wake();
-  return ran(d, result, { ...answer, headers: {} });
+  return ran(d, result, { ...answer, headers: answer.headers ?? {} });
 }
 
 /**

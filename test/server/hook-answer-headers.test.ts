@@ -1,0 +1,116 @@
+// The hook scenario's answer may carry headers of its own (`hook.returns.headers`): a link in a letter that records a
+// click and redirects (302 + Location), a cookie, a CORS header. One return value holds `Name: value` lines, as input
+// parameter 2 hands the request's in. Before, the answer had no header but its content type, so a redirect could not be
+// answered. What cannot be sent (not a name, a line break in a value, a header the server owns) answers 500 with the
+// reason, as a status that is not one does, and never reaches the socket.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadServerConfig } from '../../server/config.js';
+import { AUTH, capturingLogger, startTestServer, type TestServer } from './server-helpers.js';
+import { tempDir } from '../helpers.js';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+
+// Status from the address (/redirect → 302), headers from the request's body: the cases below are data.
+const HOOK = `variables: { address: string, body: string }
+start: s
+blocks:
+  s:
+    kind: Variable
+    set:
+      address: InputParameter(1)
+      body: InputParameter(4)
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '"answered"', 2: 'If(Contains([address], "/redirect"), 302, 200)', 4: '[body]' }
+`;
+
+/** A raw answer: every header line as sent (fetch would fold repeated ones and follow the redirect). */
+function post(url: string, path: string, body: string): Promise<{ status: number; raw: string[]; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        const raw: string[] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) raw.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+        resolve({ status: res.statusCode!, raw, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('headers the hook scenario gives its answer', () => {
+  const log = capturingLogger();
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': HOOK }, config: 'hook:\n  returns: { headers: 4 }\n' });
+  });
+  after(async () => t?.cleanup());
+
+  it('a redirect with its Location and two cookies, each line as given', async () => {
+    const res = await post(t.server.url, '/redirect/click?id=7', 'Location: https://example.ru/thanks?id=7\r\nSet-Cookie: seen=1; Path=/\n\nSet-Cookie: from=mail\r\nAccess-Control-Allow-Origin: *');
+    assert.equal(res.status, 302);
+    assert.ok(res.raw.includes('Location: https://example.ru/thanks?id=7'), res.raw.join('\n'));
+    assert.deepEqual(res.raw.filter((h) => h.startsWith('Set-Cookie:')), ['Set-Cookie: seen=1; Path=/', 'Set-Cookie: from=mail']);
+    assert.ok(res.raw.includes('Access-Control-Allow-Origin: *'));
+    assert.equal(res.text, 'answered');
+    assert.ok(res.raw.some((h) => /^X-Oktell-Run-Id: /.test(h)), 'the run id as on every answer');
+  });
+
+  for (const [why, body, reason] of [
+    ['a line break inside a value (header injection)', 'X-A: 1\rInjected: yes', /line 1: the value of X-A holds a character a header cannot carry/],
+    ['a line without a colon', 'Location /thanks', /line 1: "Location \/thanks" has no ":"/],
+    ['a name with a space', 'X Bad: 1', /"X Bad" is not a header name/],
+    ['Cyrillic in a value', 'X-Name: Иван', /outside Latin-1 such as Cyrillic: percent-encode it/],
+    ['the body length', 'Content-Length: 5', /Content-Length may not be set by the scenario: the server counts the body itself/],
+    ['the content type', 'Content-Type: text/html', /Content-Type may not be set by the scenario: the content type is return value 3/],
+    ['the sandbox the console needs', 'X-Frame-Options: SAMEORIGIN', /X-Frame-Options may not be set by the scenario: the server sets it on every scenario answer/],
+    ['the run id', 'x-oktell-run-id: forged', /x-oktell-run-id may not be set by the scenario/],
+    ['too many', Array.from({ length: 51 }, (_, i) => `X-H${i}: v`).join('\n'), /holds more than 50 headers or 8192 bytes of them/],
+  ] as const) {
+    it(`${why}: 500 with the reason, nothing of it sent`, async () => {
+      const before = log.lines.length;
+      const res = await post(t.server.url, '/redirect/x', body);
+      assert.equal(res.status, 500);
+      assert.match(res.text, /^500 Internal Server Error: scenario HTTP404 set return value 4 \(the answer's headers\)/);
+      assert.match(res.text, reason);
+      assert.ok(!res.raw.some((h) => /^(Location|Injected|X-A|X-Name|X-H0):/i.test(h)), res.raw.join('\n'));
+      assert.ok(!res.raw.includes('X-Frame-Options: SAMEORIGIN') && !res.raw.includes('x-oktell-run-id: forged'));
+      const warned = log.lines.slice(before).find((l) => l.level === 'warn' && /hook answer replaced by 500/.test(l.msg ?? ''));
+      assert.ok(warned, 'logged as a warning');
+      assert.match(warned!.msg!, reason);
+      assert.doesNotMatch(warned!.msg!, /Иван|yes|SAMEORIGIN/, 'the value is not repeated in the log');
+    });
+  }
+
+  it('no headers set: the answer as before', async () => {
+    const res = await post(t.server.url, '/plain', '');
+    assert.equal(res.status, 200);
+    assert.equal(res.text, 'answered');
+  });
+});
+
+describe('hook.returns in the configuration', () => {
+  it('two parts of the answer on one return value stop the start at the setting', () => {
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, 'oktell.config.yaml');
+      writeFileSync(file, 'hook:\n  returns:\n    headers: 1\n');
+      assert.throws(() => loadServerConfig({ config: file }, {}, tmp.dir), (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /oktell\.config\.yaml:3:14: hook\.returns gives body and headers the same return value 1; give each part of the answer its own number/);
+        return true;
+      });
+      writeFileSync(file, 'hook:\n  returns:\n    headers: 4\n');
+      assert.equal(loadServerConfig({ config: file }, {}, tmp.dir).hook.returns.headers, 4);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
