@@ -42,11 +42,22 @@ export type AnswerHeaders = Record<string, string | string[]>;
 /**
  * The headers of `text` (`Name: value` lines, LF or CR LF; blank lines skipped), a name given twice sent twice
  * (`Set-Cookie`), or why they cannot be sent: `slot` and `typeSlot` are the return values' numbers, for the reason.
- * The reason names a line and its header, never its value (a value may be a token the scenario made).
+ * The reason names a line and its header, never its value (a value may be a token the scenario made); a line it
+ * quotes (one without a colon, a name that is not one) is quoted from `shownText`, the return value as the record
+ * shows it (secret values masked), or not at all when the two have not the same lines.
  */
-export function answerHeaders(text: string, slot: number, typeSlot: number): { headers: AnswerHeaders } | { problem: string } {
+export function answerHeaders(text: string, slot: number, typeSlot: number, shownText: string = text): { headers: AnswerHeaders } | { problem: string } {
   const headers: AnswerHeaders = {};
   const lines = text.split(/\r?\n/);
+  // A reason quotes a line as the record shows it (secret values `***`), never as set: it is logged and stored.
+  const shownLines = shownText.split(/\r?\n/);
+  const shown = (i: number): string | undefined => (shownLines.length === lines.length ? shownLines[i] : undefined);
+  const quoted = (i: number, upTo: number): string => {
+    const line = shown(i);
+    if (line === undefined) return 'the line';
+    const colon = line.indexOf(':');
+    return JSON.stringify((colon === -1 || upTo === -1 ? line.trim() : line.slice(0, colon)).slice(0, 40));
+  };
   let count = 0;
   let bytes = 0;
   for (let i = 0; i < lines.length; i++) {
@@ -55,8 +66,8 @@ export function answerHeaders(text: string, slot: number, typeSlot: number): { h
     const at = `return value ${slot} (the answer's headers), line ${i + 1}`;
     const colon = line.indexOf(':');
     const name = colon === -1 ? line.trim() : line.slice(0, colon);
-    if (colon === -1) return { problem: `${at}: ${JSON.stringify(name.slice(0, 40))} has no ":" (a header line is "Name: value")` };
-    if (!TOKEN.test(name)) return { problem: `${at}: ${JSON.stringify(name.slice(0, 40))} is not a header name (letters, digits and !#$%&'*+.^_\`|~- only, no spaces)` };
+    if (colon === -1) return { problem: `${at}: ${quoted(i, -1)} has no ":" (a header line is "Name: value")` };
+    if (!TOKEN.test(name)) return { problem: `${at}: ${quoted(i, colon)} is not a header name (letters, digits and !#$%&'*+.^_\`|~- only, no spaces)` };
     const owned = SERVER_OWNED[name.toLowerCase()];
     if (owned) return { problem: `${at}: ${name} may not be set by the scenario: ${owned.replace('{type}', String(typeSlot))}` };
     const value = line.slice(colon + 1).trim();

@@ -280,7 +280,8 @@ export function hookResponse(result: RunResult, map: ServerConfig['hook']['retur
   const contentType = typeText && !/[\r\n\0]/.test(typeText) && typeText.length < 200 ? typeText : 'text/plain; charset=utf-8';
   const headersValue = map.headers === undefined ? undefined : rv[String(map.headers)];
   if (headersValue === undefined || headersValue === null) return { status, contentType, body: hasBody ? toText(bodyValue, timeZone) : '' };
-  const own = answerHeaders(toText(headersValue, timeZone), map.headers!, map.contentType);
+  const shownValue = result.returnValues[String(map.headers)];
+  const own = answerHeaders(toText(headersValue, timeZone), map.headers!, map.contentType, shownValue === undefined || shownValue === null ? '' : toText(shownValue, timeZone));
   if ('problem' in own) {
     const problem = `scenario ${result.scenario} set ${own.problem}`;
     return { status: 500, contentType: 'text/plain; charset=utf-8', body: `500 Internal Server Error: ${problem} (run ${result.runId})\n`, problem };

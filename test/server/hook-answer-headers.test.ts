@@ -96,6 +96,47 @@ describe('headers the hook scenario gives its answer', () => {
   });
 });
 
+// A header line built from a secret variable, with its colon forgotten: the reason quoted the line as set, so the
+// secret went into the log, the 500's body and the inbox. It quotes the line as the record shows it.
+const SECRET_HOOK = `variables: { address: string, token: { type: string, secret: true } }
+start: s
+blocks:
+  s:
+    kind: Variable
+    set:
+      address: InputParameter(1)
+      token: '"tok-3f9a77c1e2d4"'
+    exits: { next: r }
+  r:
+    kind: ReturnValue
+    values: { 1: '"answered"', 4: 'If(Contains([address], "/name"), "X-Api-Key " + [token] + ": 1", "X-Api-Key " + [token])' }
+`;
+
+describe('a header line that holds a secret and cannot be sent', () => {
+  const log = capturingLogger();
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': SECRET_HOOK }, config: 'hook:\n  returns: { headers: 4 }\n' });
+  });
+  after(async () => t?.cleanup());
+
+  for (const [path, reason] of [
+    ['/colon', /line 1: "X-Api-Key \*\*\*" has no ":"/],
+    ['/name', /line 1: "X-Api-Key \*\*\*" is not a header name/],
+  ] as const) {
+    it(`${path}: the reason quotes the line with the secret masked, in the answer and the log`, async () => {
+      const before = log.lines.length;
+      const res = await post(t.server.url, path, '');
+      assert.equal(res.status, 500);
+      assert.doesNotMatch(res.text, /tok-3f9a77c1e2d4/);
+      assert.match(res.text, reason);
+      const warned = log.lines.slice(before).find((l) => l.level === 'warn' && /hook answer replaced by 500/.test(l.msg ?? ''));
+      assert.ok(warned, 'logged as a warning');
+      assert.doesNotMatch(JSON.stringify(log.lines.slice(before)), /tok-3f9a77c1e2d4/);
+    });
+  }
+});
+
 describe('hook.returns in the configuration', () => {
   it('two parts of the answer on one return value stop the start at the setting', () => {
     const tmp = tempDir();
