@@ -418,10 +418,6 @@ export function configuredScenariosDir(flags: Pick<ConfigFlags, 'scenarios' | 'c
 }
 
 /**
- * `file:line:col` of a setting of the file, as its form errors and the service tasks' say it: where a value that is
- * wrong is written, for an editor to jump to. The file's text is read as YAML with positions once, at the first call.
- */
-/**
  * `hook.returns`: which return value makes which part of the hook's answer. Two parts on one return value would make
  * one value both (a body read as header lines answers every request 500): refused at the start, at the setting.
  */
@@ -438,6 +434,10 @@ function hookReturns(own: Partial<ServerConfig['hook']['returns']> | undefined, 
   return returns;
 }
 
+/**
+ * `file:line:col` of a setting of the file, as its form errors and the service tasks' say it: where a value that is
+ * wrong is written, for an editor to jump to. The file's text is read as YAML with positions once, at the first call.
+ */
 function settingLocator(file: string, fileText: string | undefined): (...path: string[]) => string {
   let source: YamlSource | undefined;
   return (...path: string[]) => {
