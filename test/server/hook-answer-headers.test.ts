@@ -98,18 +98,20 @@ describe('headers the hook scenario gives its answer', () => {
 
 // A header line built from a secret variable, with its colon forgotten: the reason quoted the line as set, so the
 // secret went into the log, the 500's body and the inbox. It quotes the line as the record shows it.
-const SECRET_HOOK = `variables: { address: string, token: { type: string, secret: true } }
+// /enc: request data in a header, UrlEncode'd as docs/server.md says, stays one header (a raw line break would start one).
+const SECRET_HOOK = `variables: { address: string, body: string, token: { type: string, secret: true } }
 start: s
 blocks:
   s:
     kind: Variable
     set:
       address: InputParameter(1)
+      body: InputParameter(4)
       token: '"tok-3f9a77c1e2d4"'
     exits: { next: r }
   r:
     kind: ReturnValue
-    values: { 1: '"answered"', 4: 'If(Contains([address], "/name"), "X-Api-Key " + [token] + ": 1", "X-Api-Key " + [token])' }
+    values: { 1: '"answered"', 4: 'If(Contains([address], "/enc"), "Location: /thanks?to=" + UrlEncode([body]), If(Contains([address], "/name"), "X-Api-Key " + [token] + ": 1", "X-Api-Key " + [token]))' }
 `;
 
 describe('a header line that holds a secret and cannot be sent', () => {
@@ -119,6 +121,13 @@ describe('a header line that holds a secret and cannot be sent', () => {
     t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': SECRET_HOOK }, config: 'hook:\n  returns: { headers: 4 }\n' });
   });
   after(async () => t?.cleanup());
+
+  it('request data with a line break, UrlEncoded, stays in its own header', async () => {
+    const res = await post(t.server.url, '/enc', 'a\nSet-Cookie: session=x');
+    assert.equal(res.status, 200);
+    assert.ok(res.raw.includes('Location: /thanks?to=a%0ASet-Cookie%3A%20session%3Dx'), res.raw.join('\n'));
+    assert.ok(!res.raw.some((h) => /^Set-Cookie:/i.test(h)), res.raw.join('\n'));
+  });
 
   for (const [path, reason] of [
     ['/colon', /line 1: "X-Api-Key \*\*\*" has no ":"/],
