@@ -39,47 +39,89 @@ export const ANSWER_HEADERS_MAX_BYTES = 8192;
 
 export type AnswerHeaders = Record<string, string | string[]>;
 
+/** One header as given, with where it was given (for a reason) and how its name is shown (a quoted line, masked). */
+type Given = { name: string; value: string; at: string; shownName: () => string };
+
 /**
- * The headers of `text` (`Name: value` lines, LF or CR LF; blank lines skipped), a name given twice sent twice
- * (`Set-Cookie`), or why they cannot be sent: `slot` and `typeSlot` are the return values' numbers, for the reason.
- * The reason names a line and its header, never its value (a value may be a token the scenario made); a line it
- * quotes (one without a colon, a name that is not one) is quoted from `shownText`, the return value as the record
- * shows it (secret values masked), or not at all when the two have not the same lines.
+ * The headers of `text`, or why they cannot be sent: `slot` and `typeSlot` are the return values' numbers, for the
+ * reason. Two forms: `Name: value` lines (LF or CR LF; blank lines skipped), or a JSON object (`{"Location": "…",
+ * "Set-Cookie": ["a=1", "b=2"]}`), told apart by a first character `{`. In lines, a line break inside a value written
+ * into the text starts a header of its own, so request data needs UrlEncode; in JSON a value is one header whatever it
+ * holds, and a line break in it is refused. A name given twice is sent twice (`Set-Cookie`). The reason names a line
+ * or key and its header, never its value (a value may be a token the scenario made); a name it quotes is quoted from
+ * `shownText`, the return value as the record shows it (secret values masked), or not at all when the two differ in
+ * form.
  */
 export function answerHeaders(text: string, slot: number, typeSlot: number, shownText: string = text): { headers: AnswerHeaders } | { problem: string } {
+  const where = `return value ${slot} (the answer's headers)`;
+  const given = text.trimStart().startsWith('{') ? jsonHeaders(text, shownText, where) : lineHeaders(text, shownText, where);
+  if ('problem' in given) return given;
   const headers: AnswerHeaders = {};
-  const lines = text.split(/\r?\n/);
-  // A reason quotes a line as the record shows it (secret values `***`), never as set: it is logged and stored.
-  const shownLines = shownText.split(/\r?\n/);
-  const shown = (i: number): string | undefined => (shownLines.length === lines.length ? shownLines[i] : undefined);
-  const quoted = (i: number, upTo: number): string => {
-    const line = shown(i);
-    if (line === undefined) return 'the line';
-    const colon = line.indexOf(':');
-    return JSON.stringify((colon === -1 || upTo === -1 ? line.trim() : line.slice(0, colon)).slice(0, 40));
-  };
-  let count = 0;
   let bytes = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const at = `return value ${slot} (the answer's headers), line ${i + 1}`;
-    const colon = line.indexOf(':');
-    const name = colon === -1 ? line.trim() : line.slice(0, colon);
-    if (colon === -1) return { problem: `${at}: ${quoted(i, -1)} has no ":" (a header line is "Name: value")` };
-    if (!TOKEN.test(name)) return { problem: `${at}: ${quoted(i, colon)} is not a header name (letters, digits and !#$%&'*+.^_\`|~- only, no spaces)` };
+  for (const [i, { name, value, at, shownName }] of given.entries()) {
+    if (!TOKEN.test(name)) return { problem: `${at}: ${shownName()} is not a header name (letters, digits and !#$%&'*+.^_\`|~- only, no spaces)` };
     const owned = SERVER_OWNED[name.toLowerCase()];
     if (owned) return { problem: `${at}: ${name} may not be set by the scenario: ${owned.replace('{type}', String(typeSlot))}` };
-    const value = line.slice(colon + 1).trim();
     if (!VALUE.test(value)) return { problem: `${at}: the value of ${name} holds a character a header cannot carry (a line break, a control character, or a letter outside Latin-1 such as Cyrillic: percent-encode it: UrlEncode for a part of an address)` };
-    count++;
     bytes += name.length + value.length + 4;
-    if (count > ANSWER_HEADERS_MAX || bytes > ANSWER_HEADERS_MAX_BYTES) {
-      return { problem: `return value ${slot} (the answer's headers) holds more than ${ANSWER_HEADERS_MAX} headers or ${ANSWER_HEADERS_MAX_BYTES} bytes of them` };
+    if (i >= ANSWER_HEADERS_MAX || bytes > ANSWER_HEADERS_MAX_BYTES) {
+      return { problem: `${where} holds more than ${ANSWER_HEADERS_MAX} headers or ${ANSWER_HEADERS_MAX_BYTES} bytes of them` };
     }
     const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
     const before = headers[key];
     headers[key] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
   }
   return { headers };
+}
+
+function lineHeaders(text: string, shownText: string, where: string): Given[] | { problem: string } {
+  const lines = text.split(/\r?\n/);
+  // A reason quotes a line as the record shows it (secret values `***`), never as set: it is logged and stored.
+  const shownLines = shownText.split(/\r?\n/);
+  const quoted = (i: number, whole: boolean): string => {
+    const line = shownLines.length === lines.length ? shownLines[i] : undefined;
+    if (line === undefined) return 'the line';
+    const colon = line.indexOf(':');
+    return JSON.stringify((colon === -1 || whole ? line.trim() : line.slice(0, colon)).slice(0, 40));
+  };
+  const out: Given[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const at = `${where}, line ${i + 1}`;
+    const colon = line.indexOf(':');
+    if (colon === -1) return { problem: `${at}: ${quoted(i, true)} has no ":" (a header line is "Name: value")` };
+    out.push({ name: line.slice(0, colon), value: line.slice(colon + 1).trim(), at, shownName: () => quoted(i, false) });
+  }
+  return out;
+}
+
+function jsonHeaders(text: string, shownText: string, where: string): Given[] | { problem: string } {
+  const form = `${where} starts with "{", so it is read as a JSON object of headers ({"Location": "…", "Set-Cookie": ["a=1", "b=2"]})`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { problem: `${form}, and it is not JSON: ${(e as Error).message.slice(0, 120)}` };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { problem: `${form}, and it is not an object` };
+  let shownKeys: string[] | undefined;
+  try {
+    const shown: unknown = JSON.parse(shownText);
+    if (shown && typeof shown === 'object' && !Array.isArray(shown) && Object.keys(shown).length === Object.keys(parsed).length) shownKeys = Object.keys(shown);
+  } catch {
+    shownKeys = undefined;
+  }
+  const out: Given[] = [];
+  for (const [k, [name, v]] of Object.entries(parsed as Record<string, unknown>).entries()) {
+    const shownName = (): string => (shownKeys ? JSON.stringify(shownKeys[k]!.slice(0, 40)) : 'a key');
+    const at = `${where}, key ${k + 1}`;
+    const values = Array.isArray(v) ? v : [v];
+    for (const value of values) {
+      if (typeof value !== 'string' && typeof value !== 'number') return { problem: `${at}: the value of ${TOKEN.test(name) ? name : shownName()} is not text or a number (or a list of them)` };
+      // A line break in a JSON value is refused below (VALUE), never split: one value, one header.
+      out.push({ name, value: String(value).trim(), at, shownName });
+    }
+  }
+  return out;
 }

@@ -73,6 +73,11 @@ describe('headers the hook scenario gives its answer', () => {
     ['the sandbox the console needs', 'X-Frame-Options: SAMEORIGIN', /X-Frame-Options may not be set by the scenario: the server sets it on every scenario answer/],
     ['the run id', 'x-oktell-run-id: forged', /x-oktell-run-id may not be set by the scenario/],
     ['too many', Array.from({ length: 51 }, (_, i) => `X-H${i}: v`).join('\n'), /holds more than 50 headers or 8192 bytes of them/],
+    // The JSON form: a value is one header whatever it holds, so a line break in it is refused, never split.
+    ['a JSON value with a line break (request data)', JSON.stringify({ Location: '/x?to=a\nSet-Cookie: session=attacker' }), /key 1: the value of Location holds a character a header cannot carry/],
+    ['JSON that is not', '{"Location": ', /starts with "\{", so it is read as a JSON object of headers .*, and it is not JSON/],
+    ['a JSON value that is an object', '{"X-A": {"b": 1}}', /key 1: the value of X-A is not text or a number/],
+    ['a JSON name the server owns', '{"content-length": "5"}', /key 1: content-length may not be set by the scenario/],
   ] as const) {
     it(`${why}: 500 with the reason, nothing of it sent`, async () => {
       const before = log.lines.length;
@@ -88,6 +93,14 @@ describe('headers the hook scenario gives its answer', () => {
       assert.doesNotMatch(warned!.msg!, /Иван|yes|SAMEORIGIN/, 'the value is not repeated in the log');
     });
   }
+
+  it('the JSON form: a Location and two cookies from one object', async () => {
+    const res = await post(t.server.url, '/redirect/json', JSON.stringify({ Location: 'https://example.ru/thanks?id=7', 'Set-Cookie': ['seen=1', 'from=mail'], 'X-Count': 2 }));
+    assert.equal(res.status, 302);
+    assert.ok(res.raw.includes('Location: https://example.ru/thanks?id=7'), res.raw.join('\n'));
+    assert.deepEqual(res.raw.filter((h) => h.startsWith('Set-Cookie:')), ['Set-Cookie: seen=1', 'Set-Cookie: from=mail']);
+    assert.ok(res.raw.includes('X-Count: 2'));
+  });
 
   it('no headers set: the answer as before', async () => {
     const res = await post(t.server.url, '/plain', '');
