@@ -1,6 +1,6 @@
 // DbQuery (Запрос в БД): one SQL statement with named parameters on a configured connection.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES as C, closest, distinctNames, isReadOnlySql, parseNamedSql, sqlTransactionControl, type BlockDefinition, type CompileContext, type NamedSql } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES as C, closest, distinctNames, isReadOnlySql, KESTRA_PLACEHOLDER, parseNamedSql, sqlTransactionControl, type BlockDefinition, type CompileContext, type NamedSql } from '../engine/index.js';
 import { isKnown } from './common.js';
 import { compileDbCommon, dbCommonShape, runDbCall, type DbCommonConfig } from './db-common.js';
 
@@ -33,6 +33,12 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     for (const p of parsed.problems) {
       // At the placeholder itself, on its own line of a `sql: |` block.
       cx.issue(['sql'], C.INVALID_PROPERTY, `the statement uses the placeholder ${p.found}; parameters are written :name`, "e.g. WHERE phone = :phone, with params: { phone: '[callerPhone]' }", false, p.offset);
+    }
+    // Kestra's `'{{ inputs.orderId }}'` pasted into the statement: nothing replaces it, so the statement would run
+    // with the braces as written (and a value pasted into SQL is what :name binding is for). At the braces themselves.
+    for (const m of raw.sql.matchAll(KESTRA_PLACEHOLDER)) {
+      const name = /^(?:inputs|vars)\.([A-Za-z_\p{L}][\w\p{L}]*)$/u.exec(m[1]!.trim())?.[1] ?? 'value';
+      cx.issue(['sql'], C.INVALID_PROPERTY, `the statement holds Kestra's ${m[0]}, which nothing replaces here: it would run with the braces as written`, `write :${name} in its place (without quotes around it), with params: { ${name}: '[${name}]' }: values are bound, never pasted into the SQL; see docs/coming-from-kestra.md`, false, m.index);
     }
     const control = sqlTransactionControl(parsed);
     if (control) {

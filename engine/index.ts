@@ -10,7 +10,7 @@ export { checkJsonPath, queryJsonPath } from './jsonpath.js';
 export { jsonKind, jsonText, isStackOverflow, notJsonReason } from './json-text.js';
 export { MAX_JSON_DEPTH, JsonTooDeepError, jsonTooDeepAt, parseJsonWithinDepth } from './json-depth.js';
 export { clipText, cutText, cutTextParts, TRACE_TEXT_CHARS, truncateWords } from './cut-text.js';
-export { loadScenarioText, scenarioTextsLoaded, scenarioNameOf, scenarioVersion, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
+export { KESTRA_PLACEHOLDER, kestraSource, loadScenarioText, scenarioTextsLoaded, scenarioNameOf, scenarioVersion, type CompiledBlock, type DeferredCheck, type LoadOptions, type LoadResult } from './loader.js';
 export { expressionSchema, variableNameSchema } from './well-formed.js';
 export { defaultOf, describeSource, returnValueSlot, variableSourceWarnings } from './variables.js';
 export { SECRET_MASK, maskSecretTexts, answerValues, type SecretCarriers } from './secrets.js';

@@ -21,6 +21,22 @@ import { checkWellFormedProperties } from './well-formed.js';
 import { YamlSource, keyOf, type PathSeg } from './yaml-source.js';
 
 const TOP_KEYS = ['name', 'description', 'variables', 'start', 'blocks'] as const;
+
+/**
+ * The top-level keys of a Kestra flow (`id`, `namespace`, `tasks`, `triggers`, `errors`, …), which a Kestra user
+ * writes first: what each is here, instead of the list of keys, in which the reader would look for them in vain.
+ */
+const KESTRA_TOP_KEYS: Readonly<Record<string, string>> = {
+  id: "Kestra's flow id: a scenario is named by its file (OrderFlow.yaml is the scenario OrderFlow); remove id:",
+  namespace: 'there are no namespaces: a scenario is one file of the scenarios folder; remove namespace:',
+  tasks: "Kestra's tasks are blocks here: blocks: is a mapping of block id → block (kind: WebRequest, DbQuery, SendMail, …), and each block names the next in its exits rather than running in list order, e.g. blocks: { fetch: { kind: WebRequest, url: '[apiUrl]', exits: { success: mail } }, mail: { kind: SendMail, … } }",
+  inputs: "a scenario's inputs are its input parameters: declare a variable for each under variables: and fill it from a Start block's param: (input parameter 1) or InputParameter(N) in a Variable block; the hook scenario HTTP404 gets a webhook's address as 1, headers as 2, method as 3, body as 4",
+  triggers: 'triggers are not written in a scenario: a Webhook trigger is the hook scenario HTTP404 (run for every request to an address that is not the server\'s own; it starts this scenario with an AsyncScenario block), a Schedule trigger a service task under serviceTasks: in oktell.config.yaml (cron: or every:)',
+  errors: "there is no errors: list: wire the error exit (and timeout, where the block has one) of each block that can fail to the blocks that handle it; a job the server gives up on starts the scenario DeadLetter once, with what died as its input parameters",
+  outputs: "a scenario's outputs are its return values: a ReturnValue block (values: { 1: '[total]' })",
+  labels: 'there are no labels: say what the scenario is for in description:',
+  retry: 'retries are not a scenario\'s setting: the server runs a job again when it failed as retryable, up to OKTELL_MAX_ATTEMPTS attempts in all (workers.maxAttempts: in oktell.config.yaml; 16 by default), then it is a dead letter',
+};
 const BLOCK_META_KEYS = new Set<string>(BLOCK_KEYS);
 
 export interface LoadOptions {
@@ -177,7 +193,13 @@ function loadCheckedText(file: string, text: string, opts: LoadOptions): LoadRes
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
       const guess = closest(key, TOP_KEYS);
       if (guess === 'variables' && !root.items.some((p) => keyOf(p) === 'variables')) variablesMisspelt = true;
-      report(src.locate([key], { key: true }), C.UNKNOWN_KEY, `unknown top-level key "${key}"`, guess ? `did you mean "${guess}"? Known keys: ${TOP_KEYS.join(', ')}` : `known keys: ${TOP_KEYS.join(', ')}`);
+      const kestra = KESTRA_TOP_KEYS[key];
+      report(
+        src.locate([key], { key: true }),
+        C.UNKNOWN_KEY,
+        `unknown top-level key "${key}"`,
+        kestra ? `${kestra}; see docs/coming-from-kestra.md` : guess ? `did you mean "${guess}"? Known keys: ${TOP_KEYS.join(', ')}` : `known keys: ${TOP_KEYS.join(', ')}`,
+      );
     }
   }
   let js: Record<string, unknown>;
@@ -547,6 +569,12 @@ function loadBlock(
       report(at([meant.key], true), C.MISSING_PROPERTY, `block "${id}" has no "kind"; "${meant.key}: ${meant.kind}" looks like it`, `write kind: ${meant.kind}`, id);
       return undefined;
     }
+    // Kestra's `type: io.kestra.plugin.core.http.Request`: the kind it is here, or what takes its place.
+    const kestra = r.kind === undefined && typeof r.type === 'string' ? kestraTypeHint(r.type, registry) : undefined;
+    if (kestra) {
+      report(at(['type'], true), C.MISSING_PROPERTY, `block "${id}" has no "kind"; "type: ${r.type as string}" is Kestra's`, kestra.kind ? `write kind: ${kestra.kind} in place of type: (${kestra.hint})` : kestra.hint, id);
+      return undefined;
+    }
     report(at([]), C.MISSING_PROPERTY, `block "${id}" has no "kind"`, `known kinds: ${known.join(', ')}`, id);
     return undefined;
   }
@@ -728,6 +756,39 @@ const NO_BLOCK_NAMES: ReadonlyArray<readonly [RegExp, string | ((registry: Block
   [/^(?:http[- ]?in|webhook|webhook[- ]?trigger|endpoint|route|listener)$/, 'no block receives a request: the server runs the hook scenario (HTTP404) for every request to an address that is not its own, with the address as input parameter 1, the headers as 2, the method as 3 and the body as 4 (docs/server.md)'],
 ];
 
+/**
+ * Kestra's task and trigger types, by their package and class (`io.kestra.plugin.core.http.Request`, the older
+ * `io.kestra.core.tasks.…`, a plugin's `io.kestra.plugin.jdbc.sqlite.Query`): the kind that does the same here, or a
+ * word the tables above know for what takes its place.
+ */
+const KESTRA_TYPES: ReadonlyArray<readonly [RegExp, { kind: string } | { word: string }]> = [
+  [/\.http\.(?:request|download)$/, { kind: 'WebRequest' }],
+  [/\.jdbc\.[a-z0-9]+\.(?:query|queries)$/, { kind: 'DbQuery' }],
+  [/\.(?:mail|email)\.[a-z]*send$|\.notifications\.mail\./, { kind: 'SendMail' }],
+  [/\.flow\.(?:if|switch)$/, { kind: 'Condition' }],
+  [/\.flow\.(?:subflow|flow)$/, { kind: 'AsyncScenario' }],
+  [/\.(?:output\.outputvalues|debug\.return)$/, { kind: 'Variable' }],
+  [/\.(?:serdes\.json\.[a-z]+|transform\.jsonata\.[a-z]+)$/, { kind: 'Parser' }],
+  [/\.trigger\.webhook$/, { word: 'webhook' }],
+  [/\.trigger\.schedules?$/, { word: 'schedule' }],
+  [/\.(?:log\.log|debug\.echo|log\.fetch)$/, { word: 'log' }],
+  [/\.scripts\./, { word: 'script' }],
+  [/\.flow\.(?:pause|sleep|foreach|foreachitem|eachsequential|eachparallel|parallel|loopuntil|sequential)$/, { word: 'wait' }],
+];
+
+/** The hint for a Kestra task or trigger type given as a kind (or under `type:`): the kind here, or what instead. */
+function kestraTypeHint(type: string, registry: BlockRegistry): { kind?: string; hint: string } | undefined {
+  const lower = type.trim().toLowerCase();
+  if (!lower.startsWith('io.kestra.')) return undefined;
+  const short = type.trim().split('.').slice(-2).join('.');
+  const found = KESTRA_TYPES.find(([re]) => re.test(lower))?.[1];
+  const def = found && 'kind' in found ? registry.get(found.kind) : undefined;
+  if (def) return { kind: def.kind, hint: `Kestra's ${short} is kind: ${def.kind} here («${def.oktellName}»); see docs/coming-from-kestra.md` };
+  const none = found && 'word' in found ? NO_BLOCK_NAMES.find(([re]) => re.test(found.word)) : undefined;
+  if (none) return { hint: `Kestra's ${short}: ${typeof none[1] === 'string' ? none[1] : none[1](registry)}; see docs/coming-from-kestra.md` };
+  return { hint: `${type.trim()} is a Kestra task type: a block's kind here is one of the kinds below (docs/coming-from-kestra.md maps Kestra's tasks to them)` };
+}
+
 /** The kinds of the registry whose blocks have an error exit, in its order: those a `catch` would have caught. */
 function kindsThatCanFail(registry: BlockRegistry): string[] {
   return [...registry.values()].filter((d) => d.exits.includes('error')).map((d) => d.kind);
@@ -740,6 +801,9 @@ function kindsThatCanFail(registry: BlockRegistry): string[] {
 function kindHint(kind: string, registry: BlockRegistry): string {
   const known = [...registry.keys()];
   const list = `known kinds: ${known.join(', ')}`;
+  // Kestra's task and trigger types (io.kestra.plugin.core.http.Request): the kind here, or what takes its place.
+  const kestra = kestraTypeHint(kind, registry);
+  if (kestra) return `${kestra.hint}; ${list}`;
   // n8n's node type as its workflow JSON writes it (n8n-nodes-base.webhook) is the node's name.
   const lower = kind.trim().toLowerCase().replace(/^n8n-nodes-base\./, '');
   // The whole name, its first words («Запрос к»… is ambiguous, so only a unique match counts), or the name with a
@@ -815,6 +879,8 @@ function compileProperty(
           ? `return value ${slot} can be set but not read (Oktell's service variables are write-only): keep the value in a variable of its own and read that`
           : NOT_A_VARIABLE_NAME.test(name)
             ? jsonAsTextHint(name, value)
+            : /^(?:inputs|vars|outputs|trigger|execution)\./.test(name)
+              ? `${kestraSource(name, variables)}; see docs/coming-from-kestra.md`
             : guess
               ? `did you mean [${guess}]?`
               : `declare it under "variables:", e.g. ${shownText(name)}: ${typeSuggested(name, value)}`;
@@ -866,6 +932,8 @@ export function yamlHint(src: YamlSource, path: readonly PathSeg[], value: strin
   }
   const nodeRed = nodeRedHint(word);
   if (nodeRed) return nodeRed;
+  const kestra = kestraHint(word, variables);
+  if (kestra) return kestra;
   const n8n = n8nHint(word);
   if (n8n) return n8n;
   const style = src.scalarStyle(path);
@@ -954,6 +1022,60 @@ function n8nHint(word: string): string | undefined {
   }
   if (braced) return `${marks}text in it needs quotes and a variable is read as [name]: '"Order " + [orderId]'`;
   return undefined;
+}
+
+/** Kestra's (Pebble's) `{{ … }}` with one of the names a flow reads: `{{ inputs.orderId }}`, `{{ outputs.fetch.body }}`, `{{ secret('X') }}`. */
+export const KESTRA_PLACEHOLDER = /\{\{-?\s*((?:inputs|outputs|vars|trigger|execution|flow|taskrun|envs)\.[\w.\[\]'"-]+|(?:secret|kv|now)\s*\([^{}]*\))[^{}]*?-?\}\}/g;
+
+/** Where the value a Kestra expression reads comes from here, by the name it starts with. */
+export function kestraSource(ref: string, variables: { has(name: string): boolean }): string {
+  const path = /^(inputs|vars)\.([A-Za-z_\p{L}][\w\p{L}]*)$/u.exec(ref);
+  if (path) {
+    const name = path[2]!;
+    const declared = variables.has(name) ? `[${name}] (declared)` : `[${name}] once declared under variables:`;
+    return path[1] === 'inputs'
+      ? `Kestra's inputs are input parameters here: read ${declared}, filled from a Start block's param: (input parameter 1) or InputParameter(N)`
+      : `Kestra's vars are variables here: read ${declared}`;
+  }
+  if (/^outputs\./.test(ref)) return "another task's outputs do not exist here: each block puts what it gets into variables you name (a WebRequest's responseBody:, a Parser's extract:, a DbQuery's columns or rows:), read as [name]";
+  const secret = /^secret\s*\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)$/.exec(ref);
+  if (secret) return `a secret is a variable here that takes its value from the environment: under variables: ${secret[1]!.toLowerCase()}: { type: string, env: ${secret[1]} } (secret unless secret: false), read as [${secret[1]!.toLowerCase()}]`;
+  if (/^trigger\./.test(ref)) return "the trigger's data are input parameters here: the hook scenario HTTP404 gets a webhook's body as InputParameter(4) (a value inside it: JsonGet([body], \"orderId\") or a Parser), a service task's scenario its due time as InputParameter(1)";
+  if (/^now\s*\(/.test(ref)) return 'write Now() (the run\'s clock; FormatDate(Now(), "yyyy-MM-dd") for text)';
+  if (/^kv\s*\(/.test(ref)) return 'there is no KV store: keep a value between runs in a table (a DbQuery block on the SQLite connection main)';
+  return 'the execution, the flow and the task run are not read in an expression: every run is recorded with its id and trace (oktell-emu runs, show <runId>)';
+}
+
+/**
+ * Kestra's `{{ inputs.orderId }}`, `{{ outputs.fetch.body }}` or `{{ secret('TOKEN') }}` where an expression belongs,
+ * whole or inside a text (`http://api/orders/{{ inputs.orderId }}`): quoting it as text (the usual hint) would make a
+ * value with the braces in it, sent as written. The hint says where the value comes from here, and for a text whose
+ * placeholders are all inputs or vars, the expression to write.
+ */
+function kestraHint(word: string, variables: ReadonlyMap<string, VariableDecl>): string | undefined {
+  const found = [...word.matchAll(KESTRA_PLACEHOLDER)];
+  if (!found.length) return undefined;
+  const braced = found.length === 1 && found[0]![0] === word;
+  const marks = braced
+    ? "Kestra's {{ }} are not written here: the whole value is the expression, so leave the braces out; "
+    : "Kestra's {{ }} do not put a value into a text here: join the text in quotes and the value with +; ";
+  // A text whose placeholders are all `inputs.x` or `vars.x`: the expression to write, each text quoted and joined.
+  const names = found.map((m) => /^(?:inputs|vars)\.([A-Za-z_\p{L}][\w\p{L}]*)$/u.exec(m[1]!.trim())?.[1]);
+  let fix: string | undefined;
+  if (names.every((n) => n !== undefined) && !/["«»]/.test(word)) {
+    const parts: string[] = [];
+    let from = 0;
+    found.forEach((m, i) => {
+      if (m.index! > from) parts.push(JSON.stringify(word.slice(from, m.index!)));
+      parts.push(`[${names[i]}]`);
+      from = m.index! + m[0].length;
+    });
+    if (from < word.length) parts.push(JSON.stringify(word.slice(from)));
+    const joined = parts.join(' + ');
+    if (joined.length <= EXPRESSION_CHARS && !LINE_BREAK.test(joined) && parseExpression(joined).ok) fix = joined;
+  }
+  const where = kestraSource(found[0]![1]!.trim(), variables);
+  return `${marks}${where}${fix ? `: write ${yamlSingleQuoted(fix)}` : ''}; see docs/coming-from-kestra.md`;
 }
 
 /** A line break or another control character, which a value to paste on one line cannot hold as it is. */

@@ -39,9 +39,21 @@ const CALL_RETRIES: Record<string, string> = {
  * block's setting here, so the list of the block's properties would not help; it says where they are set instead.
  */
 function retryKeyHint(key: string, kind: string): string | undefined {
-  if (!N8N_RETRY_KEYS.has(key.toLowerCase())) return undefined;
+  // Kestra's `retry: { type: constant, maxAttempt: 3, interval: PT5S }` on a task is the same habit.
+  const kestra = key === 'retry';
+  if (!kestra && !N8N_RETRY_KEYS.has(key.toLowerCase())) return undefined;
   const call = CALL_RETRIES[kind];
-  return `retries are not a block's setting here: remove ${key}:; ${call ? `${call}; then ` : ''}the server runs the whole job again when it failed as retryable, up to OKTELL_MAX_ATTEMPTS attempts in all (workers.maxAttempts: in oktell.config.yaml; 16 by default; the waits OKTELL_RETRY_BASE_DELAY_MS, OKTELL_RETRY_MAX_DELAY_MS), then it is a dead letter; see docs/coming-from-n8n.md`;
+  return `retries are not a block's setting here: remove ${key}:; ${call ? `${call}; then ` : ''}the server runs the whole job again when it failed as retryable, up to OKTELL_MAX_ATTEMPTS attempts in all (workers.maxAttempts: in oktell.config.yaml; 16 by default; the waits OKTELL_RETRY_BASE_DELAY_MS, OKTELL_RETRY_MAX_DELAY_MS), then it is a dead letter; see docs/coming-from-${kestra ? 'kestra' : 'n8n'}.md`;
+}
+
+/**
+ * A duration in ISO 8601 (`PT10S`, `PT1M30S`: how Kestra writes a timeout) where a number of seconds belongs: the
+ * seconds it stands for, when it is a whole number of them.
+ */
+function isoDurationSeconds(text: string): number | undefined {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(text.trim());
+  if (!m || !(m[1] ?? m[2] ?? m[3] ?? m[4])) return undefined;
+  return Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
 }
 
 /** Turns zod's issues into located scenario issues; for a union, reports the branch that came closest. */
@@ -100,6 +112,11 @@ export function reportSchemaIssues(
       // `timeout: "10"` or `timeout: '"10"'`: the number (or true/false) in quotes, which YAML reads as text.
       const shown = text.includes('"') ? `'${text}'` : JSON.stringify(text);
       issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${shown} is text, not ${fix.what}`, fix.hint);
+      continue;
+    }
+    const seconds = text !== undefined && zi.expected === 'number' && /timeout/i.test(key) ? isoDurationSeconds(text) : undefined;
+    if (seconds !== undefined) {
+      issue(at(path), C.INVALID_PROPERTY, `"${path.join('.')}": ${JSON.stringify(text)} is an ISO 8601 duration, not a number of seconds`, `write ${key}: ${seconds} (seconds, without quotes)`);
       continue;
     }
     const bound = typeof value === 'number' ? numberProblem(zi, value) : undefined;

@@ -1,5 +1,5 @@
 // What the start-up output warns about: settings that let the server start but make part of it fail on every request.
-import { blocksOfScenarios, closest, connectionsOfBlocks, EXPRESSION_CHARS, parseAddressList, parseExpression, scenarioNameOf, stronglyConnected, textLiteral, textLiteralsOf, toBoolean, toText, variableSourceWarnings, yamlSingleQuoted, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
+import { blocksOfScenarios, closest, KESTRA_PLACEHOLDER, kestraSource, connectionsOfBlocks, EXPRESSION_CHARS, parseAddressList, parseExpression, scenarioNameOf, stronglyConnected, textLiteral, textLiteralsOf, toBoolean, toText, variableSourceWarnings, yamlSingleQuoted, type Block, type CompiledExpression, type Scenario, type ScenarioLibrary } from '../engine/index.js';
 import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -307,7 +307,8 @@ export function constantConditionWarnings(library: Pick<ScenarioLibrary, 'scenar
 export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
   const out: string[] = [];
   // `{{ $json.orderId }}` and `{{ $json.body.orderId }}` are n8n's way: the name after them is the variable meant.
-  const PLACEHOLDER = /\{\{\s*((?:\$json\.(?:body\.)?)?[A-Za-z_\p{L}][\w\p{L}.]*)\s*\}\}|\$\{\s*([A-Za-z_\p{L}][\w\p{L}.]*)\s*\}/gu;
+  // Kestra's `{{ inputs.orderId }}` and `{{ vars.orderId }}` likewise.
+  const PLACEHOLDER = /\{\{\s*((?:\$json\.(?:body\.)?|inputs\.|vars\.)?[A-Za-z_\p{L}][\w\p{L}.]*)\s*\}\}|\$\{\s*([A-Za-z_\p{L}][\w\p{L}.]*)\s*\}/gu;
   const expressions = (value: unknown, seen = new Set<unknown>()): CompiledExpression[] => {
     if (!value || typeof value !== 'object' || seen.has(value)) return [];
     seen.add(value);
@@ -319,12 +320,14 @@ export function placeholderTextWarnings(library: Pick<ScenarioLibrary, 'scenario
   for (const s of byName(library)) {
     const placeholders = (text: string) =>
       [...text.matchAll(PLACEHOLDER)]
-        .map((m) => ({ written: m[0], index: m.index!, name: (m[1] ?? m[2])!.replace(/^msg\./, '').replace(/^payload\./, '').replace(/^\$json\.(?:body\.)?/, '') }))
+        .map((m) => ({ written: m[0], index: m.index!, name: (m[1] ?? m[2])!.replace(/^msg\./, '').replace(/^payload\./, '').replace(/^\$json\.(?:body\.)?/, '').replace(/^(?:inputs|vars)\./, '') }))
         .filter((m) => s.variables.has(m.name));
     for (const block of s.blocks.values()) {
       for (const e of expressions(block.config)) {
         const n8n = n8nPlaceholderWarning(e, block, s.name, fileName(e.at?.file ?? s.file), (name) => s.variables.has(name));
         if (n8n && !e.literalTexts?.some((t) => placeholders(t).length)) out.push(n8n);
+        const kestra = n8n ? undefined : kestraPlaceholderWarning(e, block, s.name, fileName(e.at?.file ?? s.file), (name) => s.variables.has(name));
+        if (kestra && !e.literalTexts?.some((t) => placeholders(t).length)) out.push(kestra);
         if (!e.literalTexts?.some((t) => placeholders(t).length)) continue;
         const hits = textLiteralsOf(e.source).map((l) => ({ ...l, found: placeholders(l.value) })).filter((h) => h.found.length);
         if (!hits.length) continue;
@@ -391,6 +394,24 @@ function n8nPlaceholderWarning(e: CompiledExpression, block: { id: string; loc: 
         : `n8n's $ data does not exist here: put the value into a variable (a block's result, Now() for $now, a variable with env: for $env) and join it to the text with +`;
       const at = e.locate?.(l.start) ?? e.at ?? block.loc;
       return `${file}:${at.line}:${at.col}: block ${block.id} of ${scenario}: the text ${JSON.stringify(l.value)} is used as written: ${m[0]} is n8n's and is not replaced in an expression (only {{ name }} in a mail template file); ${instead} (see docs/coming-from-n8n.md; braces meant as written give no warning when split: ${textLiteral(m[0].slice(0, 1))} + ${textLiteral(m[0].slice(1))})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Kestra's `{{ outputs.fetch.body }}`, `{{ secret('TOKEN') }}`, `{{ inputs.x }}` (x no variable of the scenario) in a
+ * text of an expression: nothing replaces it, so the letter or request carries it as written. (`{{ inputs.x }}` for a
+ * variable x is told by placeholderTextWarnings, with the value to write.) The warning says where the value comes from.
+ */
+function kestraPlaceholderWarning(e: CompiledExpression, block: { id: string; loc: { line: number; col: number } }, scenario: string, file: string, isVariable: (name: string) => boolean): string | undefined {
+  for (const l of textLiteralsOf(e.source)) {
+    for (const m of l.value.matchAll(KESTRA_PLACEHOLDER)) {
+      const ref = m[1]!.trim();
+      const name = /^(?:inputs|vars)\.([A-Za-z_\p{L}][\w\p{L}.]*)$/u.exec(ref)?.[1];
+      if (name && isVariable(name)) continue;
+      const at = e.locate?.(l.start) ?? e.at ?? block.loc;
+      return `${file}:${at.line}:${at.col}: block ${block.id} of ${scenario}: the text ${JSON.stringify(l.value)} is used as written: ${m[0]} is Kestra's and is not replaced in an expression (only {{ name }} in a mail template file); ${kestraSource(ref, { has: isVariable })}, and join it to the text with + (see docs/coming-from-kestra.md; braces meant as written give no warning when split: ${textLiteral(m[0].slice(0, 1))} + ${textLiteral(m[0].slice(1))})`;
     }
   }
   return undefined;
