@@ -258,6 +258,16 @@ function missingTemplateHint(name: string, folder: string | undefined): string {
   return folder === undefined ? `create templates/${files} beside the scenarios` : `create ${files} in ${folder}/ (the templates folder searched)`;
 }
 
+/**
+ * Kestra's names a template reads (`{{ inputs.orderId }}`, `{{ outputs.fetch.body }}`): a template here reads the
+ * scenario's variables by their own names, so declaring `inputs` would be the wrong fix.
+ */
+const KESTRA_TEMPLATE_ROOTS: Readonly<Record<string, string>> = {
+  inputs: "Kestra's inputs are the scenario's variables here: a template reads a declared variable by its own name, {{ orderId }} where Kestra wrote {{ inputs.orderId }} (docs/coming-from-kestra.md)",
+  vars: "Kestra's vars are the scenario's variables here: a template reads a declared variable by its own name, {{ name }} where Kestra wrote {{ vars.name }} (docs/coming-from-kestra.md)",
+  outputs: "another task's outputs do not exist here: a template reads the scenario's variables, e.g. {{ answer }} for the variable a WebRequest's responseBody: fills (docs/coming-from-kestra.md)",
+};
+
 /** Two scenarios using one broken template report its problem once. */
 function dedupe(issues: ScenarioIssue[]): ScenarioIssue[] {
   const seen = new Set<string>();
@@ -332,7 +342,7 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
           block: use.block,
           code: C.UNKNOWN_TEMPLATE_VARIABLE,
           message: `template "${use.name}" uses "${v.name}", which scenario ${s.name} does not declare`,
-          hint: guess ? `did you mean "${guess}"?` : `declare ${v.name} in ${s.name}.yaml under "variables:"`,
+          hint: guess ? `did you mean "${guess}"?` : (KESTRA_TEMPLATE_ROOTS[v.name] ?? `declare ${v.name} in ${s.name}.yaml under "variables:"`),
         });
       }
     }

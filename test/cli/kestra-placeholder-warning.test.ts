@@ -57,4 +57,21 @@ blocks:
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(r.warnings, []);
   });
+
+  it('a mail template reading {{ inputs.orderId }} or {{ outputs.fetch.body }}: not "declare inputs"', () => {
+    const tmp = tempDir('oktell-kestra-ph-');
+    try {
+      mkdirSync(join(tmp.dir, 'scenarios', 'templates'), { recursive: true });
+      writeFileSync(join(tmp.dir, 'scenarios', 'M.yaml'), `variables:\n  orderId: string\nblocks:\n  mail:\n    kind: SendMail\n    to: '"a@example.com"'\n    subject: '"x"'\n    template: order\n`);
+      writeFileSync(join(tmp.dir, 'scenarios', 'templates', 'order.text.njk'), 'Order {{ inputs.orderId }}: {{ outputs.fetch.body }}\n');
+      const r = runCli(['validate'], { cwd: tmp.dir });
+      assert.equal(r.code, 1);
+      const out = r.stdout + r.stderr;
+      assert.match(out, /order\.text\.njk:1:10 E_UNKNOWN_TEMPLATE_VARIABLE template "order" uses "inputs", which scenario M does not declare \[block mail\]\n\s+hint: Kestra's inputs are the scenario's variables here: a template reads a declared variable by its own name, \{\{ orderId \}\} where Kestra wrote \{\{ inputs\.orderId \}\}/);
+      assert.match(out, /uses "outputs", .*\n\s+hint: another task's outputs do not exist here/);
+      assert.doesNotMatch(out, /declare inputs|declare outputs/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
