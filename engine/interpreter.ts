@@ -6,7 +6,7 @@ import { TraceLog } from './trace-log.js';
 import { isStackOverflow } from './json-text.js';
 import { maskReturnValues, RunSecrets, SECRET_MASK, type SecretCarriers } from './secrets.js';
 import type { ScenarioLibrary } from './library.js';
-import { NO_MARKS, onInterrupted, pendingMarks, readJournal, readJournalEntry } from './pending-effects.js';
+import { NO_MARKS, onInterrupted, pendingMarks, readJournal, readJournalEntry, repeatKey } from './pending-effects.js';
 import { journalVersions, VERSIONS_KEY } from './journal-versions.js';
 import type {
   AsyncStartRecord,
@@ -150,6 +150,10 @@ interface Frame {
 
 /** The trace note of a step whose effect may repeat one of a cut-off attempt (EffectJournalPort.mayRepeat). */
 export const MAY_REPEAT_NOTE = 'an earlier attempt of this job was cut off before it journaled its last effect: this effect may repeat that one (made twice)';
+
+/** The trace note of a replayed effect that the attempt which made it marked as a possible repeat (MAY_REPEAT_NOTE). */
+export const REPLAYED_REPEAT_NOTE =
+  'replayed, not made again: the earlier attempt that made it followed a cut-off attempt and marked it as a possible repeat of that one (made twice); that attempt was cut off in turn';
 
 /** The block runtime as the run keeps it: the current block and scenario are set as the run moves on. */
 type LiveRuntime = { -readonly [K in 'blockId' | 'scenario']: BlockRuntime[K] } & Omit<BlockRuntime, 'blockId' | 'scenario'>;
@@ -339,7 +343,15 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
       if (!journal || !versions) return { value: await perform(NO_MARKS), replayed: false };
       await versions.check();
       const prior = await readJournal((at) => journaled(() => journal.get(journalKey, at)), key, journalEpoch);
-      if (prior.kind === 'outcome' && effectOpts?.made?.(prior.value) !== false) return { value: prior.value as T, replayed: true };
+      if (prior.kind === 'outcome' && effectOpts?.made?.(prior.value) !== false) {
+        // The attempt that made it may have made it twice, and been cut off before its run was recorded: this run's
+        // record of the replayed effect carries the mark, so runs, show and the console still name the twin.
+        if ((await journaled(() => journal.get(journalKey, repeatKey(key)))) === true) {
+          repeatStep = step;
+          rt.traceNote(REPLAYED_REPEAT_NOTE);
+        }
+        return { value: prior.value as T, replayed: true };
+      }
       if (prior.kind === 'pending') onInterrupted(prior.detail, effectOpts);
       const marks = pendingMarks(journal, journalKey, key, journalEpoch, ports.logger);
       // Last, right before the effect: a job whose lease this attempt may have lost is left to its new owner.
@@ -360,6 +372,9 @@ export async function runScenario(library: ScenarioLibrary, name: string, opts: 
         }
         // Not retryable: the effect was made, and a retry that cannot find it in the journal would make it again.
         await journaled(() => versions.record(frame.scenario), false);
+        // Written with the outcome (before it, in the same write of a journal that holds entries), so a retry that
+        // replays the effect still says it may have been made twice.
+        if (repeat) await journaled(() => journal.put(journalKey, repeatKey(key), true), false);
         await journaled(() => journal.put(journalKey, key, value), false);
         await marks.afterOutcome();
       } finally {

@@ -20,6 +20,13 @@ export type JournalRead = { kind: 'none' } | { kind: 'outcome'; value: JsonValue
 export const markKey = (stepKey: string): string => `${stepKey}/mark`;
 
 /**
+ * Where a step records that its effect may repeat one of a cut-off attempt (EffectJournalPort.mayRepeat): beside its
+ * outcome, written with it. An attempt that replays the outcome reads it and marks the replayed effect too, so the
+ * twin is still named when the attempt that made it was cut off in turn (its own run record is lost with it).
+ */
+export const repeatKey = (stepKey: string): string => `${stepKey}/repeat`;
+
+/**
  * What the journal holds for the effect at `stepKey`: its outcome, else a mark. A mark at the step's own key is one
  * written by the build of 2026-12-02, which kept marks there; it is still honoured.
  */

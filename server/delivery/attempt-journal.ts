@@ -34,9 +34,12 @@ export interface AttemptJournal {
   complete(): Promise<boolean>;
 }
 
-/** Whether a journal entry is an effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the record of scenario versions. */
+/**
+ * Whether a journal entry is an effect's outcome: not a pending mark or its withdrawal (`…/mark`), nor the note that
+ * an effect may repeat a cut-off attempt's (`…/repeat`), nor the record of scenario versions.
+ */
 export function isEffectOutcome(stepKey: string): boolean {
-  return stepKey !== VERSIONS_KEY && !stepKey.endsWith('/mark');
+  return stepKey !== VERSIONS_KEY && !stepKey.endsWith('/mark') && !stepKey.endsWith('/repeat');
 }
 
 /**

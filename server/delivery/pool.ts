@@ -742,11 +742,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
 }
 
 /**
- * The effects whose journal entries are among `entries`: a step's outcome and its pending mark (`…/mark`) are one
- * effect, and the record of the scenario versions (VERSIONS_KEY) is none.
+ * The effects whose journal entries are among `entries`: a step's outcome, its pending mark (`…/mark`) and its note of a
+ * possible repeat (`…/repeat`) are one effect, and the record of the scenario versions (VERSIONS_KEY) is none.
  */
 function effectsAmong(entries: readonly JournalEntry[]): number {
-  return new Set(entries.filter((e) => e.stepKey !== VERSIONS_KEY).map((e) => e.stepKey.replace(/\/mark$/, ''))).size;
+  return new Set(entries.filter((e) => e.stepKey !== VERSIONS_KEY).map((e) => e.stepKey.replace(/\/(?:mark|repeat)$/, ''))).size;
 }
 
 /** Letters the run sent whose journal entries are among `effects` (not in the store). */
