@@ -4,8 +4,9 @@
 // journal keeps, per scenario that made an effect, the version that ran and the shape of that version (its blocks'
 // ids and kinds). A later attempt runs an edited scenario only while its shape is the same (an edit of what blocks
 // say: a text, an address, a condition); after any other edit it stops before its first effect, with
-// R_SCENARIO_CHANGED, and the job becomes a dead letter for an operator to decide on. A replay (a higher journal
-// epoch) is that decision: its attempts no longer check what was recorded before it.
+// R_SCENARIO_CHANGED, and the job becomes a dead letter for an operator to decide on. A replay after that stop (a higher
+// journal epoch than the one the record says it stopped at) is that decision: its attempts no longer check what was
+// recorded before it. A replay of a job no attempt ever stopped so (a dead letter of an outage) still checks.
 import { createHash } from 'node:crypto';
 import { RUN_ERROR_CODES as R, RunFailure } from './errors.js';
 import type { EffectInFlight, Scenario } from './model.js';
@@ -15,10 +16,14 @@ import type { JsonValue } from './values.js';
 /** The journal's key of the record; no step key is this (they are `<scenario>:<block>#<n>`). */
 export const VERSIONS_KEY = '$versions';
 
-/** What the record holds: the journal epoch it was written in, and per scenario [version, shape]. */
+/**
+ * What the record holds: the journal epoch it was written in, and per scenario [version, shape]; `changedAt`: the
+ * epoch of the latest attempt that stopped with R_SCENARIO_CHANGED against it (the operator was told then).
+ */
 interface VersionsRecord {
   epoch: number;
   scenarios: Record<string, [string, string]>;
+  changedAt?: number;
 }
 
 const shapes = new WeakMap<Scenario, string>();
@@ -40,7 +45,7 @@ function parseRecord(v: JsonValue | undefined): VersionsRecord | undefined {
   for (const [name, pair] of Object.entries(v.scenarios)) {
     if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') scenarios[name] = [pair[0], pair[1]];
   }
-  return { epoch: Number(v.epoch ?? 0), scenarios };
+  return { epoch: Number(v.epoch ?? 0), scenarios, ...(typeof v.changedAt === 'number' ? { changedAt: v.changedAt } : {}) };
 }
 
 export interface JournalVersions {
@@ -72,8 +77,11 @@ export function journalVersions(
 
   async function check(): Promise<void> {
     const prior = parseRecord(await get());
-    // Recorded before the latest replay: the replay is the operator's decision to run the job on what is loaded now.
-    if (!prior || prior.epoch < epoch) return;
+    if (!prior) return;
+    // A replay after an attempt stopped with R_SCENARIO_CHANGED is the operator's decision to run the job on what is
+    // loaded now (its effects of renamed blocks made again). A replay of a job that was never stopped so (a dead letter
+    // of an outage, replayed after an upgrade) is no such decision: nobody was told, so the check still applies.
+    if (prior.changedAt !== undefined && prior.changedAt < epoch) return;
     current = { epoch, scenarios: { ...prior.scenarios } };
     const changed: string[] = [];
     for (const [name, [version, shape]] of Object.entries(prior.scenarios)) {
@@ -82,6 +90,10 @@ export function journalVersions(
       changed.push(now ? `${name} (version ${version} then, ${now.version} now)` : `${name} (version ${version} then, not loaded now)`);
     }
     if (!changed.length) return;
+    // Kept with the job: a replay after this (a higher epoch) runs on the loaded version, as the message says.
+    await Promise.resolve(journal.put(runKey, VERSIONS_KEY, { epoch: prior.epoch, scenarios: prior.scenarios, changedAt: epoch })).catch((e: unknown) =>
+      logger?.warn({ err: e, runKey }, 'cannot record that the job stopped for a changed scenario: a replay of it checks the versions again'),
+    );
     throw new RunFailure(
       R.SCENARIO_CHANGED,
       `not run: an earlier attempt of this job made effects (a letter, a Bpium write…) with a version of ${changed.join(', ')} whose blocks were renamed, added, removed or changed kind since; ` +

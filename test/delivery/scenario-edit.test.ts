@@ -169,6 +169,38 @@ for (const kind of STORES) {
       }
     });
 
+    it('a dead letter replayed after an edit renamed its block stops before the letter (trial 66): the replay after that stop is the decision', async () => {
+      const r = await rig(kind);
+      try {
+        // An outage outlasts the job's attempts: the first letter went, the second did not, and the job is dead.
+        const [id] = await r.store.enqueueJobs([{ scenario: 'Letters', params: {}, maxAttempts: 1 }]);
+        const a = r.pool();
+        a.pool.start();
+        await until('the only attempt ended', () => a.attempts.length === 1);
+        assert.equal(a.attempts[0]!.outcome, 'dead');
+        assert.deepEqual(await subjectsOf(r.server), { первое: 1 });
+        // The upgrade renames the first letter's block; the operator replays the dead letters after the outage.
+        const v1 = a.attempts[0]!.result.version;
+        const v2 = await edit(r, RENAMED);
+        assert.deepEqual(await r.store.requeue({ ids: [id!] }), [id]);
+        a.pool.wake();
+        await until('the replay ended', () => a.attempts.length === 2);
+        assert.equal(a.attempts[1]!.result.error?.code, 'R_SCENARIO_CHANGED', 'the replay of a job nobody was told about checks the versions');
+        assert.match(a.attempts[1]!.result.error!.message, new RegExp(`Letters \\(version ${v1} then, ${v2} now\\)`));
+        assert.equal(a.attempts[1]!.outcome, 'failed');
+        assert.deepEqual(await subjectsOf(r.server), { первое: 1 }, 'the first letter was not sent a second time');
+        // Told, the operator replays it as it is: the renamed block's letter is made again, as the message said.
+        assert.deepEqual(await r.store.requeue({ ids: [id!] }), [id]);
+        a.pool.wake();
+        await until('the second replay ended', () => a.attempts.length === 3);
+        assert.equal(a.attempts[2]!.outcome, 'succeeded', JSON.stringify(a.attempts[2]!.result.error));
+        assert.deepEqual(a.attempts[2]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'sent'], ['второе', 'sent']]);
+        assert.deepEqual(await subjectsOf(r.server), { первое: 2, второе: 1 });
+      } finally {
+        await r.close();
+      }
+    });
+
     it('replays the letter from the journal after an edit of what the blocks say only, and runs the edited version', async () => {
       const r = await rig(kind);
       try {
