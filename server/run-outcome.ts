@@ -29,15 +29,18 @@ export const REFUSED_BEFORE_SENDING = 'refused before sending';
 
 /** Letters by what became of them, in the order the outcome names them (`to`: followed by the recipients). */
 const LETTER_KINDS: ReadonlyArray<{ is: (l: { to?: unknown; status?: unknown }) => boolean; one: string; many: (n: number) => string; to: boolean }> = [
-  // A retry that took the letter from its job's journal: an earlier attempt sent it.
-  { is: (l) => l.status === 'sent' || l.status === 'replayed', one: 'letter sent to', many: (n) => `${n} letters sent to`, to: true },
+  { is: (l) => l.status === 'sent', one: 'letter sent to', many: (n) => `${n} letters sent to`, to: true },
+  // A retry that took the letter from its job's journal: an earlier attempt sent it, this one did not. Named apart, so
+  // that adding up the letters of a job's attempts in a list counts each letter once.
+  { is: (l) => l.status === 'replayed', one: 'letter sent earlier to', many: (n) => `${n} letters sent earlier to`, to: true },
   { is: (l) => l.status === 'unknown', one: 'letter of unknown outcome to', many: (n) => `${n} letters of unknown outcome to`, to: true },
   { is: (l) => l.status === 'failed' && !refusedBeforeSending(l), one: 'letter failed to', many: (n) => `${n} letters failed to`, to: true },
   { is: refusedBeforeSending, one: `letter ${REFUSED_BEFORE_SENDING}`, many: (n) => `${n} letters ${REFUSED_BEFORE_SENDING}`, to: false },
 ];
 
 /**
- * The outcome of a run as one line of text: its letters (`letter sent to a@b`, `2 letters sent to a@b, c@d`), then
+ * The outcome of a run as one line of text: its letters (`letter sent to a@b`, `2 letters sent to a@b, c@d`, `letter
+ * sent earlier to e@f` for one a retry replayed from its job's journal), then
  * its non-empty return values in their order (return value 1 as it is, the others as `value 2: 200`), joined by `; `.
  * Empty when the run sent no letter and returned nothing. Not escaped, not cut: the list that shows it does that.
  * `leaveOut`: a return value the list shows in a column of its own (the console's Answer: a hook run's status).

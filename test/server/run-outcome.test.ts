@@ -6,7 +6,7 @@ import { outcomeOf, OUTCOME_CHARS } from '../../server/console/run.routes.js';
 import { outcomeLetters, runOutcomeText } from '../../server/run-outcome.js';
 
 describe('runOutcomeText', () => {
-  it('names the letters sent (a replayed one too: an earlier attempt sent it), of unknown outcome and failed, then the return values', () => {
+  it('names the letters sent, those replayed (an earlier attempt sent them) apart, of unknown outcome and failed, then the return values', () => {
     const letters = [
       { to: ['a@example.com'], status: 'sent' },
       { to: ['b@example.com'], status: 'replayed' },
@@ -16,7 +16,7 @@ describe('runOutcomeText', () => {
     ];
     assert.equal(
       runOutcomeText({ letters, returnValues: { 3: true, 1: 'notified 2 of 3', 2: 200, 10: '', 4: null } }),
-      '2 letters sent to a@example.com, b@example.com; letter of unknown outcome to c@example.com; letter failed to d@example.com, e@example.com; notified 2 of 3; value 2: 200; value 3: true',
+      'letter sent to a@example.com; letter sent earlier to b@example.com; letter of unknown outcome to c@example.com; letter failed to d@example.com, e@example.com; notified 2 of 3; value 2: 200; value 3: true',
     );
   });
 
