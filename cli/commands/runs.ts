@@ -101,14 +101,15 @@ export function outcomeColumn(outcome: string | undefined): string {
  * What became of the job of a failed attempt, for the end of its line: a failure that was retried and then delivered
  * reads differently from one still waiting, and the last attempt of a job that failed for good (not retried:
  * R_SCENARIO_CHANGED, a scenario error, a refused address) says that it waits for a replay, as `dead` says it of a
- * dead letter's.
+ * dead letter's. The earlier attempts of either were retried: `→ retried, failed for good later`, `→ retried, dead later`.
  */
 type Fate = { job: JobStatus; last: boolean; nextRunAt: number };
 
 function fateText(f: Fate, zone: string): string {
   if (f.job === 'succeeded') return pc.green('→ succeeded later');
-  if (f.job === 'failed') return pc.red(f.last ? '→ failed for good, waits for a replay' : '→ failed for good');
-  // Only the job's last attempt made it a dead letter; an earlier one was retried (user trial: attempt #1 read `→ dead`).
+  // Only the job's last attempt stopped it (failed for good, or made it a dead letter); an earlier one was retried
+  // (user trial: attempt #1 read `→ dead`, and `→ failed for good` the same way, as if it had stopped the job).
+  if (f.job === 'failed') return pc.red(f.last ? '→ failed for good, waits for a replay' : '→ retried, failed for good later');
   if (f.job === 'dead') return pc.red(f.last ? '→ dead' : '→ retried, dead later');
   if (f.job === 'running') return pc.yellow('→ running again');
   // An earlier attempt of a job waiting for its next one: it was retried (the job's last attempt says when next).

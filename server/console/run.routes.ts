@@ -448,6 +448,10 @@ export function retryNote(retryable: boolean, job: Pick<JobRecord, 'status' | 'n
       // An earlier attempt (not the job's last run) was retried: only the last one made the job a dead letter.
       if (earlier) return 'retryable: the job tried it again; its last attempt failed too, so it is a dead letter, and only Replay tries it again';
       return 'retryable, but the job ran out of attempts: it is a dead letter, and only Replay tries it again';
+    case 'failed':
+      // An earlier attempt of a job that a later one stopped for good (a failure not retried): this one was retried.
+      if (earlier) return 'retryable: the job tried it again; a later attempt failed for good (not retryable), and only Replay tries it again';
+      return 'retryable, but the job is failed: only Replay tries it again';
     case 'queued':
       return `retryable: the job is tried again at ${time(job.nextRunAt)}`;
     case 'running':

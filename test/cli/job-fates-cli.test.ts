@@ -20,7 +20,7 @@ for (const make of [sqliteKind, postgresKind]) {
       assert.equal(failed.code, 0, failed.stderr);
       const line = (run: string) => failed.stdout.split('\n').find((l) => l.includes(run)) ?? assert.fail(`no line for ${run} in\n${failed.stdout}`);
       assert.match(line(runs.A1!), /\sfailed\s.* R_EFFECT_TRANSIENT → succeeded later$/);
-      assert.match(line(runs.B1!), / R_EFFECT_TRANSIENT → failed for good$/);
+      assert.match(line(runs.B1!), / R_EFFECT_TRANSIENT → retried, failed for good later$/);
       assert.match(line(runs.B2!), /\sfailed\s.* R_SCENARIO_CHANGED → failed for good, waits for a replay$/);
       assert.match(line(runs.C1!), /\sdead\s.* R_EFFECT_TRANSIENT$/, 'a dead letter\'s last run says dead in its status');
       assert.match(line(runs.D1!), / R_EFFECT_TRANSIENT → retry at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);

@@ -45,7 +45,8 @@ export function postgresKind(): Kind {
   };
 }
 
-type End = { ok: true } | { code: string; retryable: boolean; retryAt?: number };
+/** A failure's `block` is recorded in its error with `retryable`, as a block's failure is (the console's run page reads both). */
+type End = { ok: true } | { code: string; retryable: boolean; retryAt?: number; block?: string };
 
 /** One attempt of the only due job, `id`, ended as the worker pool ends it: the run is written with the outcome. */
 export async function attempt(store: Store, id: string, end: End): Promise<string> {
@@ -56,7 +57,7 @@ export async function attempt(store: Store, id: string, end: End): Promise<strin
   const ok = 'ok' in end;
   const run = {
     id: newSortableId(now), jobId: id, scenario: job.scenario, version: 'aaaaaaaaaaaa', trigger: 'async' as const, status: ok ? ('completed' as const) : ('failed' as const),
-    attempt: job.attempts, workerId: WORKER, startedAt: now, finishedAt: now, durationMs: 1, ...(ok ? {} : { error: { code: end.code, message: `${end.code} in a test` } }),
+    attempt: job.attempts, workerId: WORKER, startedAt: now, finishedAt: now, durationMs: 1, ...(ok ? {} : { error: { code: end.code, message: `${end.code} in a test`, ...(end.block ? { block: end.block, retryable: end.retryable } : {}) } }),
   };
   if (ok) assert.equal((await store.completeJob(id, WORKER, { run })).accepted, true);
   else assert.equal((await store.failJob(id, WORKER, { run, retryable: end.retryable, error: run.error, ...(end.retryAt !== undefined ? { retryAt: end.retryAt } : {}) })).accepted, true);

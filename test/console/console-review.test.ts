@@ -3,6 +3,7 @@
 // filter values that name nothing said so and not applied; a job running now listed on its runs page; a webhook's
 // run linked to the job it started; a letter linked to the run that sent it; call notes that say what happened.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { bpiumCallNote, httpCallNote } from '../../server/console/call-notes.js';
 import { httpCallsOf } from '../../server/console/http-calls.js';
@@ -11,6 +12,8 @@ import { sentByOf } from '../../server/console/outbox.routes.js';
 import { freePort, startSilentServer } from '../mail/smtp-server.helper.js';
 import { startTestServer } from '../server/server-helpers.js';
 import { runCli } from '../cli/cli-process.js';
+import { TRANSIENT, attempt, enqueue } from '../cli/job-fates.helper.js';
+import { openSqliteStore } from '../../server/store/sqlite.store.js';
 import { AUTH, csrfToken, get, loopScenarioYaml, postWebhook, readUserJob, runPageOf, startConsoleServer, taskWebhook, waitFor } from './console-helpers.js';
 
 /** 200 turns of a loop: 401 steps, past the 300 that carry every variable. */
@@ -82,6 +85,43 @@ describe('console: a dead letter in the runs list', () => {
       assert.ok(started.length < hook.length, 'the hook run has a Started panel');
       assert.match(started, new RegExp(`<span class="badge st-dead">dead</span> <a href="/-/console/runs\\?job=${dead.id}">BpiumNewTask</a>`));
       assert.match(started, new RegExp(`<a href="/-/console/runs/${last!.id}">its last run</a>`));
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('console: the earlier attempts of a job that failed for good', () => {
+  it('say the job tried again and a later attempt failed for good; only that one is not retryable', { timeout: 60_000 }, async () => {
+    const runs: string[] = [];
+    // Written before the server starts, as the worker pool writes them: the job is failed, so the server's pool
+    // leaves it alone.
+    const t = await startTestServer({
+      smtp: false,
+      before: async (dataDir) => {
+        const store = await openSqliteStore({ file: join(dataDir, 'oktell.sqlite') });
+        try {
+          const job = await enqueue(store, { scenario: 'BpiumNewTask' });
+          runs.push(await attempt(store, job, { ...TRANSIENT, block: 'readTask', retryAt: Date.now() }));
+          runs.push(await attempt(store, job, { ...TRANSIENT, block: 'readTask', retryAt: Date.now() }));
+          runs.push(await attempt(store, job, { code: 'R_SCENARIO_CHANGED', retryable: false, block: 'readTask' }));
+          assert.equal((await store.getJob(job))!.status, 'failed');
+        } finally {
+          await store.close();
+        }
+      },
+    });
+    const base = `${t.server.url}/-/console`;
+    try {
+      const notes = [
+        'retryable: the job tried it again; a later attempt failed for good (not retryable), and only Replay tries it again',
+        'retryable: the job tried it again; a later attempt failed for good (not retryable), and only Replay tries it again',
+        'not retryable: the scenario or the data must change',
+      ];
+      for (const [i, id] of runs.entries()) {
+        const html = await (await get(`${base}/runs/${id}`)).text();
+        assert.ok(html.includes(`<span class="retry-note">${notes[i]}</span>`), `attempt ${i + 1}: ${html.match(/<span class="retry-note">[^<]*/)?.[0]}`);
+      }
     } finally {
       await t.cleanup();
     }
@@ -253,6 +293,7 @@ describe('console: filters, links and notes', () => {
     // An earlier attempt of a job that died later was retried: it did not make the job a dead letter (user trial).
     assert.equal(retryNote(true, { status: 'dead', nextRunAt: 0 }, time, 'R_EFFECT_TRANSIENT', true), 'retryable: the job tried it again; its last attempt failed too, so it is a dead letter, and only Replay tries it again');
     assert.equal(retryNote(true, { status: 'succeeded', nextRunAt: 0 }, time), 'retryable: a later attempt of the job succeeded');
+    assert.equal(retryNote(true, { status: 'failed', nextRunAt: 0 }, time, 'R_EFFECT_TRANSIENT', true), 'retryable: the job tried it again; a later attempt failed for good (not retryable), and only Replay tries it again');
     assert.equal(retryNote(false, { status: 'dead', nextRunAt: 0 }, time), 'not retryable: the scenario or the data must change');
     assert.match(retryNote(false, { status: 'dead', nextRunAt: 0 }, time, 'R_EFFECT_UNKNOWN'), /^not retried: it may have been done .*check, then Replay/, 'a letter of unknown outcome (review D5)');
     assert.equal(retryNote(false, { status: 'dead', nextRunAt: 0 }, time, 'R_EFFECT_SETTING'), 'not retried: a setting is wrong (the message says which); fix it, restart, then Replay sends it', 'a letter refused for a wrong SMTP setting (trial s33, 3)');
