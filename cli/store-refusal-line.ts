@@ -1,6 +1,7 @@
 // The one line a command prints when the store refuses its call (a full disk, a lock held too long, no connection
 // slot): what was refused (a read or a write), the store's own words and, where the cause is known, what to do.
 import type { StoreUnavailableError } from '../server/store/store.errors.js';
+import { freeSpaceHint } from './shell-word.js';
 
 /** The line (without the `oktell-emu: ` prefix) for a store refusal. */
 export function storeRefusalLine(e: StoreUnavailableError): string {
@@ -9,9 +10,11 @@ export function storeRefusalLine(e: StoreUnavailableError): string {
 }
 
 function storeRefusalFix(e: StoreUnavailableError): string {
-  // SQLite's bare words for a full disk name no place and no way out: the disk holding the store (or the quota).
+  // SQLite's bare words for a full disk name no place and no way out: the disk holding the store (or the quota), named
+  // by its data folder, quoted for the shell in the df commands, as the server's line names it (store-refusal.ts).
   if (e.reason === 'full' && /SQLITE_FULL/.test(e.message) && !/quota|OKTELL_STORE_MAX_PAGES/.test(e.message)) {
     const tail = e.read ? '' : '; nothing of it was stored';
+    if (e.dataDir) return `: the disk holding the data folder ${e.dataDir} is full (or the store is at OKTELL_STORE_MAX_PAGES): ${freeSpaceHint(e.dataDir)} and run the command again${tail}`;
     return `: the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder for room, df -i for files) and run the command again${tail}`;
   }
   if (/\(55P03\)/.test(e.message)) {

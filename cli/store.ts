@@ -8,6 +8,7 @@ import { sqliteFileInUse } from '../server/store/store-in-use.js';
 import { olderStoredSchema } from '../server/store/sqlite.migrations.js';
 import { dataFolderHeld } from '../server/data-lock.js';
 import type { Store } from '../server/store/store.port.js';
+import { StoreUnavailableError } from '../server/store/store.errors.js';
 import { existingDataDir, permissionDenied, storeSettings, shellWord, UsageError, type ServerFlags, type ServerSettings } from './config.js';
 import { makePrivateFolder } from '../adapters/private-file.js';
 import { printNote } from './format.js';
@@ -100,6 +101,10 @@ export async function withStore<T>(
   }
   try {
     return await fn(store, config);
+  } catch (e) {
+    // A SQLite store that refuses a call knows only its file: its data folder is named in the line said of it.
+    if (config.store.kind !== 'postgres' && e instanceof StoreUnavailableError) e.dataDir ??= config.dataDir;
+    throw e;
   } finally {
     await store.close();
   }

@@ -16,6 +16,11 @@ export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
   /** `true` when the call refused was a read (a list, a look-up), not a write: the CLI's line says so. */
   readonly read: boolean;
+  /**
+   * The data folder of the SQLite store that refused, where the caller knows it (the store knows only its file): set
+   * by the CLI's `withStore`, so that its line for a full disk names the folder in its df commands, as the server's does.
+   */
+  dataDir?: string;
   constructor(
     readonly reason: StoreUnavailableReason,
     message: string,

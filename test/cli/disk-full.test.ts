@@ -167,11 +167,12 @@ describe('the commands on a full disk', () => {
     }
   });
 
-  it('cancel on a store whose disk is full while a server holds it open: one line saying where to free space, exit 1, the job still queued', { timeout: 60_000 }, async (t) => {
+  it('cancel on a store whose disk is full while a server holds it open: one line naming the data folder (quoted in the df commands), exit 1, the job still queued', { timeout: 60_000 }, async (t) => {
     const disk = withSmallDisk(t);
     if (!disk) return;
     try {
-      const data = join(disk.dir, 'var');
+      // A space in its name: the df commands quote it, so that they paste as they are (as the server's line does).
+      const data = join(disk.dir, 'oktell data');
       mkdirSync(data, { mode: 0o700 });
       // Held open as a running server holds it: its -shm is there, so the command opens the store and only its write fails.
       const store = await openSqliteStore({ file: join(data, 'oktell.sqlite') });
@@ -181,7 +182,7 @@ describe('the commands on a full disk', () => {
         const r = runCli(['cancel', id!, '--data-dir', data]);
         assert.equal(r.code, 1, r.stderr);
         noStack(r.stderr);
-        assert.equal(r.stderr.trim(), 'oktell-emu: the store refuses the write (full): database unavailable (SQLITE_FULL): database or disk is full: the disk holding the store is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h on the data folder for room, df -i for files) and run the command again; nothing of it was stored');
+        assert.equal(r.stderr.trim(), `oktell-emu: the store refuses the write (full): database unavailable (SQLITE_FULL): database or disk is full: the disk holding the data folder ${data} is full (or the store is at OKTELL_STORE_MAX_PAGES): free space there (df -h '${data}' for room, df -i '${data}' for files) and run the command again; nothing of it was stored`);
         assert.equal((await store.getJob(id!))?.status, 'queued');
       } finally {
         await store.close();
