@@ -25,9 +25,18 @@ export class StoreOpenError extends Error {
   }
 }
 
+/**
+ * What to do when PostgreSQL has no connection slot left (53300): said when the open is refused (here) and when a
+ * call of an open store is (the CLI's store-refusal-line.ts), in the same words.
+ */
+export const NO_CONNECTION_SLOT_HINT =
+  "all of PostgreSQL's connections are taken (max_connections): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2), end the idle clients or raise max_connections";
+
 /** Hints for the driver's codes that do not say what to check. */
 const HINTS: Record<string, string> = {
   ECONNREFUSED: 'nothing accepts connections there: is PostgreSQL running on that host and port?',
+  // The server's words (`sorry, too many clients already`, `too many connections for role …`) name no way out.
+  '53300': NO_CONNECTION_SLOT_HINT,
   ENOTFOUND: 'no such host',
   EAI_AGAIN: 'the host name cannot be resolved now',
   ETIMEDOUT: 'no answer in time',

@@ -60,6 +60,42 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/**
+ * A listener that answers every connection's start-up as PostgreSQL does when no connection slot is left: an
+ * ErrorResponse FATAL 53300 `sorry, too many clients already`, then the connection closed (an SSLRequest is declined
+ * first). The cluster's own slots cannot be taken by a test (max_connections is the cluster's, and the test role may
+ * not create a role with a CONNECTION LIMIT), so the protocol's answer is given by this stand-in.
+ */
+async function noSlotLeftServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((socket) => {
+    let buffered = Buffer.alloc(0);
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 8 && buffered.length >= buffered.readInt32BE(0)) {
+        const length = buffered.readInt32BE(0);
+        const code = buffered.readInt32BE(4);
+        buffered = buffered.subarray(length);
+        if (code === 80877103) {
+          socket.write('N');
+          continue;
+        }
+        const fields = Buffer.from('SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0\0', 'utf8');
+        const header = Buffer.alloc(5);
+        header.write('E', 0);
+        header.writeInt32BE(4 + fields.length, 1);
+        socket.end(Buffer.concat([header, fields]));
+        return;
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 describe('the CLI opens a PostgreSQL store without changing its schema', () => {
   const url = pgAvailable.url ?? '';
   const tmp = tempDir();
@@ -168,6 +204,23 @@ describe('the CLI opens a PostgreSQL store without changing its schema', () => {
     assert.equal(served.code, 1, served.stderr);
     assert.match(served.stderr, new RegExp(`^oktell-emu: cannot open the store postgres://oktell:\\*\\*\\*@127\\.0\\.0\\.1:${port}/oktell\\?schema=cluster: connect ECONNREFUSED[^\\n]*\\n$`));
     assert.doesNotMatch(served.stdout + served.stderr, /S3cr3tPW|\n\s+at /);
+  });
+
+  it('a store with no connection slot left (53300 at connect): one line naming max_connections, as after the open (runs and serve)', async () => {
+    const full = await noSlotLeftServer();
+    try {
+      const storeUrl = `postgres://oktell:S3cr3tPW@127.0.0.1:${full.port}/oktell?schema=cluster`;
+      const hint = "all of PostgreSQL's connections are taken (max_connections): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2), end the idle clients or raise max_connections";
+      const res = await runCliAsync(['runs'], { cwd: tmp.dir, env: { OKTELL_STORE: storeUrl, OKTELL_DATA_DIR: tmp.dir }, unset: ['OKTELL_CONFIG'] });
+      assert.equal(res.code, 1, res.stderr);
+      assert.equal(res.stderr, `oktell-emu: cannot open the store postgres://oktell:***@127.0.0.1:${full.port}/oktell?schema=cluster: sorry, too many clients already (${hint})\n`);
+      const served = await runCliAsync(['serve', '--port', '0', '--bpium-emulator-port', '0', '--host', '127.0.0.1', '--scenarios', repoPath('scenarios')], { cwd: tmp.dir, env: { OKTELL_STORE: storeUrl, OKTELL_DATA_DIR: tmp.dir, OKTELL_USERS: 'a:b', OKTELL_LOG_FORMAT: 'json' }, unset: ['OKTELL_CONFIG'] });
+      assert.equal(served.code, 1, served.stderr);
+      assert.ok(served.stderr.endsWith(`: sorry, too many clients already (${hint})\n`), served.stderr);
+      assert.doesNotMatch(res.stderr + served.stdout + served.stderr, /S3cr3tPW|\n\s+at /);
+    } finally {
+      await full.close();
+    }
   });
 
   it('a bad schema name is a configuration error, said before connecting (exit 2, runs and serve)', () => {
