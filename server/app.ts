@@ -254,6 +254,13 @@ function undecodableBody(err: unknown, req: Request): string | undefined {
  */
 const STORE_REFUSAL_MEMORY_MS = 30_000;
 
+/**
+ * How long a write may wait for the store before `/-/health` says so: far above a commit of a working database, and
+ * half of the store's lock timeout (10 s), so that a lock another session holds on the store's tables (`LOCK TABLE
+ * jobs`) shows as soon as webhooks are held up by it rather than once the lock timeout refuses them.
+ */
+export const HEALTH_WRITE_WAIT_MS = 5_000;
+
 /** What makes the server unable to take webhooks: no hook scenario, or a store refusing writes. */
 function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   const problems: string[] = [];
@@ -263,9 +270,13 @@ function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   const now = Date.now();
   if (refused && now - refused.at < STORE_REFUSAL_MEMORY_MS) problems.push(`the store refuses writes (${refused.reason}): webhooks are answered 503`);
   // Claims and the ends of jobs refused with nothing committed since: the queue does not move, webhooks or not.
-  const { lastRefusal, lastCommitAt } = d.store.stats();
+  const { lastRefusal, lastCommitAt, oldestWriteSince } = d.store.stats();
   if (lastRefusal && now - lastRefusal.at < STORE_REFUSAL_MEMORY_MS && (lastCommitAt === undefined || lastCommitAt < lastRefusal.at)) {
     problems.push(`the store refuses every write (${lastRefusal.reason}): jobs cannot be claimed or finished, so the queue does not move`);
+  }
+  // A write held up now (its SELECT-1 probe answers, since it takes no lock): webhooks wait behind it.
+  if (oldestWriteSince !== undefined && now - oldestWriteSince > HEALTH_WRITE_WAIT_MS) {
+    problems.push(`a write to the store has waited ${Math.round((now - oldestWriteSince) / 1000)} s (another session holding a lock on the store's tables, or the database slow): webhooks wait behind it, and are answered 503 if it fails`);
   }
   return problems;
 }

@@ -11,6 +11,8 @@ interface PendingWrite {
   op: PgOp<unknown>;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+  /** When the call was made (Date.now()): how long it has waited, for `/-/health`. */
+  at: number;
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -64,6 +66,8 @@ const SPELL_MEMORY = 1000;
 export class PgWriteBatcher {
   private queue: PendingWrite[] = [];
   private inFlight = 0;
+  /** The batches in a transaction now, each in the order of its calls (the oldest first). */
+  private readonly running = new Set<PendingWrite[]>();
   private scheduled = false;
   private closed = false;
   private idle: Array<() => void> = [];
@@ -92,7 +96,7 @@ export class PgWriteBatcher {
     if (this.closed) return Promise.reject(closedError());
     this.counters.operations++;
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject, at: Date.now() });
       // Wait one turn of the event loop so calls made together (Promise.all, a burst of requests) share a batch.
       if (!this.scheduled) {
         this.scheduled = true;
@@ -130,7 +134,10 @@ export class PgWriteBatcher {
   }
 
   stats(): StoreStats {
-    return { ...this.counters };
+    // The queue and each batch keep the order of the calls, so the oldest call waiting is the first of one of them.
+    let oldest = this.queue[0]?.at;
+    for (const batch of this.running) if (batch[0] && (oldest === undefined || batch[0].at < oldest)) oldest = batch[0].at;
+    return { ...this.counters, ...(oldest !== undefined ? { oldestWriteSince: oldest } : {}) };
   }
 
   /** Refuses new writes; resolves once everything already queued has been committed or rejected. */
@@ -144,7 +151,9 @@ export class PgWriteBatcher {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
+      this.running.add(batch);
       void this.run(batch).finally(() => {
+        this.running.delete(batch);
         this.inFlight--;
         this.pump();
       });

@@ -448,6 +448,12 @@ export interface StoreStats {
   lastRefusal?: { at: EpochMs; reason: string };
   /** When a transaction last committed. */
   lastCommitAt?: EpochMs;
+  /**
+   * When the oldest write call not settled yet was made (queued, or in a transaction that has not committed): a write
+   * waiting on a lock another session holds shows here before the lock timeout refuses it. Only on a store whose
+   * writes wait on another process (PostgreSQL); absent when no write is pending.
+   */
+  oldestWriteSince?: EpochMs;
 }
 
 /**

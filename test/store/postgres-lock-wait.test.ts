@@ -3,12 +3,16 @@
 // webhook is answered 503 with Retry-After. Before, only the statement timeout (30 s) ended the wait, and a webhook
 // queued behind writes already waiting (the ends of jobs, two write transactions in flight) waited for theirs first:
 // in trial 65 a 50 s `LOCK TABLE jobs` kept webhooks unanswered for 50 s, then answered them 200.
-// Real parts: the test PostgreSQL, a second session of the test holding the lock.
+// While a write waits for such a lock, `/-/health` says so once it has waited HEALTH_WRITE_WAIT_MS (5 s): before, it
+// answered 200 "ok" for the first 10 s (its SELECT 1 takes no lock), until the lock timeout refused the write.
+// Real parts: the test PostgreSQL, a second session of the test holding the lock, a real server over HTTP.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { HEALTH_WRITE_WAIT_MS } from '../../server/app.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { StoreUnavailableError } from '../../server/store/store.errors.js';
+import { postWebhook, startTestServer, taskWebhook, waitFor } from '../server/server-helpers.js';
 import { dropSchema, inboxOf as inbox, querySchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
 
 const avail = await testPostgres();
@@ -43,6 +47,50 @@ describe('the PostgreSQL store when another session holds a lock on its jobs tab
       await other.query('ROLLBACK').catch(() => undefined);
       await other.end().catch(() => undefined);
       await store.close().catch(() => undefined);
+      await dropSchema(avail.url!, schema).catch(() => undefined);
+    }
+  });
+
+  it('/-/health answers 503 naming the write that waits, before the lock timeout refuses it, and 200 once the lock is gone', { timeout: 90_000 }, async () => {
+    const schema = randomSchemaName('lockhealth');
+    const t = await startTestServer({ smtp: false, env: { OKTELL_STORE: urlWithSchema(avail.url!, schema) } });
+    const other = new pg.Client({ connectionString: avail.url! });
+    await other.connect();
+    const health = async () => {
+      const res = await fetch(`${t.server.url}/-/health`);
+      return { status: res.status, body: (await res.json()) as { status: string; problems?: string[] } };
+    };
+    try {
+      const before = await health();
+      assert.equal(before.status, 200, JSON.stringify(before.body));
+
+      await other.query('BEGIN');
+      await other.query(`LOCK TABLE ${schema}.jobs IN ACCESS EXCLUSIVE MODE`);
+      let answered: number | undefined;
+      const webhook = postWebhook(t.server.url, taskWebhook({ name: 'под замком', responsible: ['3'] }), t.secret).then((r) => {
+        answered = r.status;
+        return r;
+      });
+      // The first 503 /-/health gives: the waiting write, not (after the lock timeout) the write refused.
+      const failing = await waitFor('/-/health to answer 503', async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      }, 30_000);
+      assert.equal(failing.body.status, 'failing');
+      const waited = failing.body.problems?.find((p) => p.startsWith('a write to the store has waited'));
+      assert.ok(waited, JSON.stringify(failing.body.problems));
+      assert.match(waited, /^a write to the store has waited (\d+) s \(another session holding a lock on the store's tables, or the database slow\): webhooks wait behind it, and are answered 503 if it fails$/);
+      assert.ok(Number(/waited (\d+) s/.exec(waited)![1]) * 1000 >= HEALTH_WRITE_WAIT_MS, waited);
+      assert.ok(!failing.body.problems!.some((p) => /refuses/.test(p)), `nothing was refused yet: ${JSON.stringify(failing.body.problems)}`);
+      assert.equal(answered, undefined, 'the webhook still waits for the lock');
+
+      await other.query('COMMIT');
+      assert.equal((await webhook).status, 200);
+      await waitFor('/-/health to answer 200 once the lock is gone', async () => (await health()).status === 200, 15_000);
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      await other.end().catch(() => undefined);
+      await t.cleanup();
       await dropSchema(avail.url!, schema).catch(() => undefined);
     }
   });
