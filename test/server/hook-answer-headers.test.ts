@@ -45,16 +45,22 @@ function post(url: string, path: string, body: string): Promise<{ status: number
   });
 }
 
-describe('headers the hook scenario gives its answer', () => {
+/** A server for the describe block, its hook scenario `hook`, its headers from return value 4; its log captured. */
+function headersServer(hook: string): { log: ReturnType<typeof capturingLogger>; t: () => TestServer } {
   const log = capturingLogger();
-  let t: TestServer;
+  let t: TestServer | undefined;
   before(async () => {
-    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': HOOK }, config: 'hook:\n  returns: { headers: 4 }\n' });
+    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': hook }, config: 'hook:\n  returns: { headers: 4 }\n' });
   });
   after(async () => t?.cleanup());
+  return { log, t: () => t! };
+}
+
+describe('headers the hook scenario gives its answer', () => {
+  const { log, t } = headersServer(HOOK);
 
   it('a redirect with its Location and two cookies, each line as given', async () => {
-    const res = await post(t.server.url, '/redirect/click?id=7', 'Location: https://example.ru/thanks?id=7\r\nSet-Cookie: seen=1; Path=/\n\nSet-Cookie: from=mail\r\nAccess-Control-Allow-Origin: *');
+    const res = await post(t().server.url, '/redirect/click?id=7', 'Location: https://example.ru/thanks?id=7\r\nSet-Cookie: seen=1; Path=/\n\nSet-Cookie: from=mail\r\nAccess-Control-Allow-Origin: *');
     assert.equal(res.status, 302);
     assert.ok(res.raw.includes('Location: https://example.ru/thanks?id=7'), res.raw.join('\n'));
     assert.deepEqual(res.raw.filter((h) => h.startsWith('Set-Cookie:')), ['Set-Cookie: seen=1; Path=/', 'Set-Cookie: from=mail']);
@@ -81,7 +87,7 @@ describe('headers the hook scenario gives its answer', () => {
   ] as const) {
     it(`${why}: 500 with the reason, nothing of it sent`, async () => {
       const before = log.lines.length;
-      const res = await post(t.server.url, '/redirect/x', body);
+      const res = await post(t().server.url, '/redirect/x', body);
       assert.equal(res.status, 500);
       assert.match(res.text, /^500 Internal Server Error: scenario HTTP404 set return value 4 \(the answer's headers\)/);
       assert.match(res.text, reason);
@@ -95,7 +101,7 @@ describe('headers the hook scenario gives its answer', () => {
   }
 
   it('the JSON form: a Location and two cookies from one object', async () => {
-    const res = await post(t.server.url, '/redirect/json', JSON.stringify({ Location: 'https://example.ru/thanks?id=7', 'Set-Cookie': ['seen=1', 'from=mail'], 'X-Count': 2 }));
+    const res = await post(t().server.url, '/redirect/json', JSON.stringify({ Location: 'https://example.ru/thanks?id=7', 'Set-Cookie': ['seen=1', 'from=mail'], 'X-Count': 2 }));
     assert.equal(res.status, 302);
     assert.ok(res.raw.includes('Location: https://example.ru/thanks?id=7'), res.raw.join('\n'));
     assert.deepEqual(res.raw.filter((h) => h.startsWith('Set-Cookie:')), ['Set-Cookie: seen=1', 'Set-Cookie: from=mail']);
@@ -103,7 +109,7 @@ describe('headers the hook scenario gives its answer', () => {
   });
 
   it('no headers set: the answer as before', async () => {
-    const res = await post(t.server.url, '/plain', '');
+    const res = await post(t().server.url, '/plain', '');
     assert.equal(res.status, 200);
     assert.equal(res.text, 'answered');
   });
@@ -128,15 +134,10 @@ blocks:
 `;
 
 describe('a header line that holds a secret and cannot be sent', () => {
-  const log = capturingLogger();
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer({ smtp: false, logger: log.logger, extraScenarios: { 'HTTP404.yaml': SECRET_HOOK }, config: 'hook:\n  returns: { headers: 4 }\n' });
-  });
-  after(async () => t?.cleanup());
+  const { log, t } = headersServer(SECRET_HOOK);
 
   it('request data with a line break, UrlEncoded, stays in its own header', async () => {
-    const res = await post(t.server.url, '/enc', 'a\nSet-Cookie: session=x');
+    const res = await post(t().server.url, '/enc', 'a\nSet-Cookie: session=x');
     assert.equal(res.status, 200);
     assert.ok(res.raw.includes('Location: /thanks?to=a%0ASet-Cookie%3A%20session%3Dx'), res.raw.join('\n'));
     assert.ok(!res.raw.some((h) => /^Set-Cookie:/i.test(h)), res.raw.join('\n'));
@@ -148,7 +149,7 @@ describe('a header line that holds a secret and cannot be sent', () => {
   ] as const) {
     it(`${path}: the reason quotes the line with the secret masked, in the answer and the log`, async () => {
       const before = log.lines.length;
-      const res = await post(t.server.url, path, '');
+      const res = await post(t().server.url, path, '');
       assert.equal(res.status, 500);
       assert.doesNotMatch(res.text, /tok-3f9a77c1e2d4/);
       assert.match(res.text, reason);
