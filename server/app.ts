@@ -274,8 +274,11 @@ function healthProblems(d: AppDeps, hasHookScenario: boolean): string[] {
   if (lastRefusal && now - lastRefusal.at < STORE_REFUSAL_MEMORY_MS && (lastCommitAt === undefined || lastCommitAt < lastRefusal.at)) {
     problems.push(`the store refuses every write (${lastRefusal.reason}): jobs cannot be claimed or finished, so the queue does not move`);
   }
-  // A write held up now (its SELECT-1 probe answers, since it takes no lock): webhooks wait behind it.
-  if (oldestWriteSince !== undefined && now - oldestWriteSince > HEALTH_WRITE_WAIT_MS) {
+  // A write held up now (its SELECT-1 probe answers, since it takes no lock), with nothing committed meanwhile: webhooks
+  // wait behind it. One write waiting on a lock of one row (another session's `SELECT … FOR UPDATE` of a job) while the
+  // other transactions commit webhooks is no reason to be taken out of a load balancer: every instance on the store
+  // would see the same write, and all be drained together.
+  if (oldestWriteSince !== undefined && now - oldestWriteSince > HEALTH_WRITE_WAIT_MS && (lastCommitAt === undefined || now - lastCommitAt > HEALTH_WRITE_WAIT_MS)) {
     problems.push(`a write to the store has waited ${Math.round((now - oldestWriteSince) / 1000)} s (another session holding a lock on the store's tables, or the database slow): webhooks wait behind it, and are answered 503 if it fails`);
   }
   return problems;

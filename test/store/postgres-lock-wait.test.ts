@@ -5,6 +5,9 @@
 // in trial 65 a 50 s `LOCK TABLE jobs` kept webhooks unanswered for 50 s, then answered them 200.
 // While a write waits for such a lock, `/-/health` says so once it has waited HEALTH_WRITE_WAIT_MS (5 s): before, it
 // answered 200 "ok" for the first 10 s (its SELECT 1 takes no lock), until the lock timeout refused the write.
+// But one write waiting on a lock of one row while the store's other transactions commit webhooks is no outage: every
+// instance on the store would see it and a load balancer drain them all (review 66 found that with a job's row locked
+// FOR UPDATE): /-/health stays 200 while something commits.
 // Real parts: the test PostgreSQL, a second session of the test holding the lock, a real server over HTTP.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -87,6 +90,44 @@ describe('the PostgreSQL store when another session holds a lock on its jobs tab
       await other.query('COMMIT');
       assert.equal((await webhook).status, 200);
       await waitFor('/-/health to answer 200 once the lock is gone', async () => (await health()).status === 200, 15_000);
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      await other.end().catch(() => undefined);
+      await t.cleanup();
+      await dropSchema(avail.url!, schema).catch(() => undefined);
+    }
+  });
+
+  it('/-/health stays 200 while one write waits on a locked row and webhooks commit beside it', { timeout: 90_000 }, async () => {
+    const schema = randomSchemaName('rowlock');
+    const t = await startTestServer({ smtp: false, env: { OKTELL_STORE: urlWithSchema(avail.url!, schema) } });
+    const other = new pg.Client({ connectionString: avail.url! });
+    await other.connect();
+    try {
+      // A job due in an hour, its row locked by another session; the server's cancel of it waits for that lock.
+      const [id] = await t.server.store.enqueueJobs([{ scenario: 'BpiumNewTask', params: ['{}'], runAt: Date.now() + 3_600_000 }]);
+      await other.query('BEGIN');
+      await other.query(`SELECT id FROM ${schema}.jobs WHERE id = $1 FOR UPDATE`, [id]);
+      const waiting = t.server.store.cancelJobs({ ids: [id!] }, { code: 'R_CANCELLED', message: 'test' }).then(() => 'done', (e: unknown) => e);
+      const started = Date.now();
+      const statuses: number[] = [];
+      let n = 0;
+      // Webhooks commit beside it, one every 0.5 s, while /-/health is asked past HEALTH_WRITE_WAIT_MS of the wait.
+      while (Date.now() - started < HEALTH_WRITE_WAIT_MS + 3_000) {
+        const res = await postWebhook(t.server.url, taskWebhook({ name: `рядом ${n++}`, responsible: ['3'] }), t.secret);
+        assert.equal(res.status, 200, 'webhooks are taken while the row is locked');
+        const since = t.server.store.stats().oldestWriteSince;
+        if (since !== undefined && Date.now() - since > HEALTH_WRITE_WAIT_MS + 200) {
+          // The cancel has waited past the threshold (not yet refused by the lock timeout): health is asked now.
+          const h = await fetch(`${t.server.url}/-/health`);
+          statuses.push(h.status);
+          assert.equal(h.status, 200, JSON.stringify(await h.json()));
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(statuses.length >= 1, 'health was asked while the write had waited past the threshold');
+      await other.query('COMMIT');
+      await waiting;
     } finally {
       await other.query('ROLLBACK').catch(() => undefined);
       await other.end().catch(() => undefined);
