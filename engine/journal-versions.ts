@@ -81,7 +81,21 @@ export function journalVersions(
     // A replay after an attempt stopped with R_SCENARIO_CHANGED is the operator's decision to run the job on what is
     // loaded now (its effects of renamed blocks made again). A replay of a job that was never stopped so (a dead letter
     // of an outage, replayed after an upgrade) is no such decision: nobody was told, so the check still applies.
-    if (prior.changedAt !== undefined && prior.changedAt < epoch) return;
+    if (prior.changedAt !== undefined && prior.changedAt < epoch) {
+      // Decided: from now on the versions loaded now are the ones the job's effects are checked against, and the
+      // decision is spent. Kept at once, before any effect: a replay that makes no new effect (the outage still on)
+      // must not leave it standing for a later upgrade, which would then go unchecked (review 66).
+      const accepted: VersionsRecord['scenarios'] = {};
+      for (const [name, pair] of Object.entries(prior.scenarios)) {
+        const now = loaded.get(name);
+        accepted[name] = now ? [now.version, scenarioShape(now)] : pair;
+      }
+      current = { epoch, scenarios: accepted };
+      await Promise.resolve(journal.put(runKey, VERSIONS_KEY, entry())).catch((e: unknown) =>
+        logger?.warn({ err: e, runKey }, 'cannot record the versions a replay after a changed scenario runs on: a later replay skips the check once more'),
+      );
+      return;
+    }
     current = { epoch, scenarios: { ...prior.scenarios } };
     const changed: string[] = [];
     for (const [name, [version, shape]] of Object.entries(prior.scenarios)) {

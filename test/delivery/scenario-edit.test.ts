@@ -58,14 +58,14 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(kind: StoreKind): Promise<Rig> {
+async function rig(kind: StoreKind, refused: (n: number) => boolean = (n) => n === 2): Promise<Rig> {
   const t = tempDir();
   const file = join(t.dir, 'Letters.yaml');
   writeFileSync(file, LETTERS);
   const host = await createScenarioHost(t.dir, { timeZone: 'UTC', watch: false });
   assert.deepEqual(host.issues(), []);
   // The second letter is refused for now (451) the first time: the attempt fails after the first letter went.
-  const server = await startSmtpServer({ data: (n) => (n === 2 ? smtpError(451, 'try again later') : undefined) });
+  const server = await startSmtpServer({ data: (n) => (refused(n) ? smtpError(451, 'try again later') : undefined) });
   const { store, drop } = await kind.open(t.dir, { backoff: QUICK });
   const made: Array<{ pool: WorkerPool; close(): Promise<void> }> = [];
   const { lines: log, logger } = capturingLogger();
@@ -196,6 +196,39 @@ for (const kind of STORES) {
         assert.equal(a.attempts[2]!.outcome, 'succeeded', JSON.stringify(a.attempts[2]!.result.error));
         assert.deepEqual(a.attempts[2]!.result.mails.map((m) => [m.subject, m.status]), [['первое', 'sent'], ['второе', 'sent']]);
         assert.deepEqual(await subjectsOf(r.server), { первое: 2, второе: 1 });
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('a replay after the stop spends the decision: restored, replayed into the same outage, upgraded again, it stops again (review 66)', async () => {
+      let outage = true;
+      const r = await rig(kind, (n) => outage && n >= 2);
+      try {
+        const [id] = await r.store.enqueueJobs([{ scenario: 'Letters', params: {}, maxAttempts: 1 }]);
+        const a = r.pool();
+        a.pool.start();
+        const replay = async (n: number) => {
+          assert.deepEqual(await r.store.requeue({ ids: [id!] }), [id]);
+          a.pool.wake();
+          await until(`attempt ${n} ended`, () => a.attempts.length === n);
+          return a.attempts[n - 1]!;
+        };
+        await until('the only attempt ended', () => a.attempts.length === 1);
+        assert.equal(a.attempts[0]!.outcome, 'dead');
+        await edit(r, RENAMED);
+        assert.equal((await replay(2)).result.error?.code, 'R_SCENARIO_CHANGED');
+        // The message's first advice: restore the version, replay. The outage still refuses the second letter.
+        await edit(r, LETTERS);
+        const third = await replay(3);
+        assert.equal(third.outcome, 'dead');
+        assert.deepEqual(third.result.mails.map((m) => [m.subject, m.status]), [['первое', 'replayed'], ['второе', 'failed']]);
+        // The outage over, the upgrade deployed again, the dead letters replayed: the rename is found again.
+        outage = false;
+        await edit(r, RENAMED);
+        const fourth = await replay(4);
+        assert.equal(fourth.result.error?.code, 'R_SCENARIO_CHANGED', JSON.stringify(fourth.result.mails));
+        assert.deepEqual(await subjectsOf(r.server), { первое: 1 }, 'the first letter was not sent a second time');
       } finally {
         await r.close();
       }
