@@ -1,6 +1,6 @@
 // DbQuery (Запрос в БД): one SQL statement with named parameters on a configured connection.
 import { z } from 'zod';
-import { SCENARIO_ERROR_CODES as C, closest, distinctNames, isReadOnlySql, KESTRA_PLACEHOLDER, parseNamedSql, sqlTransactionControl, type BlockDefinition, type CompileContext, type NamedSql } from '../engine/index.js';
+import { SCENARIO_ERROR_CODES as C, closest, distinctNames, isReadOnlySql, KESTRA_PLACEHOLDER, parseNamedSql, sqlPartAt, sqlTransactionControl, type BlockDefinition, type CompileContext, type NamedSql } from '../engine/index.js';
 import { isKnown } from './common.js';
 import { compileDbCommon, dbCommonShape, runDbCall, type DbCommonConfig } from './db-common.js';
 
@@ -36,7 +36,11 @@ export const dbQueryBlock: BlockDefinition<z.infer<typeof schema>, Config> = {
     }
     // Kestra's `'{{ inputs.orderId }}'` pasted into the statement: nothing replaces it, so the statement would run
     // with the braces as written (and a value pasted into SQL is what :name binding is for). At the braces themselves.
+    // Only where they stand for a value: in the code, or as the whole of a quoted text. In a comment, or within a
+    // longer text (a template the statement stores for another system), they may be meant as written.
     for (const m of raw.sql.matchAll(KESTRA_PLACEHOLDER)) {
+      const part = sqlPartAt(raw.sql, m.index);
+      if (part.kind === 'comment' || (part.kind === 'text' && part.inner.trim() !== m[0])) continue;
       const name = /^(?:inputs|vars)\.([A-Za-z_\p{L}][\w\p{L}]*)$/u.exec(m[1]!.trim())?.[1] ?? 'value';
       cx.issue(['sql'], C.INVALID_PROPERTY, `the statement holds Kestra's ${m[0]}, which nothing replaces here: it would run with the braces as written`, `write :${name} in its place (without quotes around it), with params: { ${name}: '[${name}]' }: values are bound, never pasted into the SQL; see docs/coming-from-kestra.md`, false, m.index);
     }

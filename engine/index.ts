@@ -27,5 +27,5 @@ export { decodeTextFile, invisibleCharacters, readBodyFile, type TextFileRead } 
 export { firstSyntaxProblem, yamlSingleQuoted, type SyntaxProblem } from './yaml-syntax-hints.js';
 export { closest, closestTimeZone, suggestedZone, timeZoneGuess, zoneWithNote } from './suggest.js';
 export { allowedKeys, quotedLiteralFix, valueAtPath } from './schema-issues.js';
-export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, sqlTransactionControl, sqlWrites, type SqlWrites, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';
+export { parseNamedSql, renderNamedSql, distinctNames, isReadOnlySql, sqlTransactionControl, sqlWrites, sqlPartAt, type SqlWrites, type NamedSql, type SqlPlaceholderProblem } from './sql-params.js';
 export { stronglyConnected } from './graph.js';

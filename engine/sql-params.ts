@@ -295,6 +295,39 @@ function openings(text: string): number[] {
 }
 
 /**
+ * What the character at `offset` of `sql` is part of: code, a comment, or a quoted text ('…', $tag$…$tag$), given with
+ * the text's inside (`inner`: from after its opening quote to before its closing one). Read as SQLite reads comments.
+ */
+export function sqlPartAt(sql: string, offset: number): { kind: 'code' } | { kind: 'comment' } | { kind: 'text'; inner: string } {
+  let i = 0;
+  while (i < sql.length && i <= offset) {
+    const c = sql[i]!;
+    const tag = dollarTag(sql, i);
+    let next: number;
+    let open = 1;
+    let kind: 'text' | 'comment';
+    if (c === "'") (next = skipQuoted(sql, i, c)), (kind = 'text');
+    else if (tag) {
+      const close = sql.indexOf(tag, i + tag.length);
+      next = close < 0 ? sql.length : close + tag.length;
+      open = tag.length;
+      kind = 'text';
+    } else if (c === '-' && sql[i + 1] === '-') (next = lineEnd(sql, i)), (kind = 'comment');
+    else if (c === '/' && sql[i + 1] === '*') (next = commentEnd(sql, i)), (kind = 'comment');
+    else if (c === '"' || c === '`') {
+      i = skipQuoted(sql, i, c);
+      continue;
+    } else {
+      i++;
+      continue;
+    }
+    if (offset < next) return kind === 'comment' ? { kind } : { kind, inner: sql.slice(i + open, Math.max(i + open, next - open)) };
+    i = next;
+  }
+  return { kind: 'code' };
+}
+
+/**
  * The statement with its comments (`nested`: PostgreSQL's nesting) and its quoted text ('…', E'…', $tag$…$tag$)
  * blanked out: the one reading of where text and comments are that every check here shares. With `keepNames` a quoted
  * name ("…", `…`) stays as it is and a text leaves `''` in its place; without, names are blanked too.

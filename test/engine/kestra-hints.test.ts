@@ -111,4 +111,26 @@ describe("Kestra's task settings", () => {
     assert.equal([i.line, i.col].join(':'), '7:25');
     assert.match(i.hint!, /^write :orderId in its place \(without quotes around it\), with params: \{ orderId: '\[orderId\]' \}/);
   });
+  // Review 66: the error fired in comments and within longer texts, so a statement that loaded before was refused.
+  it('in a comment, or within a longer quoted text, the braces are left alone; outside quotes they are not', () => {
+    const loads = (sql: string) => loadScenarioText('K.yaml', `variables: { name: string }\nblocks:\n  q:\n    kind: DbQuery\n    params: { name: '[name]' }\n    sql: |\n${sql.split('\n').map((l) => `      ${l}`).join('\n')}\n`, { registry: defaultRegistry });
+    for (const sql of [
+      "-- from Kestra: {{ inputs.name }}\nSELECT 'Hello {{ vars.name }}' AS body, :name AS n",
+      "/* {{ inputs.name }} */ SELECT :name AS n",
+      "SELECT $$Dear {{ inputs.name }},$$ AS template, :name AS n",
+    ]) {
+      const r = loads(sql);
+      assert.ok(r.ok, `${sql}: ${r.ok ? '' : JSON.stringify(r.issues.map((i) => i.message))}`);
+    }
+    for (const [sql, at] of [
+      ['SELECT :name AS n WHERE x = {{ inputs.name }}', '7:35'],
+      ["SELECT :name AS n WHERE x = $${{ inputs.name }}$$", '7:37'],
+    ] as const) {
+      const r = loads(sql);
+      assert.equal(r.ok, false, sql);
+      const i = r.ok ? undefined : r.issues[0];
+      assert.match(i!.message, /holds Kestra's \{\{ inputs\.name \}\}/);
+      assert.equal([i!.line, i!.col].join(':'), at, sql);
+    }
+  });
 });
