@@ -1,5 +1,6 @@
 // The headers a hook scenario gives its answer (`hook.returns.headers`): one return value holding `Name: value` lines,
-// the form input parameter 2 hands the request's headers in. Checked before any reaches the socket: a name that is
+// the form input parameter 2 hands the request's headers in, or a JSON object of them (the form for values built from
+// request data: a line break in a value cannot start a header). Checked before any reaches the socket: a name that is
 // not a header name, a value with a character a header cannot carry, or a header the server sets itself makes the
 // answer a 500 with the reason, as a status that is not one does (server/hook-request.ts).
 import { SCENARIO_ANSWER_HEADERS } from './cross-site.js';
