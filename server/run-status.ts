@@ -93,6 +93,25 @@ export function cancelledError(by: string, now = new Date()): { code: string; me
   return { code: RUN_ERROR_CODES.CANCELLED, message: `cancelled by an operator (${by}, ${now.toISOString()})` };
 }
 
+/** `cancel requested by <who> at <ISO time>`, of a job whose cancel was requested while it ran (store/cancel-request.ts). */
+export function cancelRequestText(job: Pick<JobRecord, 'cancelRequest'>): string {
+  const r = job.cancelRequest;
+  return r ? `cancel requested by ${r.by} at ${new Date(r.at).toISOString()}` : '';
+}
+
+/**
+ * What a cancel requested while the job ran came to, for `show`, `runs` and the console: pending while it runs (its
+ * attempt stops at its next block boundary); too late for an attempt that succeeded first. Empty otherwise (a dead
+ * letter R_CANCELLED says it itself).
+ */
+export function cancelRequestNote(job: Pick<JobRecord, 'cancelRequest' | 'status' | 'lastError'>): string {
+  if (!job.cancelRequest) return '';
+  if (job.status === 'running') return `${cancelRequestText(job)}: its attempt stops at its next block boundary, then the job is a dead letter (R_CANCELLED)`;
+  if (job.status === 'succeeded') return `${cancelRequestText(job)}, too late: the attempt had succeeded before it stopped`;
+  if (job.status === 'failed' || (job.status === 'dead' && !wasCancelled(job))) return `${cancelRequestText(job)}, too late: the attempt had been given up before it stopped`;
+  return '';
+}
+
 /** Whether a job is a dead letter made by an operator's cancel (`oktell-emu cancel` or the console): R_CANCELLED. */
 export function wasCancelled(job: Pick<JobRecord, 'status' | 'lastError'>): boolean {
   return job.status === 'dead' && (job.lastError as { code?: unknown } | null)?.code === RUN_ERROR_CODES.CANCELLED;

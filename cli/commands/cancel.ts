@@ -1,14 +1,13 @@
 // `oktell-emu cancel`: takes queued jobs (waiting for their first run, a retry or a replay) out of the queue without
 // losing them. Each becomes a dead letter with the error R_CANCELLED, so `runs --status dead` lists it and `replay`
-// brings it back. A running job is never touched: its attempt is its worker's, and stopping it from outside could cut
-// an effect in half.
+// brings it back. A running job is not stopped from outside, which could cut an effect in half: a cancel request is
+// recorded on it (store/cancel-request.ts), its worker sees it with its next lease renewal and stops the attempt before
+// its next block, and the job becomes the same dead letter (a success that came first stays a success).
 import { hostname, userInfo } from 'node:os';
-import { cancelledError, notCancellable, wasCancelled, whenCancellable } from '../../server/run-status.js';
+import { cancelledError, cancelRequestText, notCancellable, wasCancelled } from '../../server/run-status.js';
 import type { JobRecord, Store } from '../../server/store/store.port.js';
 import { dataDirArg, oneOf, shellWord, storeSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
-import { readServerFile } from '../server-file.js';
-import { dataFolderHeld } from '../../server/data-lock.js';
 import { terminalText } from '../format.js';
 import { jobSelection, JOB_IDS_SHOWN, queuedJobIds } from './runs.js';
 import { someOf } from '../../engine/suggest.js';
@@ -31,23 +30,11 @@ function ids(list: readonly string[]): string {
 }
 
 /**
- * The pid the live server of a SQLite data folder wrote in its serve.json, when the folder's lock is held (a lock
- * seen across pid namespaces, where kill(pid, 0) is not): its workers' ids carry that pid as its namespace counts it.
- */
-function servingPid(dataDir: string): number | undefined {
-  try {
-    return dataFolderHeld(dataDir) ? readServerFile(dataDir, () => true)?.pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * The job a named run (or job) id cancels, or why it cannot be: the id unknown, the job running or ended. A job
  * cancelled already is neither: it is as the command would leave it (`already`), as `replay` of a job queued already
  * makes it due and exits 0.
  */
-async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: boolean, servingPid: () => number | undefined): Promise<JobRecord | { problem: string } | { already: JobRecord }> {
+async function cancelTarget(store: Store, id: string, dirFlag: string): Promise<JobRecord | { problem: string } | { already: JobRecord } | { running: JobRecord }> {
   const run = await store.getRun(id);
   const jobId = run?.jobId ?? id;
   const job = await store.getJob(jobId);
@@ -57,9 +44,8 @@ async function cancelTarget(store: Store, id: string, dirFlag: string, sqlite: b
   }
   if (job.status === 'queued') return job;
   if (wasCancelled(job)) return { already: job };
-  const why = `job ${job.id} (${job.scenario}) ${notCancellable(job)}`;
-  if (job.status !== 'running') return { problem: why };
-  return { problem: `${why}. ${whenCancellable(`npx oktell-emu cancel ${job.id}${dirFlag}`, job, { sqlite, servingPid: sqlite ? servingPid() : undefined })}` };
+  if (job.status === 'running') return job.cancelRequest ? { already: job } : { running: job };
+  return { problem: `job ${job.id} (${job.scenario}) ${notCancellable(job)}` };
 }
 
 export async function cancelAction(names: string[], o: CancelOptions): Promise<void> {
@@ -76,7 +62,10 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
   const filterArgs = [selection.filterArgs, o.task && `--task ${shellWord(o.task)}`].filter(Boolean).join(' ');
   const settings = storeSettings(o);
   const dirFlag = settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : '';
-  const error = cancelledError(`oktell-emu cancel, ${operator()}`);
+  const by = `oktell-emu cancel, ${operator()}`;
+  const error = cancelledError(by);
+  // Named running jobs whose cancel this command requested: their attempts stop at their next block boundary.
+  let requested: JobRecord[] = [];
   // Named jobs a worker claimed between the check and the update: left running, and said (exit 1); or cancelled by
   // someone else first (the console, another cancel), which is what was asked: said, exit 0.
   let taken: JobRecord[] = [];
@@ -92,45 +81,68 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
     }
     // Every named id is checked first: one that cannot be cancelled is said, and nothing is changed.
     const targets: JobRecord[] = [];
+    const running: JobRecord[] = [];
     const problems: string[] = [];
     for (const id of names) {
-      const t = await cancelTarget(store, id, dirFlag, settings.store.kind === 'sqlite', () => servingPid(settings.dataDir));
+      const t = await cancelTarget(store, id, dirFlag);
       if ('problem' in t) problems.push(t.problem);
       else if ('already' in t) {
         if (!already.some((j) => j.id === t.already.id)) already.push(t.already);
+      } else if ('running' in t) {
+        if (!running.some((j) => j.id === t.running.id)) running.push(t.running);
       } else if (!targets.some((j) => j.id === t.id)) targets.push(t);
     }
     if (problems.length) throw new UsageError(problems.join('\n'));
     const done = await store.cancelJobs({ ids: targets.map((j) => j.id) }, error);
-    // Each one left out is read again, to say what took it: a worker's claim, or a cancel of someone else (the console,
-    // another `cancel`) that came first.
-    const missed = await Promise.all(targets.filter((j) => !done.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
-    already.push(...missed.filter((j) => wasCancelled(j)));
-    taken = missed.filter((j) => !wasCancelled(j));
+    // A queued one a worker claimed between the check and the update runs now: its cancel is requested like the others'.
+    const claimed = (await Promise.all(targets.filter((j) => !done.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j))).filter((j) => j.status === 'running' && !j.cancelRequest);
+    const toAsk = [...running, ...claimed];
+    const asked = await store.requestCancel(toAsk.map((j) => j.id), by);
+    requested = await Promise.all(toAsk.filter((j) => asked.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
+    // Each one left out is read again, to say what took it: a cancel of someone else (the console, another `cancel`)
+    // that came first, or its attempt that ended meanwhile.
+    const missed = await Promise.all([...targets.filter((j) => !done.includes(j.id)), ...toAsk].filter((j) => !asked.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
+    const unique = missed.filter((j, i) => missed.findIndex((m) => m.id === j.id) === i);
+    const cancelledBySomeone = (j: JobRecord) => wasCancelled(j) || (j.status === 'running' && j.cancelRequest !== null);
+    already.push(...unique.filter(cancelledBySomeone));
+    taken = unique.filter((j) => !cancelledBySomeone(j));
     return done;
   }, (folder) => {
     // No store file: nothing was ever queued there, and no store is created just to find that out.
     if (names.length) throw new UsageError(`${names[0]}: no such job or run: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
     return [];
   }, settings);
-  if (o.json) process.stdout.write(`${JSON.stringify(cancelled)}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify([...cancelled, ...requested.map((j) => j.id)])}\n`);
   else if (cancelled.length) {
     process.stdout.write(
       `cancelled ${cancelled.length} queued job(s): ${ids(cancelled)}\n` +
         `they are dead letters now (R_CANCELLED), kept with their runs: npx oktell-emu runs --status dead${dirFlag} lists them; npx oktell-emu replay <job id>${dirFlag} brings one back\n`,
     );
   } else if (o.status) process.stdout.write(`nothing to cancel: no queued job${filterArgs ? ` matching ${filterArgs}` : ''}\n`);
+  if (!o.json && requested.length) {
+    // Not stopped from here (that could cut a letter in half): its worker sees the request with its next lease renewal.
+    for (const j of requested) process.stdout.write(`cancel requested for running job ${j.id} (${terminalText(j.scenario)}): ${cancelRequestText(j)}\n`);
+    process.stdout.write(
+      `its attempt stops at its next block boundary (a block under way, a letter being sent, finishes first; its worker sees the request within a third of the lease), then it is a dead letter (R_CANCELLED) that npx oktell-emu replay <job id>${dirFlag} brings back; ` +
+        `an attempt that succeeds before that stays a success, and one that fails is not retried. Follow it: npx oktell-emu show <job id>${dirFlag}\n`,
+    );
+  }
   // Cancelled already, by an earlier cancel or by someone else meanwhile: it is out of the queue as asked, so the
   // command succeeds (exit 0), as `replay` of a job queued already does; said, so that nobody thinks this did it.
   if (!o.json) {
     for (const j of already) {
       const by = (j.lastError as { message?: unknown } | null)?.message;
+      if (j.status === 'running' && j.cancelRequest) {
+        process.stdout.write(`job ${j.id} (${terminalText(j.scenario)}) is running with a ${terminalText(cancelRequestText(j))} already: its attempt stops at its next block boundary; nothing changed\n`);
+        continue;
+      }
       process.stdout.write(`job ${j.id} (${terminalText(j.scenario)}) was cancelled already${by ? ` (${terminalText(String(by))})` : ''}: it is a dead letter; nothing changed\n`);
     }
   }
   if (taken.length) {
     // Claimed by a worker after it was checked (its attempt runs): left running, said, exit 1.
-    for (const j of taken) process.stderr.write(`oktell-emu: job ${j.id} (${terminalText(j.scenario)}) was not cancelled by this command: a worker started it (or it left the queue) meanwhile; see: npx oktell-emu show ${j.id}${dirFlag}\n`);
+    // Left the queue or ended meanwhile (a replay elsewhere, an attempt that ended): said, exit 1.
+    for (const j of taken) process.stderr.write(`oktell-emu: job ${j.id} (${terminalText(j.scenario)}) was not cancelled by this command: it changed meanwhile (it is ${j.status} now); see: npx oktell-emu show ${j.id}${dirFlag}\n`);
     process.exitCode = 1;
   }
 }

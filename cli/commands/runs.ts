@@ -7,7 +7,7 @@ import { cutOffNote, noServerNote } from '../server-file.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
 import { quotedUnknownZone, recordedZone } from '../testing/from-run.js';
 import { withStore } from '../store.js';
-import { CLAIMED_STATE, deadRunIds, inProgressRun, listedStatus, wasCancelled } from '../../server/run-status.js';
+import { CLAIMED_STATE, cancelRequestNote, cancelRequestText, deadRunIds, inProgressRun, listedStatus, wasCancelled } from '../../server/run-status.js';
 import { taskOriginText, withTaskOrigins, type TaskOrigin } from '../task-origin.js';
 import { someOf } from '../../engine/suggest.js';
 import { closest, formatRunError, RUN_ERROR_CODES, type BpiumCallRecord } from '../../engine/index.js';
@@ -73,7 +73,8 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     const colour = status === 'completed' ? pc.green : status === 'failed' || status === 'dead' ? pc.red : pc.yellow;
     const started = isoInZone(r.startedAt, zone);
     if (r.inProgress) {
-      const note = 'cutOff' in r ? pc.yellow('(cut off: no server is running; the next start resumes it)') : pc.dim('(claimed by a worker: in progress, or claimed ahead and waiting for a free slot; its run is recorded when the attempt ends)');
+      const requested = r.cancelRequested ? ` ${pc.yellow(`(${terminalText(cancelRequestText({ cancelRequest: r.cancelRequested }))}: it stops at its next block boundary)`)}` : '';
+      const note = ('cutOff' in r ? pc.yellow('(cut off: no server is running; the next start resumes it)') : pc.dim('(claimed by a worker: in progress, or claimed ahead and waiting for a free slot; its run is recorded when the attempt ends)')) + requested;
       process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.trigger, '', colour)}  job ${r.jobId} #${r.attempt} ${note}\n`);
       continue;
     }
@@ -134,7 +135,7 @@ export function runColumns(started: string, status: string, scenario: string, tr
 
 type RunsFilter = { status?: string; scenario?: string; since?: string };
 /** `inProgress`: a job running now, whose run is recorded only when its attempt ends (`id` is then empty). */
-type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true; jobStatus?: JobStatus; fate?: Fate; cancelled?: unknown };
+type RunRow = ReturnType<typeof summary> & { dead?: true; inProgress?: true; jobStatus?: JobStatus; fate?: Fate; cancelled?: unknown; cancelRequested?: { by: string; at: number } };
 
 /**
  * Jobs running now, as rows: their attempt's run is written when it ends, so `listRuns` cannot show them yet. The
@@ -144,7 +145,7 @@ async function runningJobs(store: Store, o: RunsFilter, limit: number, since: nu
   const jobs = await store.listJobs({ status: 'running', limit, ...(o.scenario ? { scenario: o.scenario } : {}) });
   return jobs.items
     .filter((j) => !since || (j.claimedAt ?? j.updatedAt) >= since)
-    .map((j) => ({ ...summary(inProgressRun(j)), inProgress: true as const, jobStatus: j.status }));
+    .map((j) => ({ ...summary(inProgressRun(j)), inProgress: true as const, jobStatus: j.status, ...(j.cancelRequest ? { cancelRequested: j.cancelRequest } : {}) }));
 }
 
 /** Newest started first, then the greater id, as the store lists runs (started_at DESC, id DESC). */
@@ -281,7 +282,8 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
       const cut = asJob.status === 'running' ? cutOffNote(settings, dataDirArg(settings.dataDir)) : undefined;
       if (cut) throw new UsageError(`job ${id} (${asJob.scenario}) is recorded as running attempt ${asJob.attempts}, but ${cut}; it has no run recorded yet`);
       if (wasCancelled(asJob)) throw new UsageError(`job ${id} (${asJob.scenario}) is a dead letter, ${(asJob.lastError as { message?: string }).message ?? 'cancelled by an operator'}, before its first run: it has no run recorded (npx oktell-emu replay ${id}${dataDirArg(settings.dataDir)} runs it)`);
-      throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet`);
+      const requested = cancelRequestNote(asJob);
+      throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet${requested ? `; ${requested}` : ''}`);
     }
     const r = await s.getRun(asJob?.lastRunId ?? id);
     const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
@@ -294,7 +296,7 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
   if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''})`);
   // The job's state now: whether this failure will be retried, or is dead and waits for a replay.
   const catchAll = job ? catchAllJobOf(job) : undefined;
-  const jobState = job ? { status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, nextRunAt: job.nextRunAt, lastRunId: job.lastRunId, ...(catchAll ? { catchAllJob: catchAll } : {}) } : undefined;
+  const jobState = job ? { status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, nextRunAt: job.nextRunAt, lastRunId: job.lastRunId, ...(catchAll ? { catchAllJob: catchAll } : {}), ...(job.cancelRequest ? { cancelRequest: job.cancelRequest } : {}) } : undefined;
   // Web requests and statements are kept in the trace; read back as the console reads them.
   const trace = (run.trace ?? []) as unknown[];
   const calls = { httpCalls: httpCallsOf(run, trace), dbCalls: dbCallsOf(run, trace) };
@@ -403,6 +405,9 @@ function printJobState(r: RunRecord, job: JobRecord, dataDirFlag: string, zone: 
   const replay = `npx oktell-emu replay ${r.id}${dataDirFlag}`;
   const tries = `${job.attempts}/${job.maxAttempts} attempts`;
   const latest = job.lastRunId && job.lastRunId !== r.id ? ` (its latest run: ${job.lastRunId})` : '';
+  // A cancel requested while it ran: pending (the attempt stops at its next block), or too late (it succeeded first).
+  const requested = cancelRequestNote(job);
+  if (requested) w(`  ${pc.yellow('job')} ${job.id}: ${terminalText(requested)}`);
   if (wasCancelled(job)) w(`  ${pc.red('job')} ${job.id} is dead-lettered after ${tries}${latest}: ${terminalText(String((job.lastError as { message?: unknown }).message ?? 'cancelled by an operator'))} (R_CANCELLED); replay it: ${replay}`);
   else if (job.status === 'dead') w(`  ${pc.red('job')} ${job.id} is dead-lettered after ${tries}${latest}: nothing retries it; replay it: ${replay}`);
   else if (r.status !== 'failed') return;

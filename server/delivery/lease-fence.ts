@@ -43,6 +43,12 @@ export interface LeaseHold {
    * still leased to this pool (the give-back first writes the journal entries waiting), and be taken as a counted attempt.
    */
   givingBack?: Promise<void>;
+  /**
+   * Set while an attempt runs: aborted when a renewal finds a cancel requested for the job (store/cancel-request.ts),
+   * with the request as its reason; the run stops before its next block (the block running then, an effect under way
+   * included, finishes first).
+   */
+  cancel?: AbortController;
 }
 
 /**

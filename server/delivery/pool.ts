@@ -260,11 +260,37 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         // A running one stops before its next effect (its attempt's fence).
         dropAhead((j) => holds.get(j.id)?.lost === true, 'its lease was lost while it waited');
         heartbeatFailures.succeeded();
+        // With the renewal, the cancels requested for the jobs still held (an operator's `cancel`, on any instance).
+        const still = leased.filter(([id, hold]) => kept.has(id) && !hold.cancel?.signal.aborted);
+        if (still.length) void lookForCancels(still);
       },
       (e: unknown) => heartbeatFailures.failed(e),
     );
   }, Math.max(1000, leaseMs / 3));
   heartbeat.unref();
+
+  /**
+   * Asks the store for the cancels requested for `leased` and stops each attempt concerned before its next block (its
+   * hold's AbortController). A job claimed ahead, not started yet, is started as usual: it stops before its first block.
+   * A store that does not answer is asked again at the next renewal.
+   */
+  async function lookForCancels(leased: ReadonlyArray<[string, LeaseHold]>): Promise<void> {
+    let requests: Awaited<ReturnType<DeliveryStore['cancelRequests']>>;
+    try {
+      requests = await opts.store.cancelRequests(leased.map(([id]) => id), workerId);
+    } catch (e) {
+      opts.logger?.debug({ err: e }, 'cannot read the cancels requested for the jobs held; asking again at the next renewal');
+      return;
+    }
+    for (const r of requests) {
+      const hold = leased.find(([id]) => id === r.id)?.[1];
+      if (!hold) continue;
+      hold.cancel ??= new AbortController();
+      if (hold.cancel.signal.aborted) continue;
+      opts.logger?.info({ jobId: r.id, by: r.by, at: new Date(r.at).toISOString() }, `job ${r.id}: cancel requested by ${r.by}; its attempt stops before its next block`);
+      hold.cancel.abort(cancelReason(r));
+    }
+  }
 
   /**
    * The stop's give-back of `ids`, their attempts fenced (`fenced`): those whose journal holds every effect they made
@@ -431,6 +457,9 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const carriesSecret = jobSecretCarriers(job.variables as Record<string, unknown> | null);
     const journal = attemptJournal(opts.store, !(job.attempts <= 1 && job.replayCount === 0 && job.lastError == null), fence, { afterLostAttempt });
     hold.journalComplete = journal.complete;
+    // A cancel requested before the claim (its worker gone, the job taken over or given back): stops before the first block.
+    hold.cancel ??= new AbortController();
+    if (job.cancelRequest && !hold.cancel.signal.aborted) hold.cancel.abort(cancelReason(job.cancelRequest));
     if (!library) {
       result = failedResult(job, `version ${job.pinnedVersion} of ${job.scenario} is not loaded in this process; replay without --pinned`);
     } else {
@@ -442,6 +471,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         // A pending letter an earlier attempt left is not sent again, unless an operator has replayed the job since.
         journalEpoch: job.replayCount,
         timeZone: opts.timeZone,
+        signal: hold.cancel.signal,
         ...(opts.maxEffects ? { limits: { maxEffects: opts.maxEffects } } : {}),
         // The attempt's end below says why the run failed, with the attempt and what becomes of the job.
         failureLogged: true,
@@ -787,6 +817,11 @@ function warnMayRepeat(logger: LoggerPort | undefined, job: JobRecord, result: R
     { runId: result.runId, jobId: job.id, scenario: job.scenario, attempt: job.attempts, mayRepeat: result.mayRepeat!.length, letters, effects: others },
     `job ${job.id} (${job.scenario}): an earlier attempt was cut off before it journaled its last effect; this attempt made ${named.length === 1 ? 'an effect that' : `${named.length} effects that`} may repeat it: ${named.join('; ')} (recipients and subjects: npx oktell-emu show ${result.runId})`,
   );
+}
+
+/** Why a run stops for a cancel request, as its R_CANCELLED error says after `stopped before block "…": `. */
+function cancelReason(r: { by: string; at: number }): string {
+  return `cancel requested by ${r.by} at ${new Date(r.at).toISOString()}`;
 }
 
 function failedResult(job: JobRecord, message: string): RunResult {

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.port.js';
 export interface DeliveryStore {
   claimJobs: Store['claimJobs'];
   heartbeat: Store['heartbeat'];
+  cancelRequests: Store['cancelRequests'];
   releaseJobs: Store['releaseJobs'];
   completeJob: Store['completeJob'];
   failJob: Store['failJob'];
@@ -20,6 +21,7 @@ export interface DeliveryStore {
 const METHOD_SET: Record<keyof DeliveryStore, true> = {
   claimJobs: true,
   heartbeat: true,
+  cancelRequests: true,
   releaseJobs: true,
   completeJob: true,
   failJob: true,
@@ -39,6 +41,7 @@ export function deliveryStoreOf(store: Store): DeliveryStore {
   return {
     claimJobs: (...a) => store.claimJobs(...a),
     heartbeat: (...a) => store.heartbeat(...a),
+    cancelRequests: (...a) => store.cancelRequests(...a),
     releaseJobs: (...a) => store.releaseJobs(...a),
     completeJob: (...a) => store.completeJob(...a),
     failJob: (...a) => store.failJob(...a),

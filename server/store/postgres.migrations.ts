@@ -186,6 +186,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE runs ADD COLUMN time_zone TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'jobs: the cancel requested for a running job',
+    // As SQLite's migration 10: who asked to cancel the job while its attempt ran, and when (JSON {"by", "at"}); the
+    // instance that holds the job reads it with its lease renewals. NULL otherwise.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN cancel_request TEXT;
+    `,
+  },
 ];
 
 /** How long an instance that finds the migration lock taken waits before it tries again. */

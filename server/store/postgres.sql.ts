@@ -128,7 +128,15 @@ export const PG_SQL = {
       updated_at = $3, last_run_id = COALESCE($4, last_run_id)
     WHERE id = $1 AND status = 'running' AND lease_owner = $2`,
   /** $1 id, $2 worker. */
-  ownedJob: `SELECT attempts, max_attempts FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE`,
+  ownedJob: `SELECT attempts, max_attempts, cancel_request FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE`,
+  /** $1 ids, $2 request JSON, $3 now: running jobs without a request, locked in id order (as the bulk statements below). */
+  requestCancel: `WITH chosen AS (
+      SELECT id FROM jobs WHERE id = ANY($1::text[]) AND status = 'running' AND cancel_request IS NULL ORDER BY id FOR UPDATE
+    )
+    UPDATE jobs SET cancel_request = $2, updated_at = $3 FROM chosen WHERE jobs.id = chosen.id RETURNING jobs.id`,
+  /** $1 ids, $2 worker. */
+  cancelRequests: `SELECT id, cancel_request FROM jobs WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
+    AND cancel_request IS NOT NULL`,
   /** $1 id, $2 error, $3 now, $4 run id, $5 next run at. */
   retryJob: `UPDATE jobs SET status = 'queued', next_run_at = $5, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       last_error = $2, updated_at = $3, last_run_id = COALESCE($4, last_run_id)
@@ -188,7 +196,7 @@ export const PG_SQL = {
     )
     UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = $3, lease_owner = NULL,
       lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = $3, replay_count = replay_count + 1,
-      pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END
+      cancel_request = NULL, pinned_version = CASE WHEN $4::boolean THEN $5 ELSE pinned_version END
     FROM chosen WHERE jobs.id = chosen.id
     RETURNING jobs.id`,
   // Counts for /-/metrics and the console, from every instance at every scrape: a small table's statuses all in one

@@ -13,6 +13,7 @@ import { pgSchemaProblem } from './postgres.url.js';
 import { PG_SQL, type PgStatementName } from './postgres.sql.js';
 import { newSortableId } from './sortable-id.js';
 import { catchAllJob, catchAllOn, errorNamingCatchAll, tellBuried, type BuriedJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
+import { buriedByCancel, cancelledWhileRunning, cancelRequestJson, cancelRequestOf, type CancelRequest } from './cancel-request.js';
 import {
   encodeCursor,
   fromJson,
@@ -561,10 +562,16 @@ export class PostgresStore implements Store {
       const now = this.clock.now();
       if (run) await exec(c, 'upsertRuns', [run, null]);
       for (const [stepKey, text] of effects) await exec(c, 'putEffect', [id, stepKey, text, now]);
-      const job = (await exec<{ attempts: number; max_attempts: number }>(c, 'ownedJob', [id, workerId])).rows[0];
+      const job = (await exec<{ attempts: number; max_attempts: number; cancel_request: string | null }>(c, 'ownedJob', [id, workerId])).rows[0];
       if (!job) return { accepted: false };
       if (jobs.length > 0) await exec(c, 'insertJobs', [jobsJson, null, now]);
       const decision = decideRetry(job.attempts, job.max_attempts, input.retryable, this.backoff, this.random);
+      const cancel = cancelRequestOf(job.cancel_request);
+      if (buriedByCancel(cancel, decision.retry, input.error)) {
+        // Cancelled while it ran: a dead letter R_CANCELLED, as a queued job cancelled is (no catch-all: an operator did it).
+        await exec(c, 'finishJob', [id, toJson(cancelledWhileRunning(cancel, input.error), 'job error'), now, runId, 'dead']);
+        return { accepted: true, status: 'dead' };
+      }
       if (decision.retry) {
         const nextRunAt = input.retryAt ?? now + decision.delayMs;
         await exec(c, 'retryJob', [id, error, now, runId, nextRunAt]);
@@ -645,6 +652,25 @@ export class PostgresStore implements Store {
       if (cut.length) for (const r of (await exec<{ id: string }>(c, 'cancel', [cut, now, toJson(keepingCut({ afterCut: true }, error), 'error')])).rows) done.add(r.id);
       if (plain.length) for (const r of (await exec<{ id: string }>(c, 'cancel', [plain, now, errorJson])).rows) done.add(r.id);
       return ids ? ids.filter((id) => done.has(id)) : [...done];
+    });
+  }
+
+  async requestCancel(ids: string[], by: string): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    return this.write(async (c) => {
+      const now = this.clock.now();
+      const set = new Set((await exec<{ id: string }>(c, 'requestCancel', [unique, cancelRequestJson(by, now), now])).rows.map((r) => r.id));
+      return unique.filter((id) => set.has(id));
+    });
+  }
+
+  async cancelRequests(ids: string[], workerId: string): Promise<Array<{ id: string } & CancelRequest>> {
+    if (ids.length === 0) return [];
+    const rows = await this.read<{ id: string; cancel_request: string }>('cancelRequests', [ids, workerId]);
+    return rows.flatMap((r) => {
+      const req = cancelRequestOf(r.cancel_request);
+      return req ? [{ id: r.id, ...req }] : [];
     });
   }
 

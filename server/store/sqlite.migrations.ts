@@ -209,6 +209,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN time_zone TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'jobs: the cancel requested for a running job',
+    // JSON {"by", "at"}: who asked to cancel the job while its attempt ran, and when (store/cancel-request.ts). Its
+    // worker stops the attempt at its next block, and its failure makes the job a dead letter R_CANCELLED. NULL otherwise.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN cancel_request TEXT;
+    `,
+  },
 ];
 
 /** Thrown when the file was written by a newer version of the emulator than this one. */

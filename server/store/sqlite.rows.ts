@@ -20,6 +20,7 @@ import type {
 import { END_NOT_COUNTED, RUN_TRIGGERS } from './store.port.js';
 import { takeText } from './json-memo.js';
 import { outcomeLetters, type RunOutcomeSource } from '../run-outcome.js';
+import { cancelRequestOf } from './cancel-request.js';
 
 /** Serialises a value for a JSON column; `undefined` becomes null. Refuses what JSON cannot hold (cycles, BigInt). */
 export function toJson(value: unknown, what: string): string {
@@ -116,6 +117,8 @@ export interface JobRow {
   lease_expires_at: number | null;
   /** Absent from a row built in memory before its insert. */
   claimed_at?: number | null;
+  /** Absent from a row built in memory before its insert (and in a store before migration 10). */
+  cancel_request?: string | null;
   last_error: string | null;
   last_run_id: string | null;
   pinned_version: string | null;
@@ -158,6 +161,7 @@ export function jobFromRow(r: JobRow): JobRecord {
     leaseOwner: r.lease_owner,
     leaseExpiresAt: r.lease_expires_at,
     claimedAt: r.claimed_at ?? null,
+    cancelRequest: cancelRequestOf(r.cancel_request),
     lastError: fromJson(r.last_error),
     lastRunId: r.last_run_id,
     pinnedVersion: r.pinned_version,

@@ -116,7 +116,10 @@ const SQL = {
   completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, finished_at = @now,
       updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
     WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
-  ownedJob: `SELECT attempts, max_attempts FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?`,
+  ownedJob: `SELECT attempts, max_attempts, cancel_request FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?`,
+  requestCancel: `UPDATE jobs SET cancel_request = @request, updated_at = @now WHERE id = @id AND status = 'running' AND cancel_request IS NULL`,
+  cancelRequests: `SELECT id, cancel_request FROM jobs WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'running'
+    AND lease_owner = @worker AND cancel_request IS NOT NULL`,
   retryJob: `UPDATE jobs SET status = 'queued', next_run_at = @next_run_at, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       last_error = @error, updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
     WHERE id = @id`,
@@ -147,11 +150,11 @@ const SQL = {
     RETURNING id`,
   requeueOne: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
       lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
-      pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END
+      cancel_request = NULL, pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END
     WHERE id = @id AND status IN ('failed', 'dead')`,
   requeueByStatus: `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = @now, lease_owner = NULL,
       lease_expires_at = NULL, claimed_at = NULL, finished_at = NULL, updated_at = @now, replay_count = replay_count + 1,
-      pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END
+      cancel_request = NULL, pinned_version = CASE WHEN @set_pin = 1 THEN @pin ELSE pinned_version END
     WHERE status = @status
     RETURNING id`,
   ...COUNT_SQL,

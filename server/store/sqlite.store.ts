@@ -8,6 +8,7 @@ import { DEFAULT_BACKOFF, decideRetry, type BackoffPolicy } from './backoff.js';
 import { newSortableId } from './sortable-id.js';
 import { catchAllJob, catchAllOn, errorNamingCatchAll, tellBuried, type BuriedJob, type DeadLetterCatchAll, type GivenUp } from './dead-letter.js';
 import { applyMigrations } from './sqlite.migrations.js';
+import { buriedByCancel, cancelledWhileRunning, cancelRequestJson, cancelRequestOf, type CancelRequest } from './cancel-request.js';
 import type { SchemaMigrated } from './migrated.js';
 import {
   encodeCursor,
@@ -535,11 +536,17 @@ export class SqliteStore implements Store {
       const now = this.clock.now();
       if (run) this.st.upsertRun.run(run);
       this.putEffects(id, effects, now);
-      const job = this.st.ownedJob.get(id, workerId) as Pick<JobRow, 'attempts' | 'max_attempts'> | undefined;
+      const job = this.st.ownedJob.get(id, workerId) as Pick<JobRow, 'attempts' | 'max_attempts' | 'cancel_request'> | undefined;
       if (!job) return { accepted: false };
       this.insertJobs(jobs, null);
       const decision = decideRetry(job.attempts, job.max_attempts, input.retryable, this.backoff, this.random);
       const base = { id, error, now, run_id: run?.id ?? null };
+      const cancel = cancelRequestOf(job.cancel_request);
+      if (buriedByCancel(cancel, decision.retry, input.error)) {
+        // Cancelled while it ran: a dead letter R_CANCELLED, as a queued job cancelled is (no catch-all: an operator did it).
+        this.st.finishJob.run({ ...base, error: toJson(cancelledWhileRunning(cancel, input.error), 'job error'), status: 'dead' });
+        return { accepted: true, status: 'dead' };
+      }
       if (decision.retry) {
         const nextRunAt = input.retryAt ?? now + decision.delayMs;
         this.st.retryJob.run({ ...base, next_run_at: nextRunAt });
@@ -632,6 +639,24 @@ export class SqliteStore implements Store {
         if (e !== errorJson && this.st.cancelOne.run({ id: r.id, now, error: e }).changes === 1) cut.push(r.id);
       }
       return [...cut, ...(this.st.cancelQueued.all({ now, error: errorJson }) as Array<{ id: string }>).map((r) => r.id)];
+    });
+  }
+
+  async requestCancel(ids: string[], by: string): Promise<string[]> {
+    return this.batcher.submit(() => {
+      const now = this.clock.now();
+      const request = cancelRequestJson(by, now);
+      return [...new Set(ids)].filter((id) => this.st.requestCancel.run({ id, request, now }).changes === 1);
+    });
+  }
+
+  async cancelRequests(ids: string[], workerId: string): Promise<Array<{ id: string } & CancelRequest>> {
+    this.assertOpen();
+    if (ids.length === 0) return [];
+    const rows = this.st.cancelRequests.all({ ids: JSON.stringify(ids), worker: workerId }) as Array<{ id: string; cancel_request: string }>;
+    return rows.flatMap((r) => {
+      const req = cancelRequestOf(r.cancel_request);
+      return req ? [{ id: r.id, ...req }] : [];
     });
   }
 

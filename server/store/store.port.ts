@@ -4,6 +4,7 @@ import type { RunOutcomeSource } from '../run-outcome.js';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
 import type { BuriedJob } from './dead-letter.js';
+import type { CancelRequest } from './cancel-request.js';
 
 /** Milliseconds since the Unix epoch. Every time in the store is one of these. */
 export type EpochMs = number;
@@ -122,6 +123,12 @@ export interface JobRecord {
    * which every lease renewal moves. A job already running when the store was upgraded has its last update instead.
    */
   claimedAt: EpochMs | null;
+  /**
+   * A cancel an operator requested while the job ran (store/cancel-request.ts): its attempt stops at its next block,
+   * and a failure makes it a dead letter R_CANCELLED. Kept once the job has ended (a success: the request came too
+   * late); a replay clears it. Null when none was requested.
+   */
+  cancelRequest: CancelRequest | null;
   lastError: JsonValue;
   lastRunId: string | null;
   pinnedVersion: string | null;
@@ -509,7 +516,9 @@ export interface Store {
    * Ends an attempt in failure: back to `queued` with a backoff delay while retryable and attempts remain, else
    * `dead` (retryable, attempts exhausted) or `failed` (permanent). Writes the run either way. A store given a
    * dead-letter catch-all enqueues it in the same transaction when the job is given up (see `catchAllJob`); so do
-   * `claimJobs` and `recoverOrphans` for the jobs they make dead. `cancelJobs` does not: an operator did it.
+   * `claimJobs` and `recoverOrphans` for the jobs they make dead. `cancelJobs` does not: an operator did it. A job with a
+   * cancel request (`requestCancel`) whose attempt stopped for it (R_CANCELLED) or would be retried becomes `dead` with
+   * R_CANCELLED naming who asked (cancel-request.ts), without the catch-all, as a queued job cancelled does.
    */
   failJob(id: string, workerId: string, input: FailJobInput): Promise<FailJobResult>;
   /**
@@ -530,6 +539,14 @@ export interface Store {
    * claimed meanwhile (running), or in any other state, is left alone. Returns the ids changed, in the order given.
    */
   cancelJobs(selector: { ids: string[] } | { status: 'queued' }, error: unknown): Promise<string[]>;
+  /**
+   * Records a cancel request (`by`, now) on each running job among `ids` that has none yet: its worker sees it with
+   * its next lease renewal (`cancelRequests`) and stops the attempt before its next block; see `failJob`. Returns the
+   * ids changed, in the order given; a job not running, or with a request already, is left alone.
+   */
+  requestCancel(ids: string[], by: string): Promise<string[]>;
+  /** The cancel requests on the jobs among `ids` leased to `workerId` (a worker asks with its lease renewals). */
+  cancelRequests(ids: string[], workerId: string): Promise<Array<{ id: string } & CancelRequest>>;
   /** Sends failed/dead jobs back to the queue with attempts reset. Jobs in other states are left alone. */
   requeue(selector: RequeueSelector, opts?: RequeueOptions): Promise<string[]>;
   getJob(id: string): Promise<JobRecord | undefined>;

@@ -195,7 +195,7 @@ describe('outbox letter reader', () => {
 describe('the jobs table', () => {
   const job = (status: 'succeeded' | 'dead' | 'queued') => ({
     id: 'j1', scenario: 'BpiumNewTask', params: {}, variables: null, parentRunId: null, parentBlock: null, trigger: null, inboxId: null, priority: 0,
-    attempts: 2, maxAttempts: 8, nextRunAt: 0, status, leaseOwner: null, leaseExpiresAt: null, claimedAt: null, lastError: { code: 'SMTP', message: 'SMTP transient failure' },
+    attempts: 2, maxAttempts: 8, nextRunAt: 0, status, leaseOwner: null, leaseExpiresAt: null, claimedAt: null, cancelRequest: null, lastError: { code: 'SMTP', message: 'SMTP transient failure' },
     lastRunId: 'r1', pinnedVersion: null, replayCount: 1, createdAt: 0, updatedAt: 0, finishedAt: 0,
   });
   for (const [status, past] of [['succeeded', true], ['dead', false], ['queued', false]] as const) {
