@@ -45,14 +45,14 @@ export function replayCommand(): Command {
 
 export function cancelCommand(): Command {
   return new Command('cancel')
-    .description('take queued jobs (waiting for a first run, a retry or a replay) out of the queue: they become dead letters (R_CANCELLED), which replay brings back; a running job is refused')
-    .argument('[jobIds...]', 'jobs (or the run of a job) to cancel; each must be queued (one cancelled already is said, exit 0)')
+    .description('take queued jobs (waiting for a first run, a retry or a replay) out of the queue: they become dead letters (R_CANCELLED), which replay brings back; a running job has its cancel requested: its attempt stops at its next block boundary (an effect under way finishes first), then it is the same dead letter')
+    .argument('[jobIds...]', 'jobs (or the run of a job) to cancel; each must be queued or running (one cancelled already, or whose cancel is requested already, is said, exit 0)')
     .option('--status <status>', 'cancel every job with this status: queued')
     .option('--since <time>', 'with --status: only the jobs created at or after this time: an ISO time or 30m, 2h, 7d')
     .option('--scenario <name>', 'with --status: only the jobs of this scenario')
     .option('--task <name>', 'with --status: only the jobs of this service task (its due, catch-up and manual runs), whatever scenario they run')
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
-    .option('--json', 'print the cancelled job ids as JSON')
+    .option('--json', 'print the ids of the jobs cancelled and of those whose cancel was requested, as JSON')
     .action(async (ids: string[], o: { status?: string; since?: string; scenario?: string; task?: string; dataDir?: string; config?: string; json?: boolean }) => (await import('./cancel.js')).cancelAction(ids, o));
 }

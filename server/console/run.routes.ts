@@ -9,7 +9,7 @@ import { JOB_STATUSES, RUN_STATUSES, RUN_TRIGGERS, type JobRecord, type JobStatu
 import { jobSecretCarriers, jobVariables, maskCarriers } from '../starters.js';
 import { storedReturnValues } from '../stored-values.js';
 import { runOutcomeParts, type OutcomePart, type RunOutcomeSource } from '../run-outcome.js';
-import { cancelledError, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, wasCancelled, whenCancellable, CLAIMED_STATE, type ListedRunStatus } from '../run-status.js';
+import { cancelledError, cancelRequestNote, cancelRequestText, deadRunIds, inProgressRun, listedCounts, listedStatus, notCancellable, wasCancelled, type ListedRunStatus } from '../run-status.js';
 import type { ConsoleContext } from './console.router.js';
 import { LETTER_CSP } from './console-security.js';
 import { consoleBase, formatDuration, shortJobId, timeFormatter } from './console-views.js';
@@ -274,7 +274,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         runZone: runZoneOf(run, ctx.d.config.timeZone),
         retryNote: error?.block ? retryNote(error.retryable === true, job, time, error.code, job !== undefined && job.lastRunId !== run.id) : undefined,
         // A dead letter names the dead-letter catch-all the store started for it, as `show` does.
-        job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt, catchAllJob: catchAllJobNamed(job) } : undefined,
+        job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, replayCount: job.replayCount, nextRunAt: job.nextRunAt, catchAllJob: catchAllJobNamed(job), cancelRequested: cancelRequestNote(job) } : undefined,
         replayable: !!job && REPLAYABLE.has(job.status),
         attempts: attempts?.items.filter((a) => a.id !== run.id).map((a) => rowOf(consoleBase(res), { ...a, listed: listedStatus(a, dead) })) ?? [],
         params: objectEntries(run.params),
@@ -351,6 +351,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         status,
         ignored,
         ...(await cancelledNotice(ctx.d.store, req.query.cancelled, req.query.already === '1')),
+        ...(await cancelRequestedNotice(ctx.d.store, req.query.cancelRequested)),
         statuses: JOB_STATUSES,
         counts,
         jobs: await jobRows(ctx.d.store, page.items, time),
@@ -555,9 +556,18 @@ async function cancelledNotice(store: Store, id: unknown, already: boolean): Pro
   return { cancelled: id, cancelledBy: typeof by === 'string' && by ? by : 'cancelled' };
 }
 
+/** The running job whose cancel a Cancel just requested (`?cancelRequested=`), with the request, while it is pending. */
+async function cancelRequestedNotice(store: Store, id: unknown): Promise<{ cancelRequested?: { id: string; note: string } }> {
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) return {};
+  const job = await store.getJob(id);
+  if (!job?.cancelRequest) return {};
+  return { cancelRequested: { id, note: cancelRequestNote(job) || cancelRequestText(job) } };
+}
+
 /**
  * Takes a queued job out of the queue as `oktell-emu cancel` does: a dead letter with R_CANCELLED, which Replay brings
- * back. Only while it is still queued (one conditional update): a job a worker claimed since the page was drawn runs.
+ * back. Only while it is still queued (one conditional update). A running job (or one a worker claimed since the page
+ * was drawn) is not stopped from here: its cancel is requested, and its worker stops the attempt at its next block.
  */
 async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: ConfirmStep): Promise<void> {
   const job = await ctx.d.store.getJob(jobId);
@@ -569,19 +579,33 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
       link: { href: `${consoleBase(res)}/runs?${new URLSearchParams({ job: job.id })}`, text: `The runs of job ${job.id}` },
       nav: 'jobs',
     }, 409);
-  const running = (j: JobRecord) => `${whenCancellable('its Cancel button, on the jobs page', j, { sqlite: ctx.d.config.store.kind === 'sqlite' })}.`;
   // Why a job that is not queued is refused; one cancelled already says by whom and when (another console, the CLI).
   const why = (j: JobRecord) => {
     const by = wasCancelled(j) ? (j.lastError as { message?: unknown }).message : undefined;
-    return `The job ${notCancellable(j)}.${j.status === 'running' ? ` ${running(j)}` : ''}${typeof by === 'string' && by ? ` It was ${by}.` : ''}`;
+    return `The job ${notCancellable(j)}.${typeof by === 'string' && by ? ` It was ${by}.` : ''}`;
   };
   // Cancelled already (a second click of the same button, another console, the CLI): that is what was asked, so it is
   // answered as the CLI's `cancel` answers it (exit 0), with the Dead letters page saying so, not as a refusal.
   const alreadyDone = () => res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId, already: '1' })}`);
+  // A running job: its cancel is requested, as `oktell-emu cancel` requests it; its attempt stops at its next block.
+  const requested = () => res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'running', cancelRequested: jobId })}`);
+  const requestCancel = async (user: string): Promise<void> => {
+    const asked = await ctx.d.store.requestCancel([jobId], `the console, login ${user}`);
+    if (asked.length) {
+      ctx.d.logger.info({ jobId, user }, 'cancel of a running job requested from the console');
+      return requested();
+    }
+    const now = await ctx.d.store.getJob(jobId);
+    if (now?.status === 'running' && now.cancelRequest) return requested();
+    if (now && wasCancelled(now)) return alreadyDone();
+    return refused(`The job's attempt ended while this Cancel was under way: it is ${now?.status ?? 'no longer in the store'} now, and its cancel was not requested. Open the jobs page again to see what became of it.`);
+  };
   if (wasCancelled(job)) return alreadyDone();
-  if (job.status !== 'queued') return refused(why(job));
+  if (job.status === 'running' && job.cancelRequest) return requested();
+  if (job.status !== 'queued' && job.status !== 'running') return refused(why(job));
   if (!step.confirmed) return askToConfirm(ctx, res, job, 'cancel', step);
   const user = String(res.locals.user ?? '');
+  if (job.status === 'running') return requestCancel(user);
   const done = await ctx.d.store.cancelJobs({ ids: [jobId] }, cancelledError(`the console, login ${user}`));
   if (!done.length) {
     // It left the queue between the read and the update: a second click of the same Cancel, another console or the CLI
@@ -593,8 +617,9 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
     // Back in the queue already (cancelled and replayed elsewhere, or an attempt that failed at once and waits for a
     // retry): it may be cancelled now, from a page drawn afresh.
     if (now.status === 'queued') return refused('The job left the queue and came back to it while this Cancel was under way (a worker tried it, or it was cancelled and replayed elsewhere): it was not cancelled. Open the jobs page again and cancel it there if you still mean to.');
-    const ended = now.status !== 'running';
-    return refused(`A worker claimed the job after the page was drawn: it was not cancelled. ${ended ? `The job ${notCancellable(now)}.` : `The job is ${CLAIMED_STATE}. ${running(now)}`}`);
+    // Claimed by a worker after the page was drawn: its cancel is requested instead, as was confirmed.
+    if (now.status === 'running') return requestCancel(user);
+    return refused(`A worker claimed the job after the page was drawn: it was not cancelled. The job ${notCancellable(now)}.`);
   }
   ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');
   res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId })}`);
@@ -668,7 +693,10 @@ export function jobRow(j: JobRecord, time: (ms: unknown) => string) {
     errorIsPast: j.status === 'succeeded' && j.lastError != null,
     short: shortJobId(j.id),
     replayable: REPLAYABLE.has(j.status),
-    cancellable: j.status === 'queued',
+    // A running one too: its cancel is requested (its attempt stops at its next block), once.
+    cancellable: j.status === 'queued' || (j.status === 'running' && !j.cancelRequest),
+    /** A cancel requested while it ran: pending, or too late (cancelRequestNote). */
+    cancelRequested: cancelRequestNote(j),
   };
 }
 

@@ -104,6 +104,10 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
         assert.match(listed.stdout, new RegExp(`job ${jobId} #1 .*\\(cancel requested by oktell-emu cancel, \\S+ at [^)]+: it stops at its next block boundary\\)`));
         const shown = await cli('show', jobId);
         assert.match(shown.stderr, /is running and has no run recorded yet; cancel requested by oktell-emu cancel, \S+ at \S+: its attempt stops at its next block boundary/);
+        // The console's jobs page says it too, and offers no second Cancel for the job.
+        const page = await (await fetch(`${server.url}/-/console/jobs?status=running`, { headers: { authorization: AUTH } })).text();
+        assert.match(page, /<div class="small cancel-requested">cancel requested by oktell-emu cancel, \S+ at [^:]+:[^<]*: its attempt stops at its next block boundary, then the job is a dead letter \(R_CANCELLED\)<\/div>/);
+        assert.ok(!page.includes(`/jobs/${jobId}/cancel`), 'no second Cancel');
         const twice = await cli('cancel', jobId);
         assert.equal(twice.code, 0, twice.stderr);
         assert.match(twice.stdout, new RegExp(`^job ${jobId} \\(Slow\\) is running with a cancel requested by oktell-emu cancel, .* already: its attempt stops at its next block boundary; nothing changed\n$`));
