@@ -138,6 +138,11 @@ export function whenCancellable(cancelCommand: string, job?: Pick<JobRecord, 'le
   return `Cancel works once the job is back in the queue: if its attempt fails and waits for a retry, cancel it then (${cancelCommand}); to stop it now, stop the server (a job claimed ahead goes back to the queue, where it can be cancelled before the next start; an attempt under way is cut off and resumed at the next start)`;
 }
 
+/** goneWorker, for `cancel` of a running job: why its worker is known to be gone, or undefined when it may still run. */
+export function goneWorkerOf(job: Pick<JobRecord, 'leaseOwner' | 'leaseExpiresAt'>, o: { sqlite?: boolean; now?: number; servingPid?: number } = {}): string | undefined {
+  return goneWorker(job, o.now ?? Date.now(), o.sqlite === true, o.servingPid);
+}
+
 /**
  * Why a claimed job's worker is known to be gone, or undefined when it may still run: its lease ran out unrenewed (a
  * live worker renews it every third of the lease), or, with a SQLite store (whose servers run on this machine), its

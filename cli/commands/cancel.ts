@@ -4,11 +4,13 @@
 // recorded on it (store/cancel-request.ts), its worker sees it with its next lease renewal and stops the attempt before
 // its next block, and the job becomes the same dead letter (a success that came first stays a success).
 import { hostname, userInfo } from 'node:os';
-import { cancelledError, cancelRequestText, notCancellable, wasCancelled } from '../../server/run-status.js';
+import { cancelledError, cancelRequestText, goneWorkerOf, notCancellable, wasCancelled } from '../../server/run-status.js';
 import type { JobRecord, Store } from '../../server/store/store.port.js';
 import { dataDirArg, oneOf, shellWord, storeSettings, UsageError } from '../config.js';
 import { withStore } from '../store.js';
 import { terminalText } from '../format.js';
+import { readServerFile } from '../server-file.js';
+import { dataFolderHeld } from '../../server/data-lock.js';
 import { jobSelection, JOB_IDS_SHOWN, queuedJobIds } from './runs.js';
 import { someOf } from '../../engine/suggest.js';
 
@@ -27,6 +29,18 @@ function operator(): string {
 
 function ids(list: readonly string[]): string {
   return `${someOf(list, JOB_IDS_SHOWN)}${list.length > JOB_IDS_SHOWN ? ' (--json lists every id)' : ''}`;
+}
+
+/**
+ * The pid the live server of a SQLite data folder wrote in its serve.json, when the folder's lock is held (a lock
+ * seen across pid namespaces, where kill(pid, 0) is not): its workers' ids carry that pid as its namespace counts it.
+ */
+function servingPid(dataDir: string): number | undefined {
+  try {
+    return dataFolderHeld(dataDir) ? readServerFile(dataDir, () => true)?.pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -121,7 +135,13 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
   } else if (o.status) process.stdout.write(`nothing to cancel: no queued job${filterArgs ? ` matching ${filterArgs}` : ''}\n`);
   if (!o.json && requested.length) {
     // Not stopped from here (that could cut a letter in half): its worker sees the request with its next lease renewal.
-    for (const j of requested) process.stdout.write(`cancel requested for running job ${j.id} (${terminalText(j.scenario)}): ${cancelRequestText(j)}\n`);
+    const sqlite = settings.store.kind === 'sqlite';
+    for (const j of requested) {
+      process.stdout.write(`cancel requested for running job ${j.id} (${terminalText(j.scenario)}): ${cancelRequestText(j)}\n`);
+      // Its worker is known to be gone (killed): none of it reads the request; the server that takes the job over does.
+      const gone = goneWorkerOf(j, { sqlite, ...(sqlite ? { servingPid: servingPid(settings.dataDir) } : {}) });
+      if (gone) process.stdout.write(`  ${terminalText(gone)}: the server that takes the job over (another instance once the lease has run out, or the next start on this store) stops it before its first block\n`);
+    }
     process.stdout.write(
       `its attempt stops at its next block boundary (a block under way, a letter being sent, finishes first; its worker sees the request within a third of the lease), then it is a dead letter (R_CANCELLED) that npx oktell-emu replay <job id>${dirFlag} brings back; ` +
         `an attempt that succeeds before that stays a success, and one that fails is not retried. Follow it: npx oktell-emu show <job id>${dirFlag}\n`,

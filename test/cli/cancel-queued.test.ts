@@ -1,7 +1,7 @@
 // `cancel` through the real binary: queued jobs (a retry waiting, one never run) named by id, or all of a scenario
 // with `--status queued`, become dead letters with R_CANCELLED, kept with their runs; `runs --status dead` lists them
-// (one never run too) and `replay` brings one back. A running job, a dead one and an unknown id are refused (exit 2)
-// and nothing changes; one cancelled already is said and left as it is, exit 0, as `replay` of a job queued already. SQLite, and PostgreSQL when reachable (its own schema: job-fates.helper.ts).
+// (one never run too) and `replay` brings one back. A running job has its cancel requested (exit 0); a dead one and an
+// unknown id are refused (exit 2) and nothing changes; one cancelled already is said and left as it is, exit 0, as `replay` of a job queued already. SQLite, and PostgreSQL when reachable (its own schema: job-fates.helper.ts).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { enqueue, outage, postgresKind, sqliteKind, withStoreOf } from './job-fates.helper.js';
@@ -11,7 +11,7 @@ for (const make of [sqliteKind, postgresKind]) {
   describe(`cancel of queued jobs (${kind.name})`, { timeout: 120_000, ...(kind.skip ? { skip: kind.skip } : {}) }, () => {
     after(() => kind.cleanup());
 
-    it('makes queued jobs dead letters with R_CANCELLED, listed by runs --status dead, brought back by replay; refuses running, dead and unknown ones', async () => {
+    it('makes queued jobs dead letters with R_CANCELLED, listed by runs --status dead, brought back by replay; requests the cancel of a running one; refuses dead and unknown ones', async () => {
       const { ids, runs } = await outage(kind);
       const job = (id: string) => withStoreOf(kind, async (s) => (await s.getJob(id))!);
 
@@ -59,11 +59,12 @@ for (const make of [sqliteKind, postgresKind]) {
       const claimed = await withStoreOf(kind, (s) => s.claimJobs('test:2', 10, 600_000));
       assert.deepEqual(claimed.map((j) => j.id), [h]);
       const running = kind.cli(['cancel', h]);
-      assert.equal(running.code, 2, running.stdout);
-      // Claimed and never started (as a worker's jobs claimed ahead during a burst wait for a free slot): the refusal says
-      // it may be that, not only "running", and when cancel works.
-      assert.match(running.stderr, new RegExp(`job ${h} \\(Letters\\) is claimed by a worker: its attempt is under way, or, claimed ahead during a burst, it waits for a free slot of that worker \\(attempt 1/4\\); a claimed job cannot be cancelled safely from outside \\(its worker may start it at any moment, .*\\)\\. Cancel works once the job is back in the queue: if its attempt fails and waits for a retry, cancel it then \\(npx oktell-emu cancel ${h}.*\\); to stop it now, stop the server \\(a job claimed ahead goes back to the queue, where it can be cancelled before the next start; .*\\)`));
-      assert.equal((await job(h)).status, 'running', 'its attempt left alone');
+      assert.equal(running.code, 0, running.stderr);
+      // Claimed and never started (as a worker's jobs claimed ahead during a burst wait for a free slot) is running too:
+      // not stopped from outside; its cancel is requested, which its worker reads with its next lease renewal.
+      assert.match(running.stdout, new RegExp(`^cancel requested for running job ${h} \\(Letters\\): cancel requested by oktell-emu cancel, \\S+ at \\d{4}-[\\d-]+T[\\d:.]+Z\nits attempt stops at its next block boundary`));
+      const requested = await job(h);
+      assert.deepEqual([requested.status, requested.cancelRequest?.by.startsWith('oktell-emu cancel, ')], ['running', true], 'its attempt left to its worker');
 
       // The bulk form, by scenario: only the queued jobs of Other; one matching nothing says so (exit 0).
       const i = await withStoreOf(kind, (s) => enqueue(s));
