@@ -503,6 +503,8 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // to run again.
     let stuck = false;
     let catchAll: { catchAllJob?: string; catchAllSkipped?: true } = {};
+    // Dead for the cancel an operator requested while it ran: who asked and when (logged as that, not as a failure).
+    let cancelled: { by: string; at: number } | undefined;
     for (let n = 0; ; n++) {
       const waitMs = OUTCOME_RETRY_MS[n] ?? OUTCOME_RETRY_LATER_MS;
       if (waitMs) await outcomeRetryWait(waitMs);
@@ -518,6 +520,7 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           const r = await opts.store.failJob(job.id, workerId, { run, effects, retryable, error: passOnCut ? { ...result.error, afterCut: true } : result.error });
           outcome = r.accepted ? r.status : 'lease-lost';
           if (r.accepted && r.status !== 'queued') catchAll = { ...(r.catchAllJob ? { catchAllJob: r.catchAllJob } : {}), ...(r.catchAllSkipped ? { catchAllSkipped: r.catchAllSkipped } : {}) };
+          cancelled = r.accepted && r.status === 'dead' ? r.cancelled : undefined;
         }
         unrecorded.delete(job.id);
         const wasWaiting = refusedEnds.waiting.delete(job.id);
@@ -578,10 +581,12 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // Letters the run took to SendMail's error exit (refused by the mail server, or before it): nothing retries them.
     let refused = 0;
     for (const m of result.mails) if (m.status === 'failed') refused++;
-    const level = !usual ? 'debug' : outcome === 'dead' || outcome === 'failed' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' || refused > 0 ? 'warn' : 'info';
+    // A job an operator cancelled while it ran is what was asked for: a warning that says by whom, not an ERROR.
+    const level = cancelled ? 'warn' : !usual ? 'debug' : outcome === 'dead' || outcome === 'failed' ? 'error' : outcome === 'lease-lost' || result.status !== 'completed' || refused > 0 ? 'warn' : 'info';
     const fenced = result.error?.code === RUN_ERROR_CODES.LEASE_LOST;
     const note =
       outcome === 'queued' ? ' (will retry)'
+      : cancelled ? ` (cancelled by ${cancelled.by}, requested at ${new Date(cancelled.at).toISOString()}: ${result.error?.code === RUN_ERROR_CODES.CANCELLED ? 'its attempt stopped at a block boundary' : 'its attempt failed before it stopped, and is not retried'}; a dead letter R_CANCELLED, which replay brings back)`
       : outcome === 'dead' ? ' (dead letter)'
       : outcome === 'failed' ? ' (failed for good: not retried, it waits for a replay)'
       : outcome === 'lease-lost' && fenced ? ' before its next effect: its lease had expired and another worker took the job over; the effect was left to it'
@@ -590,11 +595,11 @@ export function createWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       : '';
     const line = {
       level,
-      obj: { runId: result.runId, jobId: job.id, ...(job.parentRunId ? { parentRunId: job.parentRunId } : {}), scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(refused ? { lettersRefused: refused } : {}), ...(result.error ? { code: result.error.code, error: result.error.message } : {}) },
+      obj: { runId: result.runId, jobId: job.id, ...(job.parentRunId ? { parentRunId: job.parentRunId } : {}), scenario: job.scenario, attempt: job.attempts, status: result.status, outcome, ms: result.durationMs, ...(refused ? { lettersRefused: refused } : {}), ...(result.error ? { code: result.error.code, error: result.error.message } : {}), ...(cancelled ? { cancelledBy: cancelled.by } : {}) },
       msg: `run ${job.scenario} ${result.status}${note}${refused && result.status === 'completed' ? `, ${refused === 1 ? 'a letter' : `${refused} letters`} refused (not sent, not retried: npx oktell-emu show ${result.runId})` : ''}`,
     } as const;
     // An attempt that failed on an outage (SMTP, Bpium) goes to the outage log, which folds its repeats.
-    if (result.failedOn && opts.outages && usual && (outcome === 'queued' || outcome === 'dead' || outcome === 'failed')) {
+    if (result.failedOn && opts.outages && usual && !cancelled && (outcome === 'queued' || outcome === 'dead' || outcome === 'failed')) {
       opts.outages.attemptFailed(result.failedOn, line, { id: job.id, givenUp: outcome !== 'queued' });
     } else opts.logger?.[level](line.obj, line.msg);
     if (result.mayRepeat?.length) warnMayRepeat(opts.logger, job, result);

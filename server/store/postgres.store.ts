@@ -570,7 +570,7 @@ export class PostgresStore implements Store {
       if (buriedByCancel(cancel, decision.retry, input.error)) {
         // Cancelled while it ran: a dead letter R_CANCELLED, as a queued job cancelled is (no catch-all: an operator did it).
         await exec(c, 'finishJob', [id, toJson(cancelledWhileRunning(cancel, input.error), 'job error'), now, runId, 'dead']);
-        return { accepted: true, status: 'dead' };
+        return { accepted: true, status: 'dead', cancelled: { by: cancel.by, at: cancel.at } };
       }
       if (decision.retry) {
         const nextRunAt = input.retryAt ?? now + decision.delayMs;

@@ -545,7 +545,7 @@ export class SqliteStore implements Store {
       if (buriedByCancel(cancel, decision.retry, input.error)) {
         // Cancelled while it ran: a dead letter R_CANCELLED, as a queued job cancelled is (no catch-all: an operator did it).
         this.st.finishJob.run({ ...base, error: toJson(cancelledWhileRunning(cancel, input.error), 'job error'), status: 'dead' });
-        return { accepted: true, status: 'dead' };
+        return { accepted: true, status: 'dead', cancelled: { by: cancel.by, at: cancel.at } };
       }
       if (decision.retry) {
         const nextRunAt = input.retryAt ?? now + decision.delayMs;

@@ -178,6 +178,11 @@ export type FailJobResult =
       catchAllJob?: string;
       /** The job is the catch-all's own run (or was started by it): no catch-all was started for it, so no loop. */
       catchAllSkipped?: true;
+      /**
+       * A dead letter R_CANCELLED for the cancel requested while it ran (store/cancel-request.ts): who asked and when,
+       * so that the worker logs an operator's stop, not a failure.
+       */
+      cancelled?: { by: string; at: EpochMs };
     }
   | { accepted: false };
 

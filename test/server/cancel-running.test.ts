@@ -129,6 +129,13 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
         const run = JSON.parse((await cli('show', dead.id, '--json')).stdout) as { status: string; job: { status: string; attempts: number }; httpCalls: Array<{ status?: number }> };
         assert.deepEqual([run.status, run.job.status, run.job.attempts], ['failed', 'dead', 1]);
         assert.equal(smtp.letters.length, 1, 'no letter after the cancel');
+        // The worker logs the end as the operator's stop it is, a warning naming who asked, not as an ERROR dead letter.
+        const ends = server.stdout().split('\n').flatMap((l) => { try { return [JSON.parse(l) as { level: number; msg: string; jobId?: string; outcome?: string; cancelledBy?: string }]; } catch { return []; } }).filter((l) => l.jobId === jobId && l.outcome !== undefined);
+        assert.equal(ends.length, 1, JSON.stringify(ends));
+        assert.equal(ends[0]!.level, 40, JSON.stringify(ends[0]));
+        assert.match(ends[0]!.msg, /^run Slow failed \(cancelled by oktell-emu cancel, \S+, requested at \d{4}-[\d-]+T[\d:.]+Z: its attempt stopped at a block boundary; a dead letter R_CANCELLED, which replay brings back\)$/);
+        assert.match(ends[0]!.cancelledBy ?? '', /^oktell-emu cancel, /);
+        assert.ok(!server.stdout().includes('(dead letter)'), 'no ERROR dead-letter line');
 
         // replay brings it back: the first letter is in the journal (not sent again), the second goes out once.
         service.answerAtOnce();
