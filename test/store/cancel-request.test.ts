@@ -54,8 +54,9 @@ for (const kind of kinds) {
           const id = await running(store);
           await store.requestCancel([id], 'oktell-emu cancel, ops@host');
           const r = await store.failJob(id, W, { retryable: c.error.retryable, error: c.error });
-          assert.deepEqual(r, { accepted: true, status: 'dead' });
+          // The request it buried the job for, so that the worker logs who cancelled it.
           const job = (await store.getJob(id))!;
+          assert.deepEqual(r, { accepted: true, status: 'dead', cancelled: { by: 'oktell-emu cancel, ops@host', at: job.cancelRequest!.at } });
           assert.equal(job.status, 'dead');
           const err = job.lastError as { code: string; message: string; attemptError?: { code: string } };
           assert.equal(err.code, 'R_CANCELLED');
