@@ -16,6 +16,7 @@ import {
   parseTemplate,
   pulledInParts,
   type NjNode,
+  type PulledInPart,
   type VariableUse,
 } from './template-ast.js';
 import {
@@ -187,6 +188,12 @@ export function templateFilesParsedCount(): number {
   return templateFilesParsed;
 }
 
+/** How many times `check` has compiled a template file in this process (tests count what a check compiles by it). */
+let templateFilesCompiled = 0;
+export function templateFilesCompiledCount(): number {
+  return templateFilesCompiled;
+}
+
 /**
  * The time of the last change and the text of every file in the templates folder and the folders under it (includes
  * may name any of them), by path; undefined when the folder cannot be read whole, which counts as a change. The time
@@ -249,6 +256,20 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   let htmlEnv = makeEnvironment(dir, true);
   let plainEnv = makeEnvironment(dir, false);
   const parsed = new Map<string, Parsed>();
+  /**
+   * The problems of each file on its own (fileProblems), by environment and file, until `reload`: a part that many
+   * templates include, or that one template reaches by many ways, is compiled and checked once, not once per template.
+   * Only what the file's own text says is kept here; what depends on the way it is reached (the tag that pulls it in,
+   * a circle of parts) is worked out for each template.
+   */
+  let ownProblems = new WeakMap<nunjucks.Environment, Map<string, TemplateIssue[]>>();
+  /** The tags that pull in other parts, by parsed tree (a tree is parsed again after a reload that changed the folder). */
+  const pulledIn = new WeakMap<NjNode, PulledInPart[]>();
+  const pulledInOf = (ast: NjNode): PulledInPart[] => {
+    let uses = pulledIn.get(ast);
+    if (!uses) pulledIn.set(ast, (uses = pulledInParts(ast)));
+    return uses;
+  };
   /** check() results since the last reload, by template name. */
   const checked = new Map<string, TemplateIssue[]>();
   /** The sources of each template's parts when it last passed check(), kept across reloads. */
@@ -408,8 +429,17 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     return issues;
   }
 
-  /** Unknown filters, forbidden lookups and what nunjucks refuses to compile, of one parsed file. */
+  /** Unknown filters, forbidden lookups and what nunjucks refuses to compile, of one parsed file (worked out once). */
   function fileProblems(file: string, p: { src: string; ast: NjNode }, env: nunjucks.Environment): TemplateIssue[] {
+    let byFile = ownProblems.get(env);
+    if (!byFile) ownProblems.set(env, (byFile = new Map()));
+    let issues = byFile.get(file);
+    if (!issues) byFile.set(file, (issues = ownFileProblems(file, p, env)));
+    // Copies: a caller may keep or change what it is given without changing what the next template is told.
+    return issues.map((i) => ({ ...i }));
+  }
+
+  function ownFileProblems(file: string, p: { src: string; ast: NjNode }, env: nunjucks.Environment): TemplateIssue[] {
     const issues: TemplateIssue[] = [];
     const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
     for (const f of collectFilterNames(p.ast)) {
@@ -421,6 +451,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       issues.push({ file, line: f.line, col: f.col, message: `property "${f.name}" may not be read in a mail template` });
     }
     try {
+      templateFilesCompiled++;
       new nunjucks.Template(p.src, env, file, true);
     } catch (e) {
       const err = e as { lineno?: number; colno?: number; message?: string };
@@ -440,7 +471,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
    */
   function pulledInProblems(file: string, ast: NjNode, env: nunjucks.Environment, seen: Set<string>): TemplateIssue[] {
     const issues: TemplateIssue[] = [];
-    for (const use of pulledInParts(ast)) {
+    for (const use of pulledInOf(ast)) {
       if (use.name === undefined) continue;
       const tag = `{% ${use.tag} "${use.name}" %}`;
       const at = { file, line: use.line, col: use.col };
@@ -495,7 +526,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
     const onPath = new Set<string>([file]);
     const done = new Set<string>();
     const visit = (from: string, tree: NjNode): TemplateIssue | undefined => {
-      for (const use of pulledInParts(tree)) {
+      for (const use of pulledInOf(tree)) {
         if (use.name === undefined || !use.unconditional) continue;
         const part = partFile(from, use.name);
         if (!inFolder(dir, part) || done.has(part)) continue;
@@ -633,6 +664,7 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
       texts = now;
       if (same) return;
       parsed.clear();
+      ownProblems = new WeakMap();
       partsCache.clear();
       listing = undefined;
       checked.clear();
