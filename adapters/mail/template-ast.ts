@@ -215,20 +215,26 @@ export interface PulledInPart {
    * any of which may leave it out (a part that includes itself behind one of those can end).
    */
   unconditional: boolean;
+  /**
+   * Inside a `block` and nothing else that may leave it out: pulled in whenever the file is rendered in place (as the
+   * template, included or imported) and extends nothing, as its blocks are then rendered where they stand; not known
+   * when the file is extended (the file extending it may put a block of its own in that one's place).
+   */
+  inBlock: boolean;
   /** 1-based place of the name in the tag (of the tag's word when the name is an expression). */
   line: number;
   col: number;
 }
 
-// Nodes whose body may be rendered zero times, or only when something calls it.
-const MAY_SKIP_BODY = new Set(['If', 'InlineIf', 'For', 'AsyncEach', 'AsyncAll', 'Macro', 'Caller', 'Block', 'Switch', 'Case', 'FilterAsync', 'CallExtension', 'CallExtensionAsync']);
+// Nodes whose body may be rendered zero times, or only when something calls it (a `block`: see PulledInPart.inBlock).
+const MAY_SKIP_BODY = new Set(['If', 'InlineIf', 'For', 'AsyncEach', 'AsyncAll', 'Macro', 'Caller', 'Switch', 'Case', 'FilterAsync', 'CallExtension', 'CallExtensionAsync']);
 
 /** The `include`, `import`, `from … import` and `extends` tags of a template, in source order. */
 export function pulledInParts(root: NjNode): PulledInPart[] {
   const found: PulledInPart[] = [];
-  const walk = (node: unknown, guarded: boolean): void => {
+  const walk = (node: unknown, guarded: boolean, inBlock: boolean): void => {
     if (Array.isArray(node)) {
-      for (const n of node) walk(n, guarded);
+      for (const n of node) walk(n, guarded, inBlock);
       return;
     }
     if (!isNode(node)) return;
@@ -237,14 +243,15 @@ export function pulledInParts(root: NjNode): PulledInPart[] {
       const t = node.template as NjNode | undefined;
       const literal = t?.typename === 'Literal' && typeof t.value === 'string';
       const at = literal ? t! : node;
-      found.push({ tag, ...(literal ? { name: t!.value as string } : {}), ignoreMissing: node.ignoreMissing === true, unconditional: !guarded, line: at.lineno + 1, col: at.colno + 1 });
+      found.push({ tag, ...(literal ? { name: t!.value as string } : {}), ignoreMissing: node.ignoreMissing === true, unconditional: !guarded && !inBlock, inBlock: !guarded && inBlock, line: at.lineno + 1, col: at.colno + 1 });
     }
     const inner = guarded || MAY_SKIP_BODY.has(node.typename);
-    if (node.children) walk(node.children, inner);
-    else for (const f of node.fields) walk(node[f], inner);
-    if (node.typename === 'Set') walk(node.body, inner);
+    const block = inBlock || node.typename === 'Block';
+    if (node.children) walk(node.children, inner, block);
+    else for (const f of node.fields) walk(node[f], inner, block);
+    if (node.typename === 'Set') walk(node.body, inner, block);
   };
-  walk(root, false);
+  walk(root, false, false);
   return found;
 }
 

@@ -519,20 +519,30 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
   /**
    * Parts that pull each other in whenever they are rendered (`a` includes `b`, `b` includes `a`, no `if` or loop
    * around either tag): every letter would fail, the call stack run out. Said once, at the tag that closes the circle,
-   * with the circle from the template's own file. A circle with a condition on the way may end, and is left alone.
+   * with the circle from the template's own file. A circle with a condition on the way may end, and is left alone. A
+   * tag in a `block` counts where the file is rendered in place and extends nothing (its blocks are rendered where they
+   * stand), not where it is extended (the file extending it may replace the block).
    */
   function cycleProblems(file: string, ast: NjNode): TemplateIssue[] {
-    const path: Array<{ file: string; line: number; col: number; tag: string; name: string }> = [];
-    const onPath = new Set<string>([file]);
+    const path: Array<{ file: string; line: number; col: number; tag: string; name: string; inBlock: boolean }> = [];
+    const extendsNothing = (uses: PulledInPart[]) => !uses.some((u) => u.tag === 'extends');
+    /** The files entered, the template's first, and whether each was entered in place (path[i] leaves entered[i]). */
+    const entered: Array<{ file: string; inPlace: boolean }> = [{ file, inPlace: extendsNothing(pulledInOf(ast)) }];
     const done = new Set<string>();
-    const visit = (from: string, tree: NjNode): TemplateIssue | undefined => {
+    const visit = (from: string, tree: NjNode, inPlace: boolean): TemplateIssue | undefined => {
       for (const use of pulledInOf(tree)) {
-        if (use.name === undefined || !use.unconditional) continue;
+        if (use.name === undefined || !(use.unconditional || (inPlace && use.inBlock))) continue;
         const part = partFile(from, use.name);
-        if (!inFolder(dir, part) || done.has(part)) continue;
-        const step = { file: from, line: use.line, col: use.col, tag: use.tag, name: use.name };
-        if (onPath.has(part)) {
-          const start = part === file ? 0 : path.findIndex((s) => partFile(s.file, s.name) === part) + 1;
+        if (!inFolder(dir, part) || !existsSync(part)) continue;
+        const p = parseFile(part);
+        if (!p.ok) continue;
+        const partInPlace = use.tag !== 'extends' && extendsNothing(pulledInOf(p.ast));
+        if (done.has(`${part}\0true`) || done.has(`${part}\0${partInPlace}`)) continue;
+        const step = { file: from, line: use.line, col: use.col, tag: use.tag, name: use.name, inBlock: use.inBlock };
+        // Back at a file on the way: without end, unless it was left by a tag in a block and is now extended (then
+        // that tag may not be rendered again).
+        const start = entered.findIndex((e, i) => e.file === part && (partInPlace || !e.inPlace || !(path[i] ?? step).inBlock));
+        if (start >= 0) {
           const circle = [...path.slice(start), step].map((s) => `${shownFile(s.file)}:${s.line}:${s.col} ${s.tag === 'extends' ? 'extends' : `${s.tag}s`} "${s.name}"`);
           return {
             file: from,
@@ -542,20 +552,17 @@ export function createTemplateRenderer(opts: TemplateRendererOptions): TemplateR
             hint: `put one of these tags inside an {% if %} that becomes false, or take it out`,
           };
         }
-        if (!existsSync(part)) continue;
-        const p = parseFile(part);
-        if (!p.ok) continue;
         path.push(step);
-        onPath.add(part);
-        const found = visit(part, p.ast);
+        entered.push({ file: part, inPlace: partInPlace });
+        const found = visit(part, p.ast, partInPlace);
         if (found) return found;
         path.pop();
-        onPath.delete(part);
-        done.add(part);
+        entered.pop();
+        done.add(`${part}\0${partInPlace}`);
       }
       return undefined;
     };
-    const found = visit(file, ast);
+    const found = visit(file, ast, entered[0]!.inPlace);
     return found ? [found] : [];
   }
 

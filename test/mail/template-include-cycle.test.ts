@@ -91,6 +91,40 @@ describe('parts that pull each other in', () => {
     });
   }
 
+  it('inside a block of a part that extends nothing and is not extended: found, as the block is rendered in place', () => {
+    const f = folder({
+      'note.text.njk': 'Hi\n{% include "parts/a.njk" %}',
+      'parts/a.njk': '{% block body %}\n  {% include "parts/b.njk" %}\n{% endblock %}A',
+      'parts/b.njk': '{% include "parts/a.njk" %}B',
+    });
+    try {
+      const t = createTemplateRenderer({ dir: f.dir });
+      const issues = t.check('note');
+      assert.equal(issues.length, 1, JSON.stringify(issues));
+      assert.equal(issues[0]!.file, join(f.dir, 'parts', 'b.njk'));
+      assert.deepEqual([issues[0]!.line, issues[0]!.col], [1, 12]);
+      assert.match(issues[0]!.message, /parts\/a\.njk:2:14 includes "parts\/b\.njk", then .*parts\/b\.njk:1:12 includes "parts\/a\.njk"\)/);
+      // What the check says is what a letter does: the block is rendered where it stands, again and again.
+      assert.match(renderError(() => t.render('note', {})).message, /without end/);
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it('inside a block of a part that is extended: no problem, the template extending it puts its own block there', () => {
+    const f = folder({
+      'note.text.njk': '{% extends "parts/base.njk" %}{% block body %}done{% endblock %}',
+      'parts/base.njk': '<{% block body %}{% include "note.text.njk" %}{% endblock %}>',
+    });
+    try {
+      const t = createTemplateRenderer({ dir: f.dir });
+      assert.deepEqual(t.check('note'), []);
+      assert.equal(t.render('note', {}).text, '<done>');
+    } finally {
+      f.cleanup();
+    }
+  });
+
   it('recursing without end when the letter is made: a short error naming the files, not megabytes', () => {
     const f = folder({
       'note.text.njk': 'Hi\n{% include "parts/a.njk" %}',
