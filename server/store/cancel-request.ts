@@ -12,17 +12,26 @@ export interface CancelRequest {
   at: EpochMs;
 }
 
-/** The column's text for a request. */
+/**
+ * The column's text for a request, without its `replay`: the statement that records it adds the job's replay_count
+ * there (`requestCancel` in sqlite.statements.ts and postgres.sql.ts), in the same write.
+ */
 export function cancelRequestJson(by: string, at: EpochMs): string {
   return JSON.stringify({ by, at });
 }
 
-/** The request a `cancel_request` column holds, or null (none, or text this build cannot read). */
-export function cancelRequestOf(text: string | null | undefined): CancelRequest | null {
+/**
+ * The request a `cancel_request` column holds, or null (none, text this build cannot read, or a request made before
+ * the job's last replay). A replay empties the column, but the replay of a build from before the column (its console
+ * during a rolling upgrade on PostgreSQL) does not: the request it leaves names the replay_count the job had when it
+ * was made, so that the replayed job is not stopped by it before its first block. `replayCount`: the job's now.
+ */
+export function cancelRequestOf(text: string | null | undefined, replayCount: number): CancelRequest | null {
   if (typeof text !== 'string' || text === '') return null;
   try {
-    const v = JSON.parse(text) as { by?: unknown; at?: unknown };
+    const v = JSON.parse(text) as { by?: unknown; at?: unknown; replay?: unknown };
     if (typeof v?.by !== 'string') return null;
+    if (typeof v.replay === 'number' && v.replay !== Number(replayCount)) return null;
     const at = Number(v.at);
     return { by: v.by, at: Number.isFinite(at) ? at : 0 };
   } catch {

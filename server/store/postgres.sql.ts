@@ -128,14 +128,19 @@ export const PG_SQL = {
       updated_at = $3, last_run_id = COALESCE($4, last_run_id)
     WHERE id = $1 AND status = 'running' AND lease_owner = $2`,
   /** $1 id, $2 worker. */
-  ownedJob: `SELECT attempts, max_attempts, cancel_request FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE`,
-  /** $1 ids, $2 request JSON, $3 now: running jobs without a request, locked in id order (as the bulk statements below). */
+  ownedJob: `SELECT attempts, max_attempts, cancel_request, replay_count FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE`,
+  /**
+   * $1 ids, $2 request JSON, $3 now: running jobs without a request, locked in id order (as the bulk statements below).
+   * The request names the job's replay_count: one an older build's replay left behind is none (cancel-request.ts).
+   */
   requestCancel: `WITH chosen AS (
-      SELECT id FROM jobs WHERE id = ANY($1::text[]) AND status = 'running' AND cancel_request IS NULL ORDER BY id FOR UPDATE
+      SELECT id FROM jobs WHERE id = ANY($1::text[]) AND status = 'running'
+        AND (cancel_request IS NULL OR (cancel_request::json ->> 'replay')::bigint <> replay_count) ORDER BY id FOR UPDATE
     )
-    UPDATE jobs SET cancel_request = $2, updated_at = $3 FROM chosen WHERE jobs.id = chosen.id RETURNING jobs.id`,
+    UPDATE jobs SET cancel_request = jsonb_set($2::jsonb, '{replay}', to_jsonb(jobs.replay_count))::text, updated_at = $3
+    FROM chosen WHERE jobs.id = chosen.id RETURNING jobs.id`,
   /** $1 ids, $2 worker. */
-  cancelRequests: `SELECT id, cancel_request FROM jobs WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
+  cancelRequests: `SELECT id, cancel_request, replay_count FROM jobs WHERE id = ANY($1::text[]) AND status = 'running' AND lease_owner = $2
     AND cancel_request IS NOT NULL`,
   /** $1 id, $2 error, $3 now, $4 run id, $5 next run at. */
   retryJob: `UPDATE jobs SET status = 'queued', next_run_at = $5, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,

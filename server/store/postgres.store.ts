@@ -562,11 +562,11 @@ export class PostgresStore implements Store {
       const now = this.clock.now();
       if (run) await exec(c, 'upsertRuns', [run, null]);
       for (const [stepKey, text] of effects) await exec(c, 'putEffect', [id, stepKey, text, now]);
-      const job = (await exec<{ attempts: number; max_attempts: number; cancel_request: string | null }>(c, 'ownedJob', [id, workerId])).rows[0];
+      const job = (await exec<{ attempts: number; max_attempts: number; cancel_request: string | null; replay_count: number }>(c, 'ownedJob', [id, workerId])).rows[0];
       if (!job) return { accepted: false };
       if (jobs.length > 0) await exec(c, 'insertJobs', [jobsJson, null, now]);
       const decision = decideRetry(job.attempts, job.max_attempts, input.retryable, this.backoff, this.random);
-      const cancel = cancelRequestOf(job.cancel_request);
+      const cancel = cancelRequestOf(job.cancel_request, job.replay_count);
       if (buriedByCancel(cancel, decision.retry, input.error)) {
         // Cancelled while it ran: a dead letter R_CANCELLED, as a queued job cancelled is (no catch-all: an operator did it).
         await exec(c, 'finishJob', [id, toJson(cancelledWhileRunning(cancel, input.error), 'job error'), now, runId, 'dead']);
@@ -667,9 +667,9 @@ export class PostgresStore implements Store {
 
   async cancelRequests(ids: string[], workerId: string): Promise<Array<{ id: string } & CancelRequest>> {
     if (ids.length === 0) return [];
-    const rows = await this.read<{ id: string; cancel_request: string }>('cancelRequests', [ids, workerId]);
+    const rows = await this.read<{ id: string; cancel_request: string; replay_count: number }>('cancelRequests', [ids, workerId]);
     return rows.flatMap((r) => {
-      const req = cancelRequestOf(r.cancel_request);
+      const req = cancelRequestOf(r.cancel_request, r.replay_count);
       return req ? [{ id: r.id, ...req }] : [];
     });
   }

@@ -161,7 +161,7 @@ export function jobFromRow(r: JobRow): JobRecord {
     leaseOwner: r.lease_owner,
     leaseExpiresAt: r.lease_expires_at,
     claimedAt: r.claimed_at ?? null,
-    cancelRequest: cancelRequestOf(r.cancel_request),
+    cancelRequest: cancelRequestOf(r.cancel_request, r.replay_count),
     lastError: fromJson(r.last_error),
     lastRunId: r.last_run_id,
     pinnedVersion: r.pinned_version,

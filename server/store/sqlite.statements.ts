@@ -116,9 +116,11 @@ const SQL = {
   completeJob: `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL, finished_at = @now,
       updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)
     WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
-  ownedJob: `SELECT attempts, max_attempts, cancel_request FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?`,
-  requestCancel: `UPDATE jobs SET cancel_request = @request, updated_at = @now WHERE id = @id AND status = 'running' AND cancel_request IS NULL`,
-  cancelRequests: `SELECT id, cancel_request FROM jobs WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'running'
+  ownedJob: `SELECT attempts, max_attempts, cancel_request, replay_count FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?`,
+  // The request names the job's replay_count: one an older build's replay left behind is none (cancel-request.ts).
+  requestCancel: `UPDATE jobs SET cancel_request = json_set(@request, '$.replay', replay_count), updated_at = @now
+    WHERE id = @id AND status = 'running' AND (cancel_request IS NULL OR json_extract(cancel_request, '$.replay') <> replay_count)`,
+  cancelRequests: `SELECT id, cancel_request, replay_count FROM jobs WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'running'
     AND lease_owner = @worker AND cancel_request IS NOT NULL`,
   retryJob: `UPDATE jobs SET status = 'queued', next_run_at = @next_run_at, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
       last_error = @error, updated_at = @now, last_run_id = COALESCE(@run_id, last_run_id)

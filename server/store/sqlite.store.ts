@@ -536,12 +536,12 @@ export class SqliteStore implements Store {
       const now = this.clock.now();
       if (run) this.st.upsertRun.run(run);
       this.putEffects(id, effects, now);
-      const job = this.st.ownedJob.get(id, workerId) as Pick<JobRow, 'attempts' | 'max_attempts' | 'cancel_request'> | undefined;
+      const job = this.st.ownedJob.get(id, workerId) as Pick<JobRow, 'attempts' | 'max_attempts' | 'cancel_request' | 'replay_count'> | undefined;
       if (!job) return { accepted: false };
       this.insertJobs(jobs, null);
       const decision = decideRetry(job.attempts, job.max_attempts, input.retryable, this.backoff, this.random);
       const base = { id, error, now, run_id: run?.id ?? null };
-      const cancel = cancelRequestOf(job.cancel_request);
+      const cancel = cancelRequestOf(job.cancel_request, job.replay_count);
       if (buriedByCancel(cancel, decision.retry, input.error)) {
         // Cancelled while it ran: a dead letter R_CANCELLED, as a queued job cancelled is (no catch-all: an operator did it).
         this.st.finishJob.run({ ...base, error: toJson(cancelledWhileRunning(cancel, input.error), 'job error'), status: 'dead' });
@@ -653,9 +653,9 @@ export class SqliteStore implements Store {
   async cancelRequests(ids: string[], workerId: string): Promise<Array<{ id: string } & CancelRequest>> {
     this.assertOpen();
     if (ids.length === 0) return [];
-    const rows = this.st.cancelRequests.all({ ids: JSON.stringify(ids), worker: workerId }) as Array<{ id: string; cancel_request: string }>;
+    const rows = this.st.cancelRequests.all({ ids: JSON.stringify(ids), worker: workerId }) as Array<{ id: string; cancel_request: string; replay_count: number }>;
     return rows.flatMap((r) => {
-      const req = cancelRequestOf(r.cancel_request);
+      const req = cancelRequestOf(r.cancel_request, r.replay_count);
       return req ? [{ id: r.id, ...req }] : [];
     });
   }

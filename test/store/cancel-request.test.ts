@@ -72,6 +72,40 @@ for (const kind of kinds) {
       });
     }
 
+    it('a request an older build\'s replay left on the job (it does not empty the column) neither stops the replayed job nor blocks a new request', async () => {
+      const { store, drop, exec } = await kind.open(tmp.dir);
+      try {
+        const id = await running(store);
+        await store.requestCancel([id], 'oktell-emu cancel, ops@host');
+        assert.equal((await store.failJob(id, W, { retryable: false, error: stopped })).accepted, true);
+        assert.equal((await store.getJob(id))!.status, 'dead');
+        // The replay of a build from before the column (its console during a rolling upgrade on PostgreSQL): the
+        // statement of those builds, which knows nothing of cancel_request.
+        const [now, jobId] = kind.name === 'SQLite' ? ['?', '?'] : ['$1', '$2'];
+        await exec(
+          `UPDATE jobs SET status = 'queued', attempts = 0, next_run_at = ${now}, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
+             finished_at = NULL, updated_at = next_run_at, replay_count = replay_count + 1 WHERE id = ${jobId} AND status IN ('failed', 'dead')`,
+          [Date.now(), id],
+        );
+        const replayed = (await store.getJob(id))!;
+        assert.deepEqual([replayed.status, replayed.replayCount, replayed.cancelRequest], ['queued', 1, null], 'the request made before the replay is none');
+        const [claimed] = (await store.claimJobs(W, 10, 60_000)).filter((j) => j.id === id);
+        assert.equal(claimed?.cancelRequest, null, 'the worker that takes the replayed job sees no request: it runs');
+        assert.deepEqual(await store.cancelRequests([id], W), [], 'nor at its lease renewals');
+        // Its attempt fails as retryable: retried as usual, not buried for the old request.
+        assert.equal((await store.failJob(id, W, { retryable: true, error: transient, retryAt: Date.now() })).accepted && (await store.getJob(id))!.status, 'queued');
+        await store.claimJobs(W, 10, 60_000);
+        // A new request for this attempt is taken (the old one does not count as one), and read by its worker.
+        assert.deepEqual(await store.requestCancel([id], 'the console, login ops'), [id]);
+        assert.equal((await store.getJob(id))!.cancelRequest?.by, 'the console, login ops');
+        assert.deepEqual((await store.cancelRequests([id], W)).map((r) => r.by), ['the console, login ops']);
+        assert.deepEqual(await store.requestCancel([id], 'oktell-emu cancel, ops@host'), [], 'requested already');
+      } finally {
+        await store.close();
+        await drop();
+      }
+    });
+
     it('a success that came first stays a success (the request kept, too late); a failure for good keeps its own error', async () => {
       const { store, drop } = await kind.open(tmp.dir);
       try {
