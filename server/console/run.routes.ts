@@ -589,7 +589,7 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
   const alreadyDone = () => res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId, already: '1' })}`);
   // A running job: its cancel is requested, as `oktell-emu cancel` requests it; its attempt stops at its next block.
   const requested = () => res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'running', cancelRequested: jobId })}`);
-  const requestCancel = async (user: string): Promise<void> => {
+  const requestCancel = async (user: string, tries = 0): Promise<void> => {
     const asked = await ctx.d.store.requestCancel([jobId], `the console, login ${user}`);
     if (asked.length) {
       ctx.d.logger.info({ jobId, user }, 'cancel of a running job requested from the console');
@@ -598,16 +598,18 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
     const now = await ctx.d.store.getJob(jobId);
     if (now?.status === 'running' && now.cancelRequest) return requested();
     if (now && wasCancelled(now)) return alreadyDone();
+    // Its attempt failed meanwhile and it waits for a retry: the Cancel confirmed takes it out of the queue, as asked.
+    if (now?.status === 'queued' && tries < 2) return cancelQueued(user, tries + 1);
     return refused(`The job's attempt ended while this Cancel was under way: it is ${now?.status ?? 'no longer in the store'} now, and its cancel was not requested. Open the jobs page again to see what became of it.`);
   };
-  if (wasCancelled(job)) return alreadyDone();
-  if (job.status === 'running' && job.cancelRequest) return requested();
-  if (job.status !== 'queued' && job.status !== 'running') return refused(why(job));
-  if (!step.confirmed) return askToConfirm(ctx, res, job, 'cancel', step);
-  const user = String(res.locals.user ?? '');
-  if (job.status === 'running') return requestCancel(user);
-  const done = await ctx.d.store.cancelJobs({ ids: [jobId] }, cancelledError(`the console, login ${user}`));
-  if (!done.length) {
+  // Takes the queued job out of the queue; one that moved meanwhile is said from its state now (`tries`: the moves
+  // followed so far, between the queue and a worker, so that a job that keeps moving is refused rather than chased).
+  const cancelQueued = async (user: string, tries = 0): Promise<void> => {
+    const done = await ctx.d.store.cancelJobs({ ids: [jobId] }, cancelledError(`the console, login ${user}`));
+    if (done.length) {
+      ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');
+      return void res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId })}`);
+    }
     // It left the queue between the read and the update: a second click of the same Cancel, another console or the CLI
     // cancelled it (it is a dead letter, as asked: not "started by a worker"), or a worker claimed it. Said from its
     // state now.
@@ -615,14 +617,20 @@ async function cancel(ctx: ConsoleContext, res: Response, jobId: string, step: C
     if (!now) return refused('The job is no longer in the store (removed by retention or by hand): nothing to cancel.');
     if (wasCancelled(now)) return alreadyDone();
     // Back in the queue already (cancelled and replayed elsewhere, or an attempt that failed at once and waits for a
-    // retry): it may be cancelled now, from a page drawn afresh.
+    // retry): taken out now, as confirmed, unless it keeps moving.
+    if (now.status === 'queued' && tries < 2) return cancelQueued(user, tries + 1);
     if (now.status === 'queued') return refused('The job left the queue and came back to it while this Cancel was under way (a worker tried it, or it was cancelled and replayed elsewhere): it was not cancelled. Open the jobs page again and cancel it there if you still mean to.');
     // Claimed by a worker after the page was drawn: its cancel is requested instead, as was confirmed.
-    if (now.status === 'running') return requestCancel(user);
+    if (now.status === 'running' && tries < 2) return requestCancel(user, tries + 1);
     return refused(`A worker claimed the job after the page was drawn: it was not cancelled. The job ${notCancellable(now)}.`);
-  }
-  ctx.d.logger.info({ jobId, user }, 'job cancelled from the console');
-  res.redirect(303, `${consoleBase(res)}/jobs?${new URLSearchParams({ status: 'dead', cancelled: jobId })}`);
+  };
+  if (wasCancelled(job)) return alreadyDone();
+  if (job.status === 'running' && job.cancelRequest) return requested();
+  if (job.status !== 'queued' && job.status !== 'running') return refused(why(job));
+  if (!step.confirmed) return askToConfirm(ctx, res, job, 'cancel', step);
+  const user = String(res.locals.user ?? '');
+  if (job.status === 'running') return requestCancel(user);
+  return cancelQueued(user);
 }
 
 /** The characters of an outcome a list row keeps (the run's page has all of it). */
