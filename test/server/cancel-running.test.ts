@@ -27,7 +27,9 @@ blocks:
     subject: '"first"'
     text: '"before the slow request"'
     exits: { success: ask, error: ask }
-  ask: { kind: WebRequest, url: '[url]', responseBody: answer, exits: { success: second } }
+  # Held by the test while it runs its CLI commands (several seconds each on a loaded machine): a timeout far longer
+  # than that, so that the request is answered by the test, never given up by the block first (10 s by default).
+  ask: { kind: WebRequest, url: '[url]', timeout: 80, responseBody: answer, exits: { success: second } }
   second:
     kind: SendMail
     to: '"desk@shop.example"'
