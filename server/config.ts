@@ -9,6 +9,7 @@ import type { WebRequestSettings } from '../adapters/ports.js';
 import { webClientOptionsFromEnv } from '../adapters/web/client.js';
 import { parseSize as parseSizeValue } from '../adapters/size.js';
 import { environmentOnlyKey } from './env-names.js';
+import { isStandardSecret, standardSecretProblem } from './standard-webhooks.js';
 import { envSetting, type Env } from '../engine/env.js';
 import { allowedKeys, closest, decodeTextFile, suggestedZone, listScenarioFilesSync, scenarioNameOf, YamlSource } from '../engine/index.js';
 import { DEFAULT_MAX_EFFECTS, DEFAULT_REGEX_BUDGET_MS } from '../engine/interpreter.js';
@@ -523,6 +524,12 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
   const secretFileVar = envSetting(env, 'BPIUM_WEBHOOK_SECRET_FILE');
   if (secretVar) secrets['*'] = secretVar;
   else if (secretFileVar) secrets['*'] = readSecretFile(base(secretFileVar), '*');
+  for (const [path, s] of Object.entries(secrets)) {
+    const problem = isStandardSecret(s) ? standardSecretProblem(s) : undefined;
+    if (problem === undefined) continue;
+    const where = path === '*' && (secretVar || secretFileVar) ? (secretVar ? 'BPIUM_WEBHOOK_SECRET' : 'BPIUM_WEBHOOK_SECRET_FILE') : `${at('webhookSecrets', path)}: webhookSecrets: ${path}`;
+    throw new ConfigError(`${where}: ${problem}`);
+  }
   const tlsCert = envSetting(env, 'OKTELL_TLS_CERT') ?? fc.tls?.cert;
   const tlsKey = envSetting(env, 'OKTELL_TLS_KEY') ?? fc.tls?.key;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('HTTPS needs both OKTELL_TLS_CERT and OKTELL_TLS_KEY');

@@ -5,6 +5,7 @@ import { verifyBpiumSignature } from '../adapters/bpium/signature.js';
 import { clipText, runScenario, type RunResult, type Value } from '../engine/index.js';
 import type { AppDeps } from './app.js';
 import { hookSecret } from './config.js';
+import { checkStandardWebhook, isStandardSecret, STANDARD_TOLERANCE_MS, standardDeliveryKey } from './standard-webhooks.js';
 import { addressRedactor, bpiumDeliveryKey, bpiumTimestamp, credentialRedactor, fromSender, hookAddress, hookHeaders, hookParams, hookResponse, onRoute, unknownCharset, type HookAddress, type HookHeaders } from './hook-request.js';
 import { runWrite } from './run-record.js';
 import { untraced } from './trace-setting.js';
@@ -97,9 +98,11 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   // replay has its own parameters), so the stored copy needs no real value.
   const address = hookAddress(req.url);
   const inboxBase = { receivedAt, method: req.method, path: address.stored, headers: headers.stored, body, remoteAddress: req.ip };
-  const sentSignature = req.header('x-hook-signature');
+  // A secret written whsec_… selects the Standard Webhooks scheme for its route (webhook-id, -timestamp, -signature).
+  const standard = guard !== undefined && isStandardSecret(guard.secret);
+  const sentSignature = req.header(standard ? 'webhook-signature' : 'x-hook-signature');
   if (guard !== undefined) {
-    const refusal = !verifyBpiumSignature(guard.secret, body, sentSignature)
+    const refusal = standard ? standardRefusal(d, guard.secret, req, receivedAt) : !verifyBpiumSignature(guard.secret, body, sentSignature)
       ? { signature: 'invalid' as const, why: 'X-Hook-Signature is missing or does not match', stored: 'invalid signature' }
       : staleness(d.config.webhookMaxAgeMs, body, receivedAt);
     if (refusal) {
@@ -114,7 +117,7 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   const inbox: StoredRequest = { ...inboxBase, signature };
   // Only a verified request reaches this line, and its key names its route: a request to another path (signed or
   // not) can neither claim nor be answered from this route's deliveries. Without a secret it names the login too.
-  const delivery = await deliveryKey(d, body, guard?.route, req.path, req.login);
+  const delivery = standard && guard ? { key: standardDeliveryKey(req.header('webhook-id') ?? '', guard.route) } : await deliveryKey(d, body, guard?.route, req.path, req.login);
   if (delivery.key === null) return runAndStore(d, req, inbox, headers, address, null);
   if (answered(delivery.original)) return answerAsBefore(d, inbox, delivery.key, delivery.original);
   // Taken before the look-up and, when HTTP404 is to run, held until this request is stored or refused, so a resend
@@ -322,6 +325,16 @@ function withCharsetNote(result: RunResult, charset: string | undefined, param: 
 function ran(d: AppDeps, result: RunResult, a: HookAnswer): HookAnswer {
   d.metrics.response(a.status);
   return { ...a, headers: { ...a.headers, 'X-Oktell-Run-Id': result.runId }, runId: result.runId };
+}
+
+/**
+ * Why a request to a route with a Standard Webhooks secret is refused (headers missing, no matching signature, a
+ * timestamp outside the window: the configured freshness window, else the scheme's 5 minutes), or undefined.
+ */
+function standardRefusal(d: AppDeps, secret: string, req: HookInput, now: number): { signature: 'invalid' | 'valid'; why: string; stored: string } | undefined {
+  const refusal = checkStandardWebhook(secret, { id: req.header('webhook-id'), timestamp: req.header('webhook-timestamp'), signature: req.header('webhook-signature'), body: req.body }, now, d.config.webhookMaxAgeMs ?? STANDARD_TOLERANCE_MS);
+  if (refusal === undefined) return undefined;
+  return { signature: refusal.stored === 'invalid signature' ? 'invalid' : 'valid', ...refusal };
 }
 
 /**

@@ -14,6 +14,7 @@ import { DEMO_PASSWORD, type BpiumEmulator } from '../../bpium-emulator/index.js
 import { DamagedStoreError } from '../../server/store/sqlite-check.js';
 import type { ServiceTask } from '../../server/tasks/definitions.js';
 import { isoInZone } from '../../server/tasks/schedule.js';
+import { isStandardSecret, STANDARD_TOLERANCE_MS } from '../../server/standard-webhooks.js';
 
 export interface ServeOpts {
   port?: string;
@@ -114,7 +115,11 @@ export async function serveAction(o: ServeOpts): Promise<void> {
   // path can be traced to it; the secret itself is never printed.
   const generated = server.generatedWebhookSecret;
   const secretSource = generated ? `; the secret of ${generated.path} was generated for the embedded Bpium emulator and is kept in ${generated.file} (webhookSecrets or BPIUM_WEBHOOK_SECRET to choose your own)` : '';
-  if (signedPaths.length) out.write(`  signed     ${[...signedPaths.filter((p) => p !== '*'), ...(signedPaths.includes('*') ? ['every path'] : [])].join(', ')} ${pc.dim(`(X-Hook-Signature required; npx oktell-emu webhook send signs${secretSource})`)}\n`);
+  const named = (paths: string[]): string => [...paths.filter((p) => p !== '*'), ...(paths.includes('*') ? ['every path'] : [])].join(', ');
+  const standardPaths = signedPaths.filter((p) => isStandardSecret(server.config.webhookSecrets[p]!));
+  const bpiumPaths = signedPaths.filter((p) => !standardPaths.includes(p));
+  if (bpiumPaths.length) out.write(`  signed     ${named(bpiumPaths)} ${pc.dim(`(X-Hook-Signature required; npx oktell-emu webhook send signs${secretSource})`)}\n`);
+  if (standardPaths.length) out.write(`  signed     ${named(standardPaths)} ${pc.dim(`(Standard Webhooks: webhook-id, webhook-timestamp and a v1 webhook-signature required, the timestamp within ${(server.config.webhookMaxAgeMs ?? STANDARD_TOLERANCE_MS) / 60_000} minute(s); a webhook-id seen before is answered as a duplicate)`)}\n`);
   out.write('\nTry it:\n');
   // `demo` drives the embedded emulator: with BPIUM_URL there is none, and the hint would only fail. Said as the
   // command itself, not `npm run demo`: that script is the repository's, and an installed package has none.

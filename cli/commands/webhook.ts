@@ -1,6 +1,7 @@
 // `oktell-emu webhook send <path> <body.json>`: posts a test webhook to the running server the way Bpium would —
 // signed with the secret the server checks for that path, with the server's Basic credentials — and says what
 // became of it (status, run id, duplicate).
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -11,6 +12,7 @@ import { maskAddressLogin } from '../../adapters/web/redact.js';
 import { hookUser, userPair, type OktellUser } from '../../server/auth.js';
 import { ConfigError, hookSecret, loadServerConfig, type ServerConfig } from '../../server/config.js';
 import { emulatorWebhookSecret } from '../../server/credentials.js';
+import { isStandardSecret, signStandardWebhook } from '../../server/standard-webhooks.js';
 import { dataDirArg, shellWord, unreadableDataDir, UsageError } from '../config.js';
 import { clipText } from '../../engine/cut-text.js';
 import { jsonKind } from '../../engine/json-text.js';
@@ -48,6 +50,8 @@ export interface WebhookOutcome {
   duplicateOf: number | null;
   /** The path of the secret it was signed with, or null when unsigned. */
   signedFor: string | null;
+  /** The webhook-id it was sent with, when that path's secret is of the Standard Webhooks scheme. */
+  webhookId?: string;
   body: string;
   /** The server's data folder, where `show` finds the run. */
   dataDir: string;
@@ -181,18 +185,26 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
   }
   const inUrl = loginOfUrl(url);
   const read = readBody(file);
-  const { body, changes } = flags.fresh ? freshBody(read, new Date()) : { body: read, changes: undefined };
   const { user, from } = serverUser(flags, config, env, running, inUrl);
   const secrets = serverSecrets(config, running, env);
   // The secret the server will check: chosen by the whole address, path and query, as the server does.
   const chosen = flags.sign ? hookSecret(secrets, url.pathname, url.pathname + url.search) : undefined;
+  // A Standard Webhooks route tells deliveries apart by webhook-id, not by the body: --fresh gives a new id instead.
+  const standard = chosen !== undefined && isStandardSecret(chosen.secret);
+  const { body, changes } = flags.fresh && !standard ? freshBody(read, new Date()) : { body: read, changes: undefined };
   // The configured path it came from, or '*' when the catch-all secret applies.
   const signedFor = chosen ? (Object.hasOwn(secrets, chosen.route) ? chosen.route : '*') : null;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     authorization: `Basic ${Buffer.from(`${user.login}:${user.password}`).toString('base64')}`,
   };
-  if (chosen) headers['x-hook-signature'] = signBpiumBody(chosen.secret, body);
+  let id: string | undefined;
+  if (chosen && standard) {
+    // The same body sent again is the same message (a duplicate), as a provider's retry is; --fresh makes a new one.
+    id = `msg_${flags.fresh ? randomUUID().replaceAll('-', '') : createHash('sha256').update(body).digest('hex').slice(0, 32)}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    Object.assign(headers, { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signStandardWebhook(chosen.secret, id, timestamp, body) });
+  } else if (chosen) headers['x-hook-signature'] = signBpiumBody(chosen.secret, body);
   let res: Answer;
   try {
     res = await postBody(url, headers, body);
@@ -216,6 +228,7 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     runId: res.headers.get('x-oktell-run-id'),
     duplicateOf: duplicate !== null && /^\d+$/.test(duplicate) ? Number(duplicate) : null,
     signedFor,
+    ...(id !== undefined ? { webhookId: id } : {}),
     body: res.text,
     dataDir: config.dataDir,
     user: { login: user.login, from },
@@ -373,7 +386,7 @@ function describe(o: WebhookOutcome, sign: boolean): string {
   const lines: string[] = [];
   for (const c of o.fresh ?? []) lines.push(pc.dim(`--fresh: ${c.field} ${c.from === null ? '(none)' : terminalText(JSON.stringify(c.from))} → ${JSON.stringify(c.to)}`));
   const unsigned = sign ? 'unsigned: no secret is set for this path' : 'unsigned: --no-sign';
-  const signed = o.signedFor === null ? unsigned : `signed with the secret for ${o.signedFor === '*' ? 'every path' : o.signedFor}`;
+  const signed = o.signedFor === null ? unsigned : `signed with the secret for ${o.signedFor === '*' ? 'every path' : o.signedFor}${o.webhookId !== undefined ? `, Standard Webhooks, webhook-id ${o.webhookId}` : ''}`;
   lines.push(`POST ${terminalText(o.url)} ${pc.dim(`(${signed})`)}`);
   const colour = o.status < 300 ? pc.green : pc.red;
   // The run id is a header of the answer (any server --url names): its bytes past ASCII are read as Latin-1, so it may
@@ -381,7 +394,7 @@ function describe(o: WebhookOutcome, sign: boolean): string {
   const runId = o.runId ? terminalText(o.runId) : null;
   lines.push(`→ ${colour(`HTTP ${o.status}`)}${runId ? ` · run ${pc.cyan(runId)}` : ''}`);
   if (o.duplicateOf !== null) {
-    lines.push(pc.yellow(`duplicate: this delivery (same hook id and sequenceId) was received before as inbox entry ${o.duplicateOf}; the server answered as it did then and started nothing again`));
+    lines.push(pc.yellow(`duplicate: this delivery (${o.webhookId !== undefined ? 'same webhook-id: --fresh sends a new one' : 'same hook id and sequenceId'}) was received before as inbox entry ${o.duplicateOf}; the server answered as it did then and started nothing again`));
   }
   // The answer is the hook scenario's, often made of the webhook's own text: its lines kept, its other control
   // characters (an escape sequence would drive the terminal) escaped.
