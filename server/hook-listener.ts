@@ -155,14 +155,15 @@ export function refusalText(status: RefusalStatus, reason: string): string {
 
 /**
  * The warning for a webhook refused for its size. The request line alone says `status=413` at info level, while the
- * webhook is lost: nothing of it is stored, and Bpium never sends a refused webhook again (a task with a long
- * description or many files is one such body), so the operator is told which setting refused it.
+ * webhook is lost: nothing of it is stored, Bpium never sends a refused webhook again (a task with a long description
+ * or many files is one such body), and another provider's retries meet the same limit, so the operator is told which
+ * setting refused it, without naming Bpium as the only sender.
  */
 export function logHookTooLarge(d: AppDeps, fields: LoggedTarget & { ip: string | undefined; login: string | undefined }): void {
   const limit = d.config.bodyLimitBytes;
   d.logger.warn(
     { ...fields, limit },
-    `webhook refused with 413: its body is over the limit of ${limit} bytes (OKTELL_BODY_LIMIT, bodyLimit: in the configuration file); nothing of it was stored and Bpium does not send a refused webhook again: raise the limit if such bodies are expected`,
+    `webhook refused with 413: its body is over the limit of ${limit} bytes (OKTELL_BODY_LIMIT, bodyLimit: in the configuration file); nothing of it was stored, so it is lost unless its sender sends it again (Bpium never does; a provider that retries gets 413 each time): raise the limit if such bodies are expected`,
   );
 }
 
