@@ -136,8 +136,15 @@ export function collectVariableUses(root: NjNode): VariableUse[] {
       case 'Super':
         return;
       case 'Block':
-        // `{% block name %}`: the name is the block's, not a variable.
-        walk(node.body, scope);
+        // `{% block name %}`: the name is the block's, not a variable; `{{ super() }}` in it renders the block of the
+        // template extended (the tree is parsed, not transformed: nunjucks turns that call into a Super node later).
+        // The same scope otherwise: a `set` in the block counts after it, as before.
+        if (scope.has('super')) walk(node.body, scope);
+        else {
+          scope.add('super');
+          walk(node.body, scope);
+          scope.delete('super');
+        }
         return;
       default:
         if (node.children) walk(node.children, scope);
