@@ -125,6 +125,37 @@ describe('parts that pull each other in', () => {
     }
   });
 
+  // What the check says of a tag in a block is what a letter does: a circle it finds fails every letter, and one it
+  // leaves alone renders.
+  const blockCases: Array<[string, Record<string, string>, boolean]> = [
+    ['a block inside an if that is false', { 'note.text.njk': '{% include "parts/a.njk" %}', 'parts/a.njk': '{% if deep %}{% block b %}{% include "parts/a.njk" %}{% endblock %}{% endif %}A' }, false],
+    ['an if inside a block', { 'note.text.njk': '{% include "parts/a.njk" %}', 'parts/a.njk': '{% block b %}{% if deep %}{% include "parts/a.njk" %}{% endif %}{% endblock %}A' }, false],
+    ['nested blocks', { 'note.text.njk': '{% include "parts/a.njk" %}', 'parts/a.njk': '{% block o %}{% block i %}{% include "parts/a.njk" %}{% endblock %}{% endblock %}A' }, true],
+    ['a block of an imported macro file', { 'note.text.njk': '{% import "parts/m.njk" as m %}{{ m.x() }}', 'parts/m.njk': '{% macro x() %}x{% endmacro %}{% block b %}{% include "parts/n.njk" %}{% endblock %}', 'parts/n.njk': '{% import "parts/m.njk" as m %}n' }, true],
+    ['a block of a macro file imported by from', { 'note.text.njk': '{% from "parts/m.njk" import x %}{{ x() }}', 'parts/m.njk': '{% macro x() %}x{% endmacro %}{% block b %}{% include "parts/m.njk" %}{% endblock %}' }, true],
+    ['a part both included and extended, the extending file replacing the block', { 'note.text.njk': '{% include "parts/base.njk" %}', 'parts/base.njk': '[{% block body %}{% include "parts/child.njk" %}{% endblock %}]', 'parts/child.njk': '{% extends "parts/base.njk" %}{% block body %}child{% endblock %}' }, false],
+    ['a part included in place by a file that is extended', { 'note.text.njk': '{% extends "parts/base.njk" %}{% block body %}n{% endblock %}', 'parts/base.njk': '<{% block body %}{% endblock %}{% include "parts/p.njk" %}>', 'parts/p.njk': '{% block q %}{% include "parts/p.njk" %}{% endblock %}' }, true],
+  ];
+  for (const [what, files, endless] of blockCases) {
+    it(`a tag in a block: ${what}: ${endless ? 'found, and the letter fails' : 'left alone, and the letter is made'}`, () => {
+      const f = folder(files);
+      try {
+        const t = createTemplateRenderer({ dir: f.dir });
+        const issues = t.check('note');
+        if (endless) {
+          assert.equal(issues.length, 1, JSON.stringify(issues));
+          assert.match(issues[0]!.message, /the parts pull each other in without end/);
+          assert.match(renderError(() => t.render('note', { deep: false })).message, /without end/);
+        } else {
+          assert.deepEqual(issues, []);
+          assert.ok(t.render('note', { deep: false }).text);
+        }
+      } finally {
+        f.cleanup();
+      }
+    });
+  }
+
   it('recursing without end when the letter is made: a short error naming the files, not megabytes', () => {
     const f = folder({
       'note.text.njk': 'Hi\n{% include "parts/a.njk" %}',
