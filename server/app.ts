@@ -81,7 +81,7 @@ export function createApp(d: AppDeps): express.Express {
   app.set('etag', false);
 
   app.use((req, res, next) => {
-    observeRequest(d, req.method, logTarget(req), () => req.ip, res, () => res.locals.runId as string | undefined);
+    observeRequest(d, req.method, logTarget(req), () => req.ip, res, () => res.locals.runId as string | undefined, () => res.locals.deliveryKey as string | undefined);
     next();
   });
 
@@ -163,6 +163,7 @@ export function createApp(d: AppDeps): express.Express {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     answerHook(d, { method: req.method, url: req.originalUrl, path: req.path, rawHeaders: req.rawHeaders, header: (n) => req.get(n), ip: req.ip ?? null, login: String(res.locals.user), body, clientGone: () => req.socket.destroyed }).then((a) => {
       res.locals.runId = a.runId;
+      res.locals.deliveryKey = a.deliveryKey;
       writeAnswer(res, a, req.method);
     }, next);
   });

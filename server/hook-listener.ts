@@ -41,10 +41,11 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
     const target = loggedTarget(url);
     const method = req.method ?? 'GET';
     let runId: string | undefined;
+    let delivery: string | undefined;
     // Worked out when first needed (a refused login, the throttle, the run, a log line), then kept.
     let from: string | undefined;
     const ip = () => (from ??= proxyaddr(req, trust));
-    observeRequest(d, method, target, ip, res, () => runId);
+    observeRequest(d, method, target, ip, res, () => runId, () => delivery);
     for (const [k, v] of Object.entries(SCENARIO_ANSWER_HEADERS)) res.setHeader(k, v);
     // A refusal here comes before the body is read: one the request declares is not read on (closeUnreadBody).
     const { throttled, user } = checkLogin(req.headers.authorization, d.users(), { ...target, ip: ip() }, d.logger, d.throttle);
@@ -102,6 +103,7 @@ export function hookListener(d: AppDeps, app: express.Express): RequestListener 
       answerHook(d, { method, url, path, rawHeaders: req.rawHeaders, header, ip: ip() ?? null, login: user.login, body, clientGone: () => req.socket.destroyed }).then(
         (a) => {
           runId = a.runId;
+          delivery = a.deliveryKey;
           writeAnswer(res, a, method);
         },
         (err: unknown) => {
@@ -290,9 +292,10 @@ function probeLevel(server: object, path: string, status: number): 'debug' | 'in
 
 /**
  * Counts the request in flight until it ends and writes its log line (method, path and the query's names as
- * loggedTarget gives them, status, duration, client address, the hook run's id).
+ * loggedTarget gives them, status, duration, client address, the hook run's id, and a webhook's Bpium delivery key as
+ * `delivery`, so that the delivery a sender's log names is found by a search of this log).
  */
-export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: string, target: LoggedTarget, ip: () => string | undefined, res: ServerResponse, runId: () => string | undefined): void {
+export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: string, target: LoggedTarget, ip: () => string | undefined, res: ServerResponse, runId: () => string | undefined, deliveryKey: () => string | undefined = () => undefined): void {
   const t0 = performance.now();
   d.metrics.inFlight++;
   let counted = true;
@@ -311,7 +314,8 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
     // deadline), the line says so and why, not that the client ended it.
     if (res.writableFinished || unloggedAnswers.has(res) || !levelEnabled(d.logger, 'info')) return;
     const id = runId();
-    const line = { method, ...target, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) };
+    const key = deliveryKey();
+    const line = { method, ...target, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}), ...(key ? { delivery: key } : {}) };
     const cutBy = serverCutReason(socket);
     if (cutBy !== undefined) d.logger.info({ ...line, cutByServer: cutBy }, `request cut off by the server before its answer was sent (${cutBy})`);
     else d.logger.info({ ...line, clientGone: true }, 'request ended by the client before its answer was sent');
@@ -326,6 +330,7 @@ export function observeRequest(d: Pick<AppDeps, 'metrics' | 'logger'>, method: s
     const level = PROBES.has(target.path) ? probeLevel(d.metrics, target.path, res.statusCode) : 'info';
     if (!levelEnabled(d.logger, level)) return;
     const id = runId();
-    d.logger[level]({ method, ...target, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}) }, 'request');
+    const key = deliveryKey();
+    d.logger[level]({ method, ...target, status: res.statusCode, ms: Math.round((performance.now() - t0) * 100) / 100, ip: ip(), ...(id ? { runId: id } : {}), ...(key ? { delivery: key } : {}) }, 'request');
   });
 }

@@ -43,6 +43,11 @@ export interface HookAnswer {
   headers: Record<string, string | string[]>;
   /** The hook run, for the request's log line. */
   runId?: string;
+  /**
+   * The Bpium delivery key of a verified request that has one (`bpium:<hook id>:<sequenceId>@<route>`, `#<login>` on a
+   * route without a secret), for the request's log line: whether or not the inbox entry keeps it.
+   */
+  deliveryKey?: string;
 }
 
 /** A plain-text answer of the server's own (a refusal, an error), not the scenario's. */
@@ -119,6 +124,11 @@ async function storeAndAnswer(d: AppDeps, req: HookInput): Promise<HookAnswer> {
   // not) can neither claim nor be answered from this route's deliveries. Without a secret it names the login too.
   const delivery = standard && guard ? { key: standardDeliveryKey(req.header('webhook-id') ?? '', guard.route) } : await deliveryKey(d, body, guard?.route, req.path, req.login);
   if (delivery.key === null) return runAndStore(d, req, inbox, headers, address, null);
+  return { ...(await answerDelivery(d, req, inbox, headers, address, delivery as { key: string; original?: DeliveryOriginal })), deliveryKey: delivery.key };
+}
+
+/** Answers a verified request that has a delivery key: from its original, or by running HTTP404 while it holds the key. */
+async function answerDelivery(d: AppDeps, req: HookInput, inbox: StoredRequest, headers: HookHeaders, address: HookAddress, delivery: { key: string; original?: DeliveryOriginal }): Promise<HookAnswer> {
   if (answered(delivery.original)) return answerAsBefore(d, inbox, delivery.key, delivery.original);
   // Taken before the look-up and, when HTTP404 is to run, held until this request is stored or refused, so a resend
   // arriving meanwhile waits for it instead of running HTTP404 beside it. A duplicate gives it back at once.

@@ -22,6 +22,7 @@ import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
 import { REFUSED_BEFORE_SENDING, refusedBeforeSending, runOutcomeText } from '../../server/run-outcome.js';
 import { startedJobs } from '../../server/started-jobs.js';
 import { catchAllJobNamed } from '../../server/store/dead-letter.js';
+import { onRoute } from '../../server/hook-request.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -274,23 +275,35 @@ function summary(r: { id: string; jobId: string | null; scenario: string; versio
 }
 
 export async function showAction(id: string, o: { json?: boolean; dataDir?: string; config?: string }): Promise<void> {
+  const delivery = deliveryKeyAsked(id);
+  if (delivery) return showDelivery(delivery, o);
   const settings = storeSettings(o);
-  const found = await withStore(o, async (s) => {
-    // `replay` takes job ids (a dead letter's), so `show` does too: the job's last run.
-    const asJob = (await s.getRun(id)) ? undefined : await s.getJob(id);
-    if (asJob && !asJob.lastRunId) {
-      const cut = asJob.status === 'running' ? cutOffNote(settings, dataDirArg(settings.dataDir)) : undefined;
-      if (cut) throw new UsageError(`job ${id} (${asJob.scenario}) is recorded as running attempt ${asJob.attempts}, but ${cut}; it has no run recorded yet`);
-      if (wasCancelled(asJob)) throw new UsageError(`job ${id} (${asJob.scenario}) is a dead letter, ${(asJob.lastError as { message?: string }).message ?? 'cancelled by an operator'}, before its first run: it has no run recorded (npx oktell-emu replay ${id}${dataDirArg(settings.dataDir)} runs it)`);
-      const requested = cancelRequestNote(asJob);
-      throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet${requested ? `; ${requested}` : ''}`);
-    }
-    const r = await s.getRun(asJob?.lastRunId ?? id);
-    const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
-    return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobsOf(s, run) : [] };
-  }, (folder) => {
+  const found = await withStore(o, (s) => loadRun(s, id, settings), (folder) => {
     throw new UsageError(`no run ${id}: no runs recorded in ${folder} yet (no oktell.sqlite there)`);
   }, settings);
+  await printRun(id, found, o, settings);
+}
+
+type LoadedRun = { run: (RunRecord & { task?: TaskOrigin }) | undefined; job: JobRecord | undefined; started: JobRecord[] };
+
+/** A run by its id, or a job's last run by the job's id, with its job and the jobs it started. */
+async function loadRun(s: Store, id: string, settings: ReturnType<typeof storeSettings>): Promise<LoadedRun> {
+  // `replay` takes job ids (a dead letter's), so `show` does too: the job's last run.
+  const asJob = (await s.getRun(id)) ? undefined : await s.getJob(id);
+  if (asJob && !asJob.lastRunId) {
+    const cut = asJob.status === 'running' ? cutOffNote(settings, dataDirArg(settings.dataDir)) : undefined;
+    if (cut) throw new UsageError(`job ${id} (${asJob.scenario}) is recorded as running attempt ${asJob.attempts}, but ${cut}; it has no run recorded yet`);
+    if (wasCancelled(asJob)) throw new UsageError(`job ${id} (${asJob.scenario}) is a dead letter, ${(asJob.lastError as { message?: string }).message ?? 'cancelled by an operator'}, before its first run: it has no run recorded (npx oktell-emu replay ${id}${dataDirArg(settings.dataDir)} runs it)`);
+    const requested = cancelRequestNote(asJob);
+    throw new UsageError(`job ${id} (${asJob.scenario}) is ${asJob.status} and has no run recorded yet${requested ? `; ${requested}` : ''}`);
+  }
+  const r = await s.getRun(asJob?.lastRunId ?? id);
+  const run = r ? (await withTaskOrigins(s, [r]))[0] : undefined;
+  return { run, job: run?.jobId ? await s.getJob(run.jobId) : undefined, started: run ? await startedJobsOf(s, run) : [] };
+}
+
+/** Prints a loaded run (`show`); `delivery`: the inbox entry it answered, when it was asked for by its key. */
+async function printRun(id: string, found: LoadedRun, o: { json?: boolean }, settings: ReturnType<typeof storeSettings>, delivery?: DeliveryShown): Promise<void> {
   const { run, job, started } = found;
   // The hint names the same data folder, so it lists the runs of the store that was searched.
   if (!run) throw new UsageError(`no run ${id} (see: oktell-emu runs${settings.store.kind === 'sqlite' ? dataDirArg(settings.dataDir) : ''})`);
@@ -301,8 +314,9 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
   const trace = (run.trace ?? []) as unknown[];
   const calls = { httpCalls: httpCallsOf(run, trace), dbCalls: dbCallsOf(run, trace) };
   const children = started.map((j) => ({ jobId: j.id, scenario: j.scenario, status: j.status, lastRunId: j.lastRunId }));
-  if (o.json) process.stdout.write(`${JSON.stringify({ ...run, ...calls, started: children, ...(jobState ? { job: jobState } : {}) })}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify({ ...(delivery ? { delivery } : {}), ...run, ...calls, started: children, ...(jobState ? { job: jobState } : {}) })}\n`);
   else {
+    if (delivery) process.stdout.write(`${deliveryLine(delivery, settings.timeZone)}\n`);
     // The last run of a dead letter is `dead`, as `runs` and the console list it (its record says failed).
     const dead = job ? listedStatus(run, await deadRunIds({ jobStates: async () => new Map([[job.id, job]]) }, [run])) === 'dead' : false;
     printRecord(run, settings.timeZone, dead, [
@@ -311,6 +325,79 @@ export async function showAction(id: string, o: { json?: boolean; dataDir?: stri
     ]);
     if (job) printJobState(run, job, dataDirArg(settings.dataDir), settings.timeZone, job.status === 'running' ? cutOffNote(settings, dataDirArg(settings.dataDir)) : undefined);
   }
+}
+
+/**
+ * A Bpium delivery key as `show` takes it (`bpium:<hook id>:<sequenceId>`, with `@<route>` and `#<login>` as the
+ * server's log line names them, or without): the beginning of the keys it stands for, and whether the key must be
+ * exactly that (a login given) or may go on with a login (a route given without one). Undefined for any other id.
+ */
+export function deliveryKeyAsked(id: string): DeliveryAsked | undefined {
+  const m = /^bpium:([\w$-]{1,64}):(\d{1,64})(?:@(.*))?$/s.exec(id);
+  if (!m) return undefined;
+  const delivery = `bpium:${m[1]}:${m[2]!.replace(/^0+(?=\d)/, '')}`;
+  if (m[3] === undefined || m[3] === '') return { asked: id, prefix: `${delivery}@`, whole: false };
+  const at = m[3].indexOf('#');
+  const route = at < 0 ? m[3] : m[3].slice(0, at);
+  const key = onRoute(`${delivery}@`, route);
+  return at < 0 ? { asked: id, prefix: key, whole: false, withRoute: true } : { asked: id, prefix: `${key}${m[3].slice(at)}`, whole: true };
+}
+
+type DeliveryAsked = { asked: string; prefix: string; whole: boolean; withRoute?: true };
+
+/** The inbox entry of a delivery found by its key, as `show` names it. */
+type DeliveryShown = { key: string; inboxId: number; receivedAt: number; method: string; path: string; responseStatus: number | null; duplicates: number; runId: string | null };
+
+/** How many deliveries one key may name that `show` lists (every route's entry of it; each sender's on a route without a secret). */
+const DELIVERIES_LISTED = 20;
+
+function deliveryLine(d: DeliveryShown, zone: string): string {
+  const answered = d.responseStatus === null ? 'no answer recorded' : `answered ${d.responseStatus}`;
+  const resent = d.duplicates > 0 ? ` · ${d.duplicates} resend(s) answered from it` : '';
+  return `${pc.bold('delivery')} ${terminalText(d.key)} · inbox entry ${d.inboxId} · received ${isoInZone(d.receivedAt, zone)} · ${terminalText(`${d.method} ${d.path}`)} · ${answered}${resent}`;
+}
+
+/**
+ * `show bpium:<hook id>:<sequenceId>[@<route>]`: the inbox entry of that Bpium delivery and the HTTP404 run that
+ * answered it, shown as `show <runId>` shows it. Without a route, every route's entry of the delivery; several are
+ * listed, one line each. Found through the index of original keys: a delivery refused or failed without starting a
+ * job keeps no key (a resend of it runs again), and is found by the key in the server's request log line instead.
+ */
+async function showDelivery(asked: DeliveryAsked, o: { json?: boolean; dataDir?: string; config?: string }): Promise<void> {
+  const settings = storeSettings(o);
+  const dirFlag = dataDirArg(settings.dataDir);
+  const notFound = (where: string) =>
+    new UsageError(
+      `no delivery ${asked.asked} ${where}: only a delivery the server acknowledged (2xx) or that started jobs keeps its key; one refused or failed without starting a job does not (its resend runs again). The server's request log line names the key of every webhook and its run: grep the log for delivery=${asked.prefix}`,
+    );
+  const found = await withStore(o, async (s) => {
+    const rows = (await s.deliveriesByKeyPrefix(asked.prefix, DELIVERIES_LISTED + 1)).filter((r) => {
+      const rest = r.dedupKey.slice(asked.prefix.length);
+      return asked.whole ? rest === '' : !asked.withRoute || rest === '' || rest.startsWith('#');
+    });
+    const entries = (await Promise.all(rows.slice(0, DELIVERIES_LISTED).map((r) => s.getInboxEntry(r.id)))).filter((e) => e !== undefined);
+    const shown: DeliveryShown[] = entries.map((e) => ({ key: e.dedupKey ?? '', inboxId: e.id, receivedAt: e.receivedAt, method: e.method, path: e.path, responseStatus: e.responseStatus, duplicates: e.duplicates, runId: e.runId }));
+    const one = shown.length === 1 ? shown[0]! : undefined;
+    return { shown, more: rows.length > DELIVERIES_LISTED, run: one?.runId ? await loadRun(s, one.runId, settings) : undefined };
+  }, (folder) => {
+    throw notFound(`recorded in ${folder} (no oktell.sqlite there)`);
+  }, settings);
+  if (found.shown.length === 0) throw notFound('in the inbox');
+  if (found.shown.length === 1) {
+    const d = found.shown[0]!;
+    if (found.run) return printRun(d.runId!, found.run, o, settings, d);
+    if (o.json) process.stdout.write(`${JSON.stringify({ delivery: d })}\n`);
+    else process.stdout.write(`${deliveryLine(d, settings.timeZone)}\n  no run of the hook scenario is recorded with it\n`);
+    return;
+  }
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ deliveries: found.shown, ...(found.more ? { more: true } : {}) })}\n`);
+    return;
+  }
+  const w = (t: string) => process.stdout.write(`${t}\n`);
+  w(`${found.shown.length}${found.more ? '+' : ''} deliveries match ${terminalText(asked.asked)}; show one by its whole key or its run:`);
+  for (const d of found.shown) w(`${deliveryLine(d, settings.timeZone)}${d.runId ? ` · run ${d.runId} (npx oktell-emu show ${d.runId}${dirFlag})` : ''}`);
+  if (found.more) w(`only the first ${DELIVERIES_LISTED} are listed`);
 }
 
 

@@ -40,6 +40,7 @@ import {
   type DedupLookup,
   type OriginalRow,
   originalFromRow,
+  keyRangeEnd,
   type RunRow,
 } from './sqlite.rows.js';
 import { jobPageSql, latestScheduledJobSql, pageSql, queuedJobsSql, runFilters } from './page.sql.js';
@@ -274,6 +275,13 @@ export function takeoverDue(spells: readonly RefusalSpell[], renewedAt: number, 
   return !refusedSinceRenewal || now - expiresAt - refusedMs >= graceMs;
 }
 
+/** Whether text compares by code point in the database's collation: upper case before lower, punctuation weighed. */
+const CODE_POINT_ORDER_SQL = `SELECT ('B' < 'a' AND 'a@b' < 'aA' AND 'a/' < 'a0' AND 'a' < 'a/') AS ordered`;
+/** Originals whose key begins with $1, through their index: the keys from it to it + U+10FFFF ($2); $3 the most. */
+const DELIVERIES_BY_RANGE_SQL = `SELECT id, dedup_key FROM inbox WHERE dedup_key >= $1 AND dedup_key < $2 AND duplicate_of IS NULL ORDER BY id LIMIT $3`;
+/** The same under a collation that is not code point order: by the key's beginning, reading every original's key. */
+const DELIVERIES_BY_PREFIX_SQL = `SELECT id, dedup_key FROM inbox WHERE starts_with(dedup_key, $1) AND duplicate_of IS NULL ORDER BY id LIMIT $2`;
+
 export class PostgresStore implements Store {
   readonly effects: EffectJournalPort;
   private readonly batcher: PgWriteBatcher;
@@ -289,6 +297,8 @@ export class PostgresStore implements Store {
   /** `PostgresStoreOptions.noAnswerMs`, resolved. */
   private readonly noAnswerMs: number;
   private closed = false;
+  /** Whether the database's collation orders text by code point (see deliveriesByKeyPrefix), once asked. */
+  private codePointKeys: Promise<boolean> | undefined;
   /** Delivery look-ups asked in this turn of the event loop (see findByDedupKey). */
   private lookups: DedupLookup[] | undefined;
 
@@ -399,6 +409,25 @@ export class PostgresStore implements Store {
       const row = byKey.get(l.key);
       l.resolve(row ? originalFromRow(row) : undefined);
     }
+  }
+
+  async deliveriesByKeyPrefix(keyPrefix: string, limit: number): Promise<Array<{ id: number; dedupKey: string }>> {
+    if (keyPrefix === '') return [];
+    // The index of original keys is in the database's collation: the keys that begin with a prefix are a range of it
+    // only when that orders by code point (C, POSIX, C.UTF-8). A language's collation (en_US.UTF-8 weighs letters
+    // before punctuation) would leave keys out of the range: they are then read by their beginning, without the index.
+    this.codePointKeys ??= this.readSql<{ ordered: boolean }>(CODE_POINT_ORDER_SQL, []).then((r) => r[0]?.ordered === true);
+    let ordered: boolean;
+    try {
+      ordered = await this.codePointKeys;
+    } catch (e) {
+      this.codePointKeys = undefined;
+      throw e;
+    }
+    const rows = ordered
+      ? await this.readSql<{ id: string | number; dedup_key: string }>(DELIVERIES_BY_RANGE_SQL, [keyPrefix, keyRangeEnd(keyPrefix), limit])
+      : await this.readSql<{ id: string | number; dedup_key: string }>(DELIVERIES_BY_PREFIX_SQL, [keyPrefix, limit]);
+    return rows.filter((r) => r.dedup_key.startsWith(keyPrefix)).map((r) => ({ id: Number(r.id), dedupKey: r.dedup_key }));
   }
 
   async getInboxEntry(id: number): Promise<InboxEntry | undefined> {

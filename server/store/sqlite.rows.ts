@@ -95,6 +95,14 @@ export function inboxFromRow(r: InboxRow): InboxEntry {
 }
 
 /** Rows of `answeredStatuses` (ids as numbers or PostgreSQL's bigint text) as a map, the unanswered left out. */
+/**
+ * The end of the range of keys that begin with `prefix`, in code point order (SQLite's BINARY, PostgreSQL's C
+ * collation): the prefix and U+10FFFF, which no key holds. Callers still check each key begins with the prefix.
+ */
+export function keyRangeEnd(prefix: string): string {
+  return `${prefix}\u{10FFFF}`;
+}
+
 export function answeredMap(rows: ReadonlyArray<{ id: string | number; status: number | null }>): Map<number, number> {
   return new Map(rows.flatMap((r) => (r.status === null ? [] : [[Number(r.id), Number(r.status)] as [number, number]])));
 }

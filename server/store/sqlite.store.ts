@@ -34,6 +34,7 @@ import {
   type DedupLookup,
   type OriginalRow,
   originalFromRow,
+  keyRangeEnd,
   type JobParams,
   type JobRow,
   type RunRow,
@@ -184,6 +185,8 @@ export function quotaOptions(config: { storeMaxPages?: number; runRecordBytes: n
   return config.storeMaxPages ? { maxPageCount: config.storeMaxPages, pagesPerPendingJob: pagesPerPendingJob(config.runRecordBytes) } : {};
 }
 const PATH_DELIVERY_KEY_SQL = `SELECT 1 FROM inbox WHERE dedup_key >= 'bpium:' AND dedup_key < 'bpium;' AND duplicate_of IS NULL AND dedup_key NOT LIKE '%@*' AND dedup_key NOT LIKE '%#%' LIMIT 1`;
+/** Originals whose key begins with a prefix ($1), through their index: the keys from it to it + U+10FFFF ($2). */
+const DELIVERIES_BY_PREFIX_SQL = `SELECT id, dedup_key FROM inbox WHERE dedup_key >= ? AND dedup_key < ? AND duplicate_of IS NULL ORDER BY id LIMIT ?`;
 const PENDING_JOBS_SQL = `SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')`;
 /** How long a count of the pending jobs serves the quota's room check (see `pendingJobs`). */
 const PENDING_RECOUNT_MS = 1000;
@@ -410,6 +413,13 @@ export class SqliteStore implements Store {
     this.assertOpen();
     // Through the index of original keys: the range of Bpium keys, then their ends.
     return this.cached(PATH_DELIVERY_KEY_SQL).get() !== undefined;
+  }
+
+  async deliveriesByKeyPrefix(keyPrefix: string, limit: number): Promise<Array<{ id: number; dedupKey: string }>> {
+    this.assertOpen();
+    if (keyPrefix === '') return [];
+    const rows = this.cached(DELIVERIES_BY_PREFIX_SQL).all(keyPrefix, keyRangeEnd(keyPrefix), limit) as Array<{ id: number; dedup_key: string }>;
+    return rows.filter((r) => r.dedup_key.startsWith(keyPrefix)).map((r) => ({ id: r.id, dedupKey: r.dedup_key }));
   }
 
   async getInboxEntry(id: number): Promise<InboxEntry | undefined> {

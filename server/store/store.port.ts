@@ -488,6 +488,12 @@ export interface Store {
    * instance of an older build may still be writing them); SQLite has one server, so what it finds at the start holds.
    */
   hasPathDeliveryKeys?(): Promise<boolean>;
+  /**
+   * The original deliveries whose dedup key begins with `keyPrefix` (`bpium:12:4711@` for every route's entry of a
+   * delivery), oldest first, at most `limit`: their inbox ids and keys. Read through the index of original keys; for
+   * an operator looking a delivery up by the key its sender logs (`oktell-emu show bpium:12:4711`).
+   */
+  deliveriesByKeyPrefix(keyPrefix: string, limit: number): Promise<Array<{ id: number; dedupKey: string }>>;
   getInboxEntry(id: number): Promise<InboxEntry | undefined>;
   /**
    * The HTTP status each of these inbox entries was answered with (a duplicate: its original's), without their bodies:
