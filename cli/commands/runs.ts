@@ -22,7 +22,7 @@ import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
 import { REFUSED_BEFORE_SENDING, refusedBeforeSending, runOutcomeText } from '../../server/run-outcome.js';
 import { startedJobs } from '../../server/started-jobs.js';
 import { catchAllJobNamed } from '../../server/store/dead-letter.js';
-import { onRoute } from '../../server/hook-request.js';
+import { deliveryKeyAsked, deliveryNotFoundWhy, findDeliveries, type DeliveryAsked } from '../../server/delivery-lookup.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
 export function parseSince(v: string): number {
@@ -327,24 +327,6 @@ async function printRun(id: string, found: LoadedRun, o: { json?: boolean }, set
   }
 }
 
-/**
- * A Bpium delivery key as `show` takes it (`bpium:<hook id>:<sequenceId>`, with `@<route>` and `#<login>` as the
- * server's log line names them, or without): the beginning of the keys it stands for, and whether the key must be
- * exactly that (a login given) or may go on with a login (a route given without one). Undefined for any other id.
- */
-export function deliveryKeyAsked(id: string): DeliveryAsked | undefined {
-  const m = /^bpium:([\w$-]{1,64}):(\d{1,64})(?:@(.*))?$/s.exec(id);
-  if (!m) return undefined;
-  const delivery = `bpium:${m[1]}:${m[2]!.replace(/^0+(?=\d)/, '')}`;
-  if (m[3] === undefined || m[3] === '') return { asked: id, prefix: `${delivery}@`, whole: false };
-  const at = m[3].indexOf('#');
-  const route = at < 0 ? m[3] : m[3].slice(0, at);
-  const key = onRoute(`${delivery}@`, route);
-  return at < 0 ? { asked: id, prefix: key, whole: false, withRoute: true } : { asked: id, prefix: `${key}${m[3].slice(at)}`, whole: true };
-}
-
-type DeliveryAsked = { asked: string; prefix: string; whole: boolean; withRoute?: true };
-
 /** The inbox entry of a delivery found by its key, as `show` names it. */
 type DeliveryShown = { key: string; inboxId: number; receivedAt: number; method: string; path: string; responseStatus: number | null; duplicates: number; runId: string | null };
 
@@ -366,19 +348,12 @@ function deliveryLine(d: DeliveryShown, zone: string): string {
 async function showDelivery(asked: DeliveryAsked, o: { json?: boolean; dataDir?: string; config?: string }): Promise<void> {
   const settings = storeSettings(o);
   const dirFlag = dataDirArg(settings.dataDir);
-  const notFound = (where: string) =>
-    new UsageError(
-      `no delivery ${asked.asked} ${where}: only a delivery the server acknowledged (2xx) or that started jobs keeps its key; one refused or failed without starting a job does not (its resend runs again). The server's request log line names the key of every webhook and its run: grep the log for delivery=${asked.prefix}`,
-    );
+  const notFound = (where: string) => new UsageError(`no delivery ${asked.asked} ${where}: ${deliveryNotFoundWhy(asked)}`);
   const found = await withStore(o, async (s) => {
-    const rows = (await s.deliveriesByKeyPrefix(asked.prefix, DELIVERIES_LISTED + 1)).filter((r) => {
-      const rest = r.dedupKey.slice(asked.prefix.length);
-      return asked.whole ? rest === '' : !asked.withRoute || rest === '' || rest.startsWith('#');
-    });
-    const entries = (await Promise.all(rows.slice(0, DELIVERIES_LISTED).map((r) => s.getInboxEntry(r.id)))).filter((e) => e !== undefined);
+    const { entries, more } = await findDeliveries(s, asked, DELIVERIES_LISTED);
     const shown: DeliveryShown[] = entries.map((e) => ({ key: e.dedupKey ?? '', inboxId: e.id, receivedAt: e.receivedAt, method: e.method, path: e.path, responseStatus: e.responseStatus, duplicates: e.duplicates, runId: e.runId }));
     const one = shown.length === 1 ? shown[0]! : undefined;
-    return { shown, more: rows.length > DELIVERIES_LISTED, run: one?.runId ? await loadRun(s, one.runId, settings) : undefined };
+    return { shown, more, run: one?.runId ? await loadRun(s, one.runId, settings) : undefined };
   }, (folder) => {
     throw notFound(`recorded in ${folder} (no oktell.sqlite there)`);
   }, settings);

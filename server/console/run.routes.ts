@@ -23,6 +23,7 @@ const COUNTS_FRESH_MS = 10_000;
 import { httpCallsOf } from './http-calls.js';
 import { startedJobs } from '../started-jobs.js';
 import { catchAllJobNamed } from '../store/dead-letter.js';
+import { deliveryKeyAsked, deliveryNotFoundWhy, findDeliveries } from '../delivery-lookup.js';
 
 const TRIGGERS: readonly RunTrigger[] = RUN_TRIGGERS;
 const REPLAYABLE: ReadonlySet<JobStatus> = new Set(['failed', 'dead']);
@@ -241,9 +242,33 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     }
   });
 
+  // The Find box of the runs page: a run id, a job id, or a Bpium delivery key (`bpium:<hook id>:<sequenceId>`, the
+  // route optional), as `show` takes them. One delivery goes to its run; several are listed; none is said, with why.
+  router.get('/runs/find', async (req, res, next) => {
+    try {
+      const text = typeof req.query.id === 'string' ? req.query.id.trim() : '';
+      const base = consoleBase(res);
+      const asked = deliveryKeyAsked(text);
+      if (!asked) return text ? res.redirect(303, `${base}/runs/${encodeURIComponent(text)}`) : res.redirect(303, `${base}/runs`);
+      const { entries, more } = await findDeliveries(ctx.d.store, asked, 20);
+      if (entries.length === 0) return ctx.notFound(res, `No delivery ${asked.asked} is in the inbox: ${deliveryNotFoundWhy(asked)}`);
+      if (entries.length === 1 && entries[0]!.runId) return res.redirect(303, `${base}/runs/${encodeURIComponent(entries[0]!.runId)}`);
+      ctx.render(res, 'deliveries.njk', {
+        title: `Deliveries ${asked.asked}`,
+        nav: 'runs',
+        more,
+        rows: entries.map((e) => ({ key: e.dedupKey ?? '', inboxId: e.id, received: time(e.receivedAt), request: `${e.method} ${e.path}`, status: e.responseStatus, duplicates: e.duplicates, runUrl: e.runId ? `${base}/runs/${encodeURIComponent(e.runId)}` : undefined })),
+      });
+    } catch (e) {
+      next(e);
+    }
+  });
+
   router.get('/runs/:id', async (req, res, next) => {
     try {
       const id = req.params.id;
+      // A Bpium delivery key in the address (`/runs/bpium:1:4711`): found as the Find box finds it.
+      if (deliveryKeyAsked(id)) return res.redirect(303, `${consoleBase(res)}/runs/find?${new URLSearchParams({ id })}`);
       const run = ID_PATTERN.test(id) ? await ctx.d.store.getRun(id) : undefined;
       if (!run) {
         // A job id (the Web-API's asynchronous `runid`, a dead letter's id): its last run, or its runs so far.

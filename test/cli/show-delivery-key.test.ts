@@ -98,6 +98,25 @@ for (const store of STORES) {
         const notKept = cli('show', 'bpium:1:4711@/nowhere');
         assert.equal(notKept.code, 2);
         assert.match(notKept.stderr, /no delivery bpium:1:4711@\/nowhere in the inbox: .*grep the log for delivery=bpium:1:4711@\/nowhere\n/);
+
+        // The console: its Find box (and a key in a run's address) goes to the run of one delivery, lists several.
+        const get = (path: string) => fetch(`${server.url}/-/console${path}`, { redirect: 'manual', headers: { authorization: `Basic ${Buffer.from('bpium:change-me').toString('base64')}` } });
+        const found = await get(`/runs/find?${new URLSearchParams({ id: 'bpium:1:4711@/Bpium/NewTask' })}`);
+        assert.equal(found.status, 303, await found.text());
+        assert.equal(found.headers.get('location'), `/-/console/runs/${runId}`);
+        const inAddress = await get('/runs/bpium:1:4711');
+        assert.equal(inAddress.status, 303);
+        const listed = await get(inAddress.headers.get('location')!.replace(/^\/-\/console/, ''));
+        assert.equal(listed.status, 200);
+        const page = await listed.text();
+        assert.match(page, /<td>bpium:1:4711@\/Bpium\/NewTask<\/td>/);
+        assert.match(page, /<td>bpium:1:4711@\/Bpium\/TaskChat#bpium<\/td>/);
+        assert.ok(page.includes(`href="/-/console/runs/${runId}"`) && page.includes(`href="/-/console/runs/${openRunId}"`), page);
+        const missing = await get('/runs/find?id=bpium:1:999');
+        assert.equal(missing.status, 404);
+        assert.match(await missing.text(), /No delivery bpium:1:999 is in the inbox: only a delivery the server acknowledged/);
+        const runsPage = await (await get('/runs')).text();
+        assert.match(runsPage, /<form class="filters" method="get" action="\/-\/console\/runs\/find">/);
       } finally {
         assert.equal(await server.stop(), 0);
         await done();
