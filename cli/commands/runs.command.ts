@@ -19,7 +19,7 @@ export function runsCommand(): Command {
 export function showCommand(): Command {
   return new Command('show')
     .description('show one run: parameters, trace with variables, return values, letters, Bpium calls, web requests, database statements, the jobs it started')
-    .argument('<runId>', 'a run id, a job id (its last run is shown), or a Bpium delivery key bpium:<hook id>:<sequenceId>[@<route>] (the webhook\'s inbox entry and its run)')
+    .argument('<runId>', 'a run id, a job id (its last run is shown), or a delivery key, Bpium\'s bpium:<hook id>:<sequenceId>[@<route>] or a Standard Webhooks sender\'s webhook:<webhook-id>[@<route>] (the webhook\'s inbox entry and its run)')
     .option('--json', 'print the run as JSON')
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
