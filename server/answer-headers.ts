@@ -1,8 +1,8 @@
 // The headers a hook scenario gives its answer (`hook.returns.headers`): one return value holding `Name: value` lines,
 // the form input parameter 2 hands the request's headers in, or a JSON object of them (the form for values built from
 // request data: a line break in a value cannot start a header). Checked before any reaches the socket: a name that is
-// not a header name, a value with a character a header cannot carry, or a header the server sets itself makes the
-// answer a 500 with the reason, as a status that is not one does (server/hook-request.ts).
+// not a header name, a value with a character a header cannot carry, a header the server sets itself, or a second one of
+// a header an answer carries once (`Location`) makes the answer a 500 with the reason, as a status that is not one does (server/hook-request.ts).
 import { SCENARIO_ANSWER_HEADERS } from './cross-site.js';
 
 /** A header name as HTTP allows it (a "token"). */
@@ -28,11 +28,37 @@ const SERVER_OWNED: Record<string, string> = {
   date: 'the server dates the answer itself',
   'x-oktell-run-id': 'the server names the hook run itself',
   'x-oktell-duplicate-of': 'the server names a duplicate delivery itself',
+  // A browser that gets it over HTTPS binds the whole host name (every port and service on it) to HTTPS for max-age:
+  // a scenario's answer from an emulator is no place to decide that for the host it runs on.
+  'strict-transport-security': "it would bind the emulator's host name, every port and service on it, to HTTPS in browsers for its max-age",
   // The sandbox every scenario answer gets (cross-site.ts): the console shares this origin.
   ...Object.fromEntries(
     Object.keys(SCENARIO_ANSWER_HEADERS).map((h) => [h.toLowerCase(), 'the server sets it on every scenario answer, which shares its origin with the console']),
   ),
 };
+
+/**
+ * Headers an answer may carry once: a client takes one of two `Location`s (or joins them into a value that is no
+ * address), so a second is refused rather than sent. Others (`Set-Cookie`, `Vary`, `Link`, `WWW-Authenticate`…) may
+ * repeat, and are sent once per line.
+ */
+const SINGLE_VALUED = new Set([
+  'location',
+  'content-location',
+  'content-range',
+  'content-disposition',
+  'etag',
+  'last-modified',
+  'expires',
+  'age',
+  'retry-after',
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-max-age',
+  'cross-origin-resource-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-embedder-policy',
+]);
 
 /** At most this many header lines, and this many bytes of them: a proxy or client in front refuses more. */
 export const ANSWER_HEADERS_MAX = 50;
@@ -48,7 +74,8 @@ type Given = { name: string; value: string; at: string; shownName: () => string 
  * reason. Two forms: `Name: value` lines (LF or CR LF; blank lines skipped), or a JSON object (`{"Location": "…",
  * "Set-Cookie": ["a=1", "b=2"]}`), told apart by a first character `{`. In lines, a line break inside a value written
  * into the text starts a header of its own, so request data needs UrlEncode; in JSON a value is one header whatever it
- * holds, and a line break in it is refused. A name given twice is sent twice (`Set-Cookie`). The reason names a line
+ * holds, and a line break in it is refused. A name given twice is sent twice (`Set-Cookie`), unless an answer may carry
+it once only (`Location`, SINGLE_VALUED): that is refused. The reason names a line
  * or key and its header, never its value (a value may be a token the scenario made); a name it quotes is quoted from
  * `shownText`, the return value as the record shows it (secret values masked), or not at all when the two differ in
  * form.
@@ -58,6 +85,7 @@ export function answerHeaders(text: string, slot: number, typeSlot: number, show
   const given = text.trimStart().startsWith('{') ? jsonHeaders(text, shownText, where) : lineHeaders(text, shownText, where);
   if ('problem' in given) return given;
   const headers: AnswerHeaders = {};
+  const firstAt = new Map<string, string>();
   let bytes = 0;
   for (const [i, { name, value, at, shownName }] of given.entries()) {
     if (!TOKEN.test(name)) return { problem: `${at}: ${shownName()} is not a header name (letters, digits and !#$%&'*+.^_\`|~- only, no spaces)` };
@@ -68,6 +96,10 @@ export function answerHeaders(text: string, slot: number, typeSlot: number, show
     if (i >= ANSWER_HEADERS_MAX || bytes > ANSWER_HEADERS_MAX_BYTES) {
       return { problem: `${where} holds more than ${ANSWER_HEADERS_MAX} headers or ${ANSWER_HEADERS_MAX_BYTES} bytes of them` };
     }
+    const single = name.toLowerCase();
+    const earlier = firstAt.get(single);
+    if (earlier !== undefined) return { problem: `${at}: ${name} is given twice (first at ${earlier.slice(where.length + 2)}); an answer may carry it once` };
+    if (SINGLE_VALUED.has(single)) firstAt.set(single, at);
     const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
     const before = headers[key];
     headers[key] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];

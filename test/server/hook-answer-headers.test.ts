@@ -2,7 +2,8 @@
 // click and redirects (302 + Location), a cookie, a CORS header. One return value holds `Name: value` lines, as input
 // parameter 2 hands the request's in. Before, the answer had no header but its content type, so a redirect could not be
 // answered. What cannot be sent (not a name, a line break in a value, a header the server owns) answers 500 with the
-// reason, as a status that is not one does, and never reaches the socket.
+// reason, as a status that is not one does, and never reaches the socket; so does a second Location (a header an answer
+// carries once) and Strict-Transport-Security.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -78,6 +79,14 @@ describe('headers the hook scenario gives its answer', () => {
     ['the content type', 'Content-Type: text/html', /Content-Type may not be set by the scenario: the content type is return value 3/],
     ['the sandbox the console needs', 'X-Frame-Options: SAMEORIGIN', /X-Frame-Options may not be set by the scenario: the server sets it on every scenario answer/],
     ['the run id', 'x-oktell-run-id: forged', /x-oktell-run-id may not be set by the scenario/],
+    // A header an answer carries once, given twice: a client would take either (or join them into no address).
+    ['two Locations', 'Location: /a\nLocation: /b', /line 2: Location is given twice \(first at line 1\); an answer may carry it once/],
+    ['two ETags, named in two cases', 'ETag: "a"\nSet-Cookie: a=1\netag: "b"', /line 3: etag is given twice \(first at line 1\); an answer may carry it once/],
+    ['two origins allowed', 'Access-Control-Allow-Origin: https://a.example\nAccess-Control-Allow-Origin: https://b.example', /line 2: Access-Control-Allow-Origin is given twice/],
+    ['a JSON list of Locations', '{"Location": ["/a", "/b"]}', /key 1: Location is given twice \(first at key 1\); an answer may carry it once/],
+    ['a JSON Location under two spellings', '{"Location": "/a", "location": "/b"}', /key 2: location is given twice \(first at key 1\)/],
+    // HSTS from an emulator's answer would bind its host name to HTTPS in the browser for max-age.
+    ['HSTS', 'Strict-Transport-Security: max-age=31536000', /Strict-Transport-Security may not be set by the scenario: it would bind the emulator's host name/],
     ['too many', Array.from({ length: 51 }, (_, i) => `X-H${i}: v`).join('\n'), /holds more than 50 headers or 8192 bytes of them/],
     // The JSON form: a value is one header whatever it holds, so a line break in it is refused, never split.
     ['a JSON value with a line break (request data)', JSON.stringify({ Location: '/x?to=a\nSet-Cookie: session=attacker' }), /key 1: the value of Location holds a character a header cannot carry/],
@@ -91,7 +100,7 @@ describe('headers the hook scenario gives its answer', () => {
       assert.equal(res.status, 500);
       assert.match(res.text, /^500 Internal Server Error: scenario HTTP404 set return value 4 \(the answer's headers\)/);
       assert.match(res.text, reason);
-      assert.ok(!res.raw.some((h) => /^(Location|Injected|X-A|X-Name|X-H0):/i.test(h)), res.raw.join('\n'));
+      assert.ok(!res.raw.some((h) => /^(Location|Injected|X-A|X-Name|X-H0|ETag|Access-Control-Allow-Origin|Strict-Transport-Security|Set-Cookie):/i.test(h)), res.raw.join('\n'));
       assert.ok(!res.raw.includes('X-Frame-Options: SAMEORIGIN') && !res.raw.includes('x-oktell-run-id: forged'));
       const warned = log.lines.slice(before).find((l) => l.level === 'warn' && /hook answer replaced by 500/.test(l.msg ?? ''));
       assert.ok(warned, 'logged as a warning');
@@ -106,6 +115,13 @@ describe('headers the hook scenario gives its answer', () => {
     assert.ok(res.raw.includes('Location: https://example.ru/thanks?id=7'), res.raw.join('\n'));
     assert.deepEqual(res.raw.filter((h) => h.startsWith('Set-Cookie:')), ['Set-Cookie: seen=1', 'Set-Cookie: from=mail']);
     assert.ok(res.raw.includes('X-Count: 2'));
+  });
+
+  it('headers that may repeat are sent once per line; WWW-Authenticate is the scenario\'s to send', async () => {
+    const res = await post(t().server.url, '/plain', 'Vary: Accept\nVary: Origin\nLink: </a>; rel=preload\nLink: </b>; rel=preload\nWWW-Authenticate: Bearer realm="api"');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.raw.filter((h) => /^(Vary|Link):/.test(h)), ['Vary: Accept', 'Vary: Origin', 'Link: </a>; rel=preload', 'Link: </b>; rel=preload']);
+    assert.ok(res.raw.includes('WWW-Authenticate: Bearer realm="api"'), res.raw.join('\n'));
   });
 
   it('no headers set: the answer as before', async () => {
