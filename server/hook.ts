@@ -166,8 +166,9 @@ const answered = (original: DeliveryOriginal | undefined): original is AnsweredE
  * A delivery stored before: answered with its original's status and body without running HTTP404, so none of the
  * scenario's own effects (a letter, a Bpium write, a web request) happen again. It is still stored, as a duplicate
  * entry pointing at the original, with the answer it got; it has no run of its own, so `X-Oktell-Run-Id` names the
- * original's run (the one that made this answer), or is left out when the original has none. The content type is not
- * stored: the answer is plain text, as for a scenario that sets none.
+ * original's run (the one that made this answer), or is left out when the original has none. Neither the content type
+ * nor the scenario's own headers (`hook.returns.headers`) are stored (the inbox has a status and a body column only):
+ * the answer is plain text without them, as docs/server.md says.
  */
 async function answerAsBefore(d: AppDeps, inbox: StoredRequest, dedupKey: string, original: AnsweredEntry): Promise<HookAnswer> {
   const response = { status: original.responseStatus, body: original.responseBody ?? '' };

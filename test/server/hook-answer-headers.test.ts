@@ -176,6 +176,42 @@ describe('a header line that holds a secret and cannot be sent', () => {
   }
 });
 
+// A resend answered from the store (the dedup path) does not run HTTP404: the inbox keeps the first answer's status and
+// body only (no column for its content type or headers; adding one is a migration), so the resend gets neither. Only a
+// delivery answered 2xx or that started a job takes its key, so a 302 + Location is never answered from the store.
+const DEDUP_HOOK = `start: r
+blocks:
+  r:
+    kind: ReturnValue
+    values: { 1: '"{}"', 2: 'If(Contains(InputParameter(1), "/redirect"), 302, 201)', 3: '"application/json"', 4: '"Location: /tasks/7"' }
+`;
+
+describe('a duplicate delivery answered from the store', () => {
+  const { t } = headersServer(DEDUP_HOOK);
+  const delivery = (seq: number) => JSON.stringify({ hook: { id: '1', sequenceId: seq }, payload: {} });
+
+  it('gets the first answer\'s status and body, as text/plain, without the scenario\'s headers', async () => {
+    const first = await post(t().server.url, '/dedup', delivery(7));
+    assert.equal(first.status, 201);
+    assert.ok(first.raw.includes('Location: /tasks/7') && first.raw.some((h) => h.startsWith('Content-Type: application/json')), first.raw.join('\n'));
+    const again = await post(t().server.url, '/dedup', delivery(7));
+    assert.equal(again.status, 201);
+    assert.equal(again.text, '{}');
+    assert.ok(again.raw.some((h) => /^X-Oktell-Duplicate-Of: \d+$/.test(h)), again.raw.join('\n'));
+    assert.ok(again.raw.includes('Content-Type: text/plain; charset=utf-8'), again.raw.join('\n'));
+    assert.ok(!again.raw.some((h) => /^Location:/i.test(h)), again.raw.join('\n'));
+  });
+
+  it('a 302 takes no key: its resend runs again and gets its Location', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await post(t().server.url, '/redirect', delivery(8));
+      assert.equal(res.status, 302);
+      assert.ok(res.raw.includes('Location: /tasks/7'), res.raw.join('\n'));
+      assert.ok(!res.raw.some((h) => /^X-Oktell-Duplicate-Of:/i.test(h)), res.raw.join('\n'));
+    }
+  });
+});
+
 describe('hook.returns in the configuration', () => {
   it('two parts of the answer on one return value stop the start at the setting', () => {
     const tmp = tempDir();
