@@ -751,6 +751,7 @@ const NO_BLOCK_NAMES: ReadonlyArray<readonly [RegExp, string | ((registry: Block
   [/^(?:catch|try|on[- ]?error|error[- ]?handler)$/, (registry) => `there is no catch block: wire the error exit (and timeout, where the block has one) of each block that can fail (${kindsThatCanFail(registry).join(', ')}) to the blocks that handle the failure; an exit left unwired fails the run, which the server retries and then keeps as a dead letter (oktell-emu runs --status dead; replay)`],
   [/^(?:debug|log|print|trace)$/, 'there is no debug block: every run keeps a trace of its steps with the variables each changed (oktell-emu run prints it; oktell-emu show <runId> and the console show a recorded run)'],
   [/^(?:function|javascript|js|code|script)$/, 'no block runs code: compute values with expressions in a Variable block (set:) and branch with a Condition (docs/expressions.md)'],
+  [/^(?:fail|throw|raise|abort|stop[- ]?and[- ]?error)$/, 'no block fails a run on purpose: end it with a ReturnValue that says why, then a Stop (in the hook scenario HTTP404 return value 2 a status such as 400 or 422 and 1 the reason, so the sender is told at once and nothing is started); a run the server should retry fails by itself, at an effect block whose error or timeout exit is left unwired, and a job it gives up on starts the scenario DeadLetter (docs/server.md#retries-and-dead-letters)'],
   [/^(?:error[- ]?(?:trigger|workflow))$/, 'there is no error trigger: a scenario named DeadLetter in the scenarios folder is the catch-all, started once for every job the server gives up on, with the job\'s id, scenario, last error, attempts and input parameters as its input parameters 1 to 5 (docs/server.md#retries-and-dead-letters); inside a scenario, wire the error exit of the block that can fail'],
   [/^(?:merge|wait|split[- ]?in[- ]?batches|loop[- ]?over[- ]?items|split[- ]?out|aggregate)$/, 'there is no block that merges, waits or loops over items: a scenario is one path of blocks; a loop is a Condition whose exit leads back, a pause between tries is the server\'s retry of a failed job, a wait until later a service task (docs/service-tasks.md)'],
   [/^(?:http[- ]?in|webhook|webhook[- ]?trigger|endpoint|route|listener)$/, 'no block receives a request: the server runs the hook scenario (HTTP404) for every request to an address that is not its own, with the address as input parameter 1, the headers as 2, the method as 3 and the body as 4 (docs/server.md)'],
@@ -773,6 +774,7 @@ const KESTRA_TYPES: ReadonlyArray<readonly [RegExp, { kind: string } | { word: s
   [/\.trigger\.schedules?$/, { word: 'schedule' }],
   [/\.(?:log\.log|debug\.echo|log\.fetch)$/, { word: 'log' }],
   [/\.scripts\./, { word: 'script' }],
+  [/\.executions?\.fail$/, { word: 'fail' }],
   [/\.flow\.(?:pause|sleep|foreach|foreachitem|eachsequential|eachparallel|parallel|loopuntil|sequential)$/, { word: 'wait' }],
 ];
 

@@ -53,7 +53,11 @@ describe("Kestra's task types", () => {
     ['io.kestra.plugin.core.trigger.Webhook', /^Kestra's trigger\.Webhook: no block receives a request: the server runs the hook scenario \(HTTP404\)/],
     ['io.kestra.plugin.scripts.python.Script', /^Kestra's python\.Script: no block runs code/],
     ['io.kestra.plugin.core.flow.ForEach', /^Kestra's flow\.ForEach: there is no block that merges, waits or loops/],
-    ['io.kestra.plugin.core.execution.Fail', /^io\.kestra\.plugin\.core\.execution\.Fail is a Kestra task type: .*docs\/coming-from-kestra\.md/],
+    // Fail has no block of its own: what takes its place (a ReturnValue with the reason and a Stop; DeadLetter).
+    ['io.kestra.plugin.core.execution.Fail', /^Kestra's execution\.Fail: no block fails a run on purpose: end it with a ReturnValue that says why, then a Stop \(in the hook scenario HTTP404 return value 2 a status such as 400 .* starts the scenario DeadLetter .*; see docs\/coming-from-kestra\.md$/],
+    ['io.kestra.core.tasks.executions.Fail', /^Kestra's executions\.Fail: no block fails a run on purpose/],
+    ['Fail', /^no block fails a run on purpose: end it with a ReturnValue that says why/],
+    ['io.kestra.plugin.core.execution.Exit', /^io\.kestra\.plugin\.core\.execution\.Exit is a Kestra task type: .*docs\/coming-from-kestra\.md/],
   ];
   for (const [kind, hint] of cases) it(`kind: ${kind}`, () => assert.match(hintFor(kind), hint));
 
