@@ -342,7 +342,7 @@ function crossCheck(s: ScenarioReferences, known: ReadonlySet<string>, templates
           block: use.block,
           code: C.UNKNOWN_TEMPLATE_VARIABLE,
           message: `template "${use.name}" uses "${v.name}", which scenario ${s.name} does not declare`,
-          hint: guess ? `did you mean "${guess}"?` : (KESTRA_TEMPLATE_ROOTS[v.name] ?? `declare ${v.name} in ${s.name}.yaml under "variables:"`),
+          hint: guess ? `did you mean "${guess}"?` : ((Object.hasOwn(KESTRA_TEMPLATE_ROOTS, v.name) ? KESTRA_TEMPLATE_ROOTS[v.name] : undefined) ?? `declare ${v.name} in ${s.name}.yaml under "variables:"`),
         });
       }
     }

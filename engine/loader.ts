@@ -193,7 +193,8 @@ function loadCheckedText(file: string, text: string, opts: LoadOptions): LoadRes
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
       const guess = closest(key, TOP_KEYS);
       if (guess === 'variables' && !root.items.some((p) => keyOf(p) === 'variables')) variablesMisspelt = true;
-      const kestra = KESTRA_TOP_KEYS[key];
+      // Own keys only: `constructor:` or `toString:` would otherwise find Object.prototype's function as the hint.
+      const kestra = Object.hasOwn(KESTRA_TOP_KEYS, key) ? KESTRA_TOP_KEYS[key] : undefined;
       report(
         src.locate([key], { key: true }),
         C.UNKNOWN_KEY,
@@ -666,8 +667,9 @@ function loadBlock(
       templates.push({ name, loc: at(path), block: id });
     },
   };
-  const props: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!BLOCK_META_KEYS.has(k)) props[k] = v;
+  // Built as own properties: an assignment `props['__proto__'] = v` would set the object's prototype instead, so the
+  // key went unreported and a mapping under it lent the block its properties.
+  const props: Record<string, unknown> = Object.fromEntries(Object.entries(r).filter(([k]) => !BLOCK_META_KEYS.has(k)));
   let parsed = def.schema.safeParse(props);
   let compileCx = cx;
   if (!parsed.success) {

@@ -244,7 +244,7 @@ const UNITS: Readonly<Record<string, string>> = { timeout: 'seconds' };
 export function quotedLiteralFix(key: string, text: string, expected: string | undefined): { what: string; hint: string } | undefined {
   const unquoted = quotedLiteral(text, expected);
   if (unquoted === undefined) return undefined;
-  const what = expected === 'boolean' ? 'true or false' : `a number${UNITS[key] ? ` of ${UNITS[key]}` : ''}`;
+  const what = expected === 'boolean' ? 'true or false' : `a number${Object.hasOwn(UNITS, key) ? ` of ${UNITS[key]}` : ''}`;
   if (expected === 'boolean' && !/^(true|false)$/i.test(text.trim().replace(/^["']|["']$/g, ''))) {
     return { what, hint: `write ${key}: ${unquoted} (${what}: YAML reads ${JSON.stringify(text.trim())} as text)` };
   }

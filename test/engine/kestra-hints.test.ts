@@ -28,6 +28,25 @@ describe("Kestra's flow keys at the top", () => {
     assert.match(byKey.get('errors')!.hint!, /wire the error exit .* starts the scenario DeadLetter once/);
     for (const i of byKey.values()) assert.match(i.hint!, /see docs\/coming-from-kestra\.md$/);
   });
+  // The hint table was read by plain property access: `constructor:` got "function Object() { [native code] }" as its
+  // hint, `__proto__:` "[object Object]"; and inside a block `__proto__:` went unreported (the block's properties were
+  // copied by assignment, which set the copy's prototype instead).
+  for (const key of ['constructor', 'toString', '__proto__']) {
+    it(`${key}: at the top is an unknown key with the list of keys`, () => {
+      const i = issuesOf(`${key}: 1\nblocks:\n  a: { kind: Stop }\n`).find((x) => x.code === 'E_UNKNOWN_KEY')!;
+      assert.equal(i.message, `unknown top-level key "${key}"`);
+      assert.equal(i.hint, 'known keys: name, description, variables, start, blocks');
+      assert.equal(i.line, 1);
+    });
+    it(`${key}: inside a block is an unknown property of the block, at its line`, () => {
+      const issues = issuesOf(`blocks:\n  a:\n    kind: Variable\n    set: { }\n    ${key}: { set: { x: '1' } }\n    exits: { next: b }\n  b: { kind: Stop }\n`);
+      const i = issues.find((x) => x.code === 'E_UNKNOWN_KEY');
+      assert.ok(i, JSON.stringify(issues));
+      assert.equal(i.message, `unknown property "${key}" for Variable`);
+      assert.equal([i.line, i.col].join(':'), '5:5');
+      assert.match(i.hint!, /^properties of every block: kind, title, description, exits; of Variable: set$/);
+    });
+  }
   it('another unknown key keeps its "did you mean"', () => {
     const i = issuesOf(`blockz:\n  a: { kind: Stop }\n`).find((x) => x.code === 'E_UNKNOWN_KEY')!;
     assert.match(i.hint!, /^did you mean "blocks"\?/);
