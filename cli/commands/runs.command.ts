@@ -36,7 +36,7 @@ export function replayCommand(): Command {
     .option('--include-unknown', 'with --status: replay also the jobs whose last effect has an unknown outcome (R_EFFECT_UNKNOWN: a letter that may have been delivered), doing it again')
     .option('--include-cancelled', 'with --status: replay also the jobs taken out of the queue with oktell-emu cancel (R_CANCELLED)')
     .option('--include-changed', 'with --status: replay also the jobs stopped because their scenario changed since their effects were made (R_SCENARIO_CHANGED), on the version loaded now: the effects of renamed blocks are made again')
-    .option('--pinned', 'replay on the scenario version the run had, not the current one')
+    .option('--pinned', 'replay on the scenario version the run had, not the current one (a replay on the current one stops with R_SCENARIO_CHANGED when blocks that made effects were renamed since, unless the job stopped so already)')
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .option('--json', 'print the requeued job ids as JSON')
