@@ -2,7 +2,7 @@
 // slot): what was refused (a read or a write), the store's own words and, where the cause is known, what to do.
 import type { StoreUnavailableError } from '../server/store/store.errors.js';
 import { freeSpaceHint } from './shell-word.js';
-import { NO_CONNECTION_SLOT_HINT } from '../server/store/store-open.js';
+import { noConnectionSlotHint } from '../server/store/store-open.js';
 
 /** The line (without the `oktell-emu: ` prefix) for a store refusal. */
 export function storeRefusalLine(e: StoreUnavailableError): string {
@@ -22,7 +22,7 @@ function storeRefusalFix(e: StoreUnavailableError): string {
     return "; another PostgreSQL session holds a lock on the store's tables (LOCK TABLE, a long transaction): SELECT pid, state, query FROM pg_stat_activity WHERE pid IN (SELECT unnest(pg_blocking_pids(pid)) FROM pg_stat_activity) names it while something waits for it; end that transaction and run the command again";
   }
   if (/\(53300\)/.test(e.message)) {
-    return `; ${NO_CONNECTION_SLOT_HINT}, and run the command again`;
+    return `; ${noConnectionSlotHint(e.message)}, and run the command again`;
   }
   return '';
 }

@@ -32,11 +32,30 @@ export class StoreOpenError extends Error {
 export const NO_CONNECTION_SLOT_HINT =
   "all of PostgreSQL's connections are taken (max_connections): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2), end the idle clients or raise max_connections";
 
+/** A name as SQL quotes it: `"oktell"`, a `"` in it doubled. */
+const sqlName = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * What to do about a refused connection (53300), by the server's words: PostgreSQL gives that code both when the
+ * cluster's max_connections are taken (`sorry, too many clients already`, or the slots left are reserved) and when
+ * the role's or the database's own CONNECTION LIMIT is (`too many connections for role "x"`, `… for database "x"`),
+ * which raising max_connections does not lift. Words it does not know (a server whose lc_messages is not English)
+ * get a hint naming both.
+ */
+export function noConnectionSlotHint(message: string): string {
+  const limited = /too many connections for (role|database) "(.*)"/.exec(message);
+  if (limited) {
+    const [, what, name] = limited as unknown as [string, 'role' | 'database', string];
+    const column = what === 'role' ? 'usename' : 'datname';
+    return `the ${what} ${sqlName(name)} has all the connections its CONNECTION LIMIT allows (max_connections is not reached): see who holds them (SELECT ${what === 'role' ? 'datname' : 'usename'}, application_name, count(*) FROM pg_stat_activity WHERE ${column} = '${name.replace(/'/g, "''")}' GROUP BY 1, 2), end the idle clients or raise the limit (ALTER ${what.toUpperCase()} ${sqlName(name)} CONNECTION LIMIT <n>; -1 for none)`;
+  }
+  if (/too many clients|connection slots are reserved/.test(message)) return NO_CONNECTION_SLOT_HINT;
+  return `${NO_CONNECTION_SLOT_HINT}; or, if the role or the database has a CONNECTION LIMIT (SELECT rolconnlimit FROM pg_roles, SELECT datconnlimit FROM pg_database; -1 is none), raise that (ALTER ROLE or ALTER DATABASE … CONNECTION LIMIT <n>)`;
+}
+
 /** Hints for the driver's codes that do not say what to check. */
 const HINTS: Record<string, string> = {
   ECONNREFUSED: 'nothing accepts connections there: is PostgreSQL running on that host and port?',
-  // The server's words (`sorry, too many clients already`, `too many connections for role …`) name no way out.
-  '53300': NO_CONNECTION_SLOT_HINT,
   ENOTFOUND: 'no such host',
   EAI_AGAIN: 'the host name cannot be resolved now',
   ETIMEDOUT: 'no answer in time',
@@ -51,7 +70,8 @@ export function pgStoreOpenError(url: string, err: unknown): StoreOpenError {
   const inner = err instanceof StoreUnavailableError && err.cause instanceof Error ? err.cause : err;
   const code = (inner as { code?: unknown } | null)?.code;
   let cause = inner instanceof Error && inner.message ? inner.message : String(inner);
-  const hint = typeof code === 'string' ? HINTS[code] : undefined;
+  // The server's words for 53300 (`sorry, too many clients already`, `too many connections for role …`) name no way out.
+  const hint = code === '53300' ? noConnectionSlotHint(cause) : typeof code === 'string' && Object.hasOwn(HINTS, code) ? HINTS[code] : undefined;
   if (hint) cause += ` (${hint})`;
   const usage = err instanceof PgSchemaNotReadyError || err instanceof PgSchemaTooNewError;
   return new StoreOpenError(`cannot open the store ${redactPostgresUrl(url)}: ${cause}`, usage, { cause: err });

@@ -62,11 +62,12 @@ async function closedPort(): Promise<number> {
 
 /**
  * A listener that answers every connection's start-up as PostgreSQL does when no connection slot is left: an
- * ErrorResponse FATAL 53300 `sorry, too many clients already`, then the connection closed (an SSLRequest is declined
- * first). The cluster's own slots cannot be taken by a test (max_connections is the cluster's, and the test role may
- * not create a role with a CONNECTION LIMIT), so the protocol's answer is given by this stand-in.
+ * ErrorResponse FATAL 53300 with `message` (`sorry, too many clients already`, or the words of a role's or database's
+ * CONNECTION LIMIT), then the connection closed (an SSLRequest is declined first). The cluster's own slots cannot be
+ * taken by a test (max_connections is the cluster's, and the test role may not create a role with a CONNECTION LIMIT),
+ * so the protocol's answer is given by this stand-in.
  */
-async function noSlotLeftServer(): Promise<{ port: number; close(): Promise<void> }> {
+async function noSlotLeftServer(message = 'sorry, too many clients already'): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer((socket) => {
     let buffered = Buffer.alloc(0);
     socket.on('error', () => undefined);
@@ -80,7 +81,7 @@ async function noSlotLeftServer(): Promise<{ port: number; close(): Promise<void
           socket.write('N');
           continue;
         }
-        const fields = Buffer.from('SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0\0', 'utf8');
+        const fields = Buffer.from(`SFATAL\0VFATAL\0C53300\0M${message}\0\0`, 'utf8');
         const header = Buffer.alloc(5);
         header.write('E', 0);
         header.writeInt32BE(4 + fields.length, 1);
@@ -166,6 +167,38 @@ describe('the CLI opens a PostgreSQL store without changing its schema', () => {
     const e = new StoreUnavailableError('busy', 'database unavailable (53300): sorry, too many clients already', 1);
     assert.equal(storeRefusalLine(e), "the store refuses the write (busy): database unavailable (53300): sorry, too many clients already; all of PostgreSQL's connections are taken (max_connections): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2), end the idle clients or raise max_connections, and run the command again");
   });
+
+  // The same code for a role's or a database's own CONNECTION LIMIT, which max_connections does not lift: the hint
+  // followed the code and named max_connections for all three.
+  const ROLE_HINT = `the role "oktell" has all the connections its CONNECTION LIMIT allows (max_connections is not reached): see who holds them (SELECT datname, application_name, count(*) FROM pg_stat_activity WHERE usename = 'oktell' GROUP BY 1, 2), end the idle clients or raise the limit (ALTER ROLE "oktell" CONNECTION LIMIT <n>; -1 for none)`;
+  const DATABASE_HINT = `the database "oktell" has all the connections its CONNECTION LIMIT allows (max_connections is not reached): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity WHERE datname = 'oktell' GROUP BY 1, 2), end the idle clients or raise the limit (ALTER DATABASE "oktell" CONNECTION LIMIT <n>; -1 for none)`;
+  const SLOT_CASES: ReadonlyArray<readonly [string, string]> = [
+    ['sorry, too many clients already', "all of PostgreSQL's connections are taken (max_connections): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2), end the idle clients or raise max_connections"],
+    ['remaining connection slots are reserved for roles with the SUPERUSER attribute', "all of PostgreSQL's connections are taken (max_connections)"],
+    ['too many connections for role "oktell"', ROLE_HINT],
+    ['too many connections for database "oktell"', DATABASE_HINT],
+    ['слишком много подключений для роли "oktell"', "all of PostgreSQL's connections are taken (max_connections): see who holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2), end the idle clients or raise max_connections; or, if the role or the database has a CONNECTION LIMIT (SELECT rolconnlimit FROM pg_roles, SELECT datconnlimit FROM pg_database; -1 is none), raise that (ALTER ROLE or ALTER DATABASE … CONNECTION LIMIT <n>)"],
+  ];
+  for (const [words, hint] of SLOT_CASES) {
+    it(`a call refused with 53300 "${words}": the hint for that limit`, () => {
+      const e = new StoreUnavailableError('busy', `database unavailable (53300): ${words}`, 1);
+      assert.ok(storeRefusalLine(e).startsWith(`the store refuses the write (busy): database unavailable (53300): ${words}; ${hint}`), storeRefusalLine(e));
+      assert.ok(storeRefusalLine(e).endsWith(', and run the command again'));
+    });
+    it(`an open refused with 53300 "${words}" (runs): one line with the hint for that limit`, async () => {
+      const full = await noSlotLeftServer(words);
+      try {
+        const storeUrl = `postgres://oktell:S3cr3tPW@127.0.0.1:${full.port}/oktell?schema=cluster`;
+        const res = await runCliAsync(['runs'], { cwd: tmp.dir, env: { OKTELL_STORE: storeUrl, OKTELL_DATA_DIR: tmp.dir }, unset: ['OKTELL_CONFIG'] });
+        assert.equal(res.code, 1, res.stderr);
+        assert.ok(res.stderr.startsWith(`oktell-emu: cannot open the store postgres://oktell:***@127.0.0.1:${full.port}/oktell?schema=cluster: ${words} (${hint}`), res.stderr);
+        assert.ok(res.stderr.endsWith(')\n'), res.stderr);
+        assert.doesNotMatch(res.stderr, /S3cr3tPW|\n\s+at /);
+      } finally {
+        await full.close();
+      }
+    });
+  }
 
   it('a schema a server migrated is read', T, async () => {
     const schema = randomSchemaName('ok');
