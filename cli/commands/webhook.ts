@@ -220,7 +220,9 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
     throw new WebhookSendError(`nothing answers at ${url.origin} (${cause})${recorded}: start the server with \`${serveCommandFor(flags, config.dataDir)}\`, or give its address with --url`);
   }
   const duplicate = res.headers.get('x-oktell-duplicate-of');
-  const credentialsRefused = res.status === 401 && res.headers.has('www-authenticate');
+  // The server's own refusal of the login: a 401 with a challenge and no hook run (a scenario's answer names its run, and
+  // a hook scenario may answer 401 with a challenge of its own, which says nothing of this login).
+  const credentialsRefused = res.status === 401 && res.headers.has('www-authenticate') && !res.headers.has('x-oktell-run-id');
   const hint = signedFor === null && (res.status === 401 || res.status === 403) && !credentialsRefused ? unsignedHint(url, flags.sign, running, config) : undefined;
   return {
     url: url.toString(),

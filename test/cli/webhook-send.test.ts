@@ -94,6 +94,37 @@ describe('oktell-emu webhook send', () => {
     }
   });
 
+  it('a hook scenario\'s own 401 with a challenge is its answer, not a refused login', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'var');
+    const scenarios = join(tmp.dir, 'scenarios');
+    mkdirSync(scenarios);
+    writeFileSync(join(scenarios, 'HTTP404.yaml'), `start: deny
+blocks:
+  deny:
+    kind: ReturnValue
+    values: { 1: '"token expired"', 2: 401, 4: '"WWW-Authenticate: Bearer realm=forms"' }
+`);
+    const config = join(tmp.dir, 'oktell.config.yaml');
+    writeFileSync(config, 'hook:\n  returns:\n    headers: 4\n');
+    const body = join(tmp.dir, 'body.json');
+    writeFileSync(body, '{"hello":"world"}');
+    const env = { OKTELL_USERS: 'robot:robot-pass-1', OKTELL_LOG_LEVEL: 'warn' };
+    const server = await startServeProcess({ dataDir: data, env, args: ['--config', config, '--scenarios', scenarios] });
+    try {
+      const sent = runCli(['webhook', 'send', '/Forms/Hook', body, '--config', config, '--data-dir', data, '--no-sign'], env);
+      assert.match(sent.stdout, /→ HTTP 401 · run \S+/);
+      assert.match(sent.stdout, /token expired/);
+      assert.doesNotMatch(sent.stdout, /refused the login/);
+      // The server's own refusal of a wrong password still says so.
+      const wrong = runCli(['webhook', 'send', '/Forms/Hook', body, '--config', config, '--data-dir', data, '--no-sign'], { ...env, OKTELL_USERS: 'robot:wrong' });
+      assert.match(wrong.stdout, /the server refused the login "robot" \(from OKTELL_USERS\)/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+      tmp.cleanup();
+    }
+  });
+
   it('a 401 says which login was sent and where it came from, never the password; --user sends the right one', { timeout: 90_000 }, async () => {
     const tmp = tempDir();
     const data = join(tmp.dir, 'var');
