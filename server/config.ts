@@ -517,7 +517,10 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
   const usersVar = envSetting(env, 'OKTELL_USERS');
   const users = usersVar ? usersSetting(usersVar) : (fc.users ?? []);
   const secrets: Record<string, string> = {};
+  // The file each secret written `{ file: … }` was read from, so a refusal of its text names the file to fix.
+  const secretFiles: Record<string, string> = {};
   for (const [path, s] of Object.entries(fc.webhookSecrets ?? {})) {
+    if (typeof s !== 'string') secretFiles[path] = base(s.file);
     secrets[path] = typeof s === 'string' ? s : readSecretFile(base(s.file), path);
   }
   const secretVar = envSetting(env, 'BPIUM_WEBHOOK_SECRET');
@@ -527,7 +530,8 @@ export function loadServerConfig(flags: ConfigFlags, env: Env = process.env, cwd
   for (const [path, s] of Object.entries(secrets)) {
     const problem = isStandardSecret(s) ? standardSecretProblem(s) : undefined;
     if (problem === undefined) continue;
-    const where = path === '*' && (secretVar || secretFileVar) ? (secretVar ? 'BPIUM_WEBHOOK_SECRET' : 'BPIUM_WEBHOOK_SECRET_FILE') : `${at('webhookSecrets', path)}: webhookSecrets: ${path}`;
+    const fromEnv = path === '*' && (secretVar || secretFileVar);
+    const where = fromEnv ? (secretVar ? 'BPIUM_WEBHOOK_SECRET' : `BPIUM_WEBHOOK_SECRET_FILE (${base(secretFileVar!)})`) : `${at('webhookSecrets', path)}: webhookSecrets: ${path}${secretFiles[path] !== undefined ? ` (the secret read from ${secretFiles[path]})` : ''}`;
     throw new ConfigError(`${where}: ${problem}`);
   }
   const tlsCert = envSetting(env, 'OKTELL_TLS_CERT') ?? fc.tls?.cert;
