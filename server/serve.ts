@@ -24,6 +24,7 @@ import { continueChecked, hookListener, pathOf } from './hook-listener.js';
 import { hookUser, type OktellUser } from './auth.js';
 import { ConfigError, DEFAULT_DEAD_LETTER_SCENARIO, deadLetterInFolder, jobBackoff, loadServerConfig, type ConfigFlags, type ServerConfig } from './config.js';
 import { envSetting } from '../engine/env.js';
+import { isStandardSecret } from './standard-webhooks.js';
 import { configuredEmulatorSecret, EMULATOR_HOOK_PATH, EMULATOR_SECRET_FILE, emulatorWebhookSecret, generatedUser, sharedConsoleSecret } from './credentials.js';
 import { createDelivery, type Delivery, type WorkerPool } from './delivery/index.js';
 import { applyHeapSetting } from './heap.js';
@@ -677,6 +678,11 @@ async function startBpium(config: ServerConfig, env: NodeJS.ProcessEnv, opts: St
   }
   const generated = configuredEmulatorSecret(config.webhookSecrets) === undefined;
   const webhookSecret = emulatorWebhookSecret(config.webhookSecrets, config.dataDir);
+  if (isStandardSecret(webhookSecret)) {
+    // Bpium signs with X-Hook-Signature, and so does its emulator: a route checked by the Standard Webhooks scheme
+    // refuses every webhook it sends. Said at start, not refused: the route may be meant for another sender.
+    logger.warn({ path: EMULATOR_HOOK_PATH }, `the secret of ${EMULATOR_HOOK_PATH} is a Standard Webhooks one (whsec_…), but the embedded Bpium emulator signs its webhooks as Bpium does (X-Hook-Signature): each one will be refused with 401; give ${EMULATOR_HOOK_PATH} a Bpium secret (webhookSecrets or BPIUM_WEBHOOK_SECRET) for the emulator's webhooks`);
+  }
   const generatedWebhookSecret = generated ? { generatedWebhookSecret: { path: EMULATOR_HOOK_PATH, file: join(config.dataDir, EMULATOR_SECRET_FILE) } } : {};
   const emulator = await startBpiumEmulator({
     port: config.bpiumEmulatorPort,

@@ -50,6 +50,21 @@ blocks:
       for (const text of [first.stdout, again.stdout, fresh.stdout, unsigned.stdout, first.stderr, server.stderr()]) {
         assert.ok(!text.includes(SECRET.slice(6)), 'the secret is never printed');
       }
+      assert.doesNotMatch(server.stdout(), /signs its webhooks as Bpium does/, 'the emulator\'s own path keeps a Bpium secret');
+    } finally {
+      assert.equal(await server.stop(), 0);
+      tmp.cleanup();
+    }
+  });
+
+  it('a whsec_ secret on the embedded Bpium emulator\'s path: a warning at start that its webhooks will be refused', { timeout: 90_000 }, async () => {
+    const tmp = tempDir();
+    const data = join(tmp.dir, 'var');
+    const env = { OKTELL_USERS: 'robot:robot-pass-1', OKTELL_LOG_LEVEL: 'warn', BPIUM_WEBHOOK_SECRET: SECRET };
+    const server = await startServeProcess({ dataDir: data, env });
+    try {
+      assert.match(server.stdout(), /the secret of \/Bpium\/NewTask is a Standard Webhooks one \(whsec_…\), but the embedded Bpium emulator signs its webhooks as Bpium does \(X-Hook-Signature\): each one will be refused with 401/);
+      assert.ok(!(server.stdout() + server.stderr()).includes(SECRET.slice(6)), 'the secret is never printed');
     } finally {
       assert.equal(await server.stop(), 0);
       tmp.cleanup();
