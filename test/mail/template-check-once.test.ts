@@ -4,19 +4,11 @@
 // depends on the way a part is reached (the tag that pulls it in, a circle of parts) is still said for each template,
 // exactly as before.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { createTemplateRenderer, templateFilesCompiledCount, type TemplateIssue } from '../../adapters/mail/templates.js';
-import { tempDir } from '../helpers.js';
-
-function folder(files: Record<string, string>): { dir: string; cleanup: () => void } {
-  const tmp = tempDir();
-  const dir = join(tmp.dir, 'templates');
-  mkdirSync(join(dir, 'parts'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return { dir, cleanup: tmp.cleanup };
-}
+import { templateFolder as folder } from './template-folder.helper.js';
 
 /** `file:line:col message | hint`, the folder's path left out, as the problems of one template are compared. */
 const shown = (dir: string, issues: TemplateIssue[]): string[] =>

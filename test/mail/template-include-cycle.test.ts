@@ -4,19 +4,10 @@
 // now finds such a circle at the tag that closes it, and a letter whose parts still recurse without end (behind a
 // condition that stays true, or by a name made at render) fails with a short message naming the files.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TemplateRenderError, createTemplateRenderer } from '../../adapters/mail/templates.js';
-import { tempDir } from '../helpers.js';
-
-function folder(files: Record<string, string>): { dir: string; cleanup: () => void } {
-  const tmp = tempDir();
-  const dir = join(tmp.dir, 'templates');
-  mkdirSync(join(dir, 'parts'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return { dir, cleanup: tmp.cleanup };
-}
+import { templateFolder as folder } from './template-folder.helper.js';
 
 function renderError(fn: () => unknown): TemplateRenderError {
   try {

@@ -2,19 +2,9 @@
 // read from the parsed (not transformed) tree, where the call is a function named `super`: every letter of such a
 // template failed with 'variable "super" is not defined (the scenario has no such variable)' while check passed it.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TemplateRenderError, createTemplateRenderer } from '../../adapters/mail/templates.js';
-import { tempDir } from '../helpers.js';
-
-function folder(files: Record<string, string>): { dir: string; cleanup: () => void } {
-  const tmp = tempDir();
-  const dir = join(tmp.dir, 'templates');
-  mkdirSync(join(dir, 'parts'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return { dir, cleanup: tmp.cleanup };
-}
+import { templateFolder as folder } from './template-folder.helper.js';
 
 describe('super() in a block', () => {
   it('renders the extended block, and is not a scenario variable', () => {
