@@ -44,8 +44,9 @@ export interface HookAnswer {
   /** The hook run, for the request's log line. */
   runId?: string;
   /**
-   * The Bpium delivery key of a verified request that has one (`bpium:<hook id>:<sequenceId>@<route>`, `#<login>` on a
-   * route without a secret), for the request's log line: whether or not the inbox entry keeps it.
+   * The delivery key of a verified request that has one (Bpium's `bpium:<hook id>:<sequenceId>@<route>`, `#<login>` on
+   * a route without a secret; a Standard Webhooks sender's `webhook:<id>@<route>`), for the request's log line: whether
+   * or not the inbox entry keeps it.
    */
   deliveryKey?: string;
 }
