@@ -457,8 +457,34 @@ export class SmtpPool {
         this.retire(this.idle.shift()!);
         continue;
       }
-      await new Promise<void>((r) => this.queue.push(r));
+      await this.waitForFreeConnection();
     }
+  }
+
+  /**
+   * Waits for a connection to come free, at most `socketTimeoutMs`. Without the bound, a server that stops answering
+   * the ends of letters (each waited for up to `dataTimeoutMs`, 10 minutes) held every other letter of this process
+   * behind its connections for as long, and their jobs with them, under leases the heartbeat kept renewing. Nothing of
+   * a letter that gave up here was sent, so it is a network failure like a refused connection: retried, never unknown.
+   */
+  private waitForFreeConnection(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = this.queue.indexOf(wake);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject(
+          new SmtpError(
+            `no SMTP connection came free within ${this.socketTimeoutMs} ms: all ${this.max} are busy (a server that does not answer the end of a letter keeps its connection up to ${this.dataTimeoutMs} ms); nothing of this letter was sent`,
+            'ETIMEDOUT',
+          ),
+        );
+      }, this.socketTimeoutMs);
+      this.queue.push(wake);
+    });
   }
 
   private release(conn: Connection) {

@@ -1,0 +1,46 @@
+// A server that stops answering the ends of letters must not hold every other letter of the process behind its
+// connections for the 10 minutes each end may be waited for (trial 68: a 20 s SMTP hang wedged an instance's mail,
+// and the jobs it had claimed, for minutes after the server answered again). A letter waiting for a free connection
+// gives up after the idle timeout, as a network failure that is retried: nothing of it was sent.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EffectError } from '../../engine/errors.js';
+import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
+import { startSmtpServer } from './smtp-server.helper.js';
+
+describe('SMTP pool: the wait for a free connection is bounded', () => {
+  it('a letter queued behind a connection whose end is never answered fails as transient, not sent', { timeout: 20_000 }, async () => {
+    // The first letter is recorded and never answered; the second would be answered at once on a connection of its own.
+    const server = await startSmtpServer({ afterData: (n) => (n === 1 ? 'silent' : 'answer') });
+    const mailer = createSmtpMailer({
+      url: `smtp://127.0.0.1:${server.port}`,
+      from: 'robot@example.com',
+      maxConnections: 1,
+      socketTimeoutMs: 300,
+      dataTimeoutMs: 2_000,
+      retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
+    });
+    const first = mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'first', text: 'one' }).then(
+      () => 'sent',
+      (e: unknown) => e,
+    );
+    try {
+      while (server.letters.length < 1) await new Promise((r) => setTimeout(r, 20));
+      const second = await mailer.send({ to: ['petr@example.com'], cc: [], bcc: [], subject: 'second', text: 'two' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(second instanceof EffectError, `the second letter should fail, got ${String(second)}`);
+      assert.equal(second.kind, 'transient');
+      assert.match(second.message, /no SMTP connection came free within 300 ms: all 1 are busy/);
+      assert.match(second.message, /nothing of this letter was sent/);
+      assert.equal(server.letters.length, 1, 'the second letter never reached the server');
+      assert.equal(server.counts.data, 1);
+    } finally {
+      // The first letter ends when its own wait runs out (unknown outcome); then nothing holds the server open.
+      await first;
+      await mailer.close();
+      await server.close();
+    }
+  });
+});
