@@ -80,8 +80,8 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
   const error = cancelledError(by);
   // Named running jobs whose cancel this command requested: their attempts stop at their next block boundary.
   let requested: JobRecord[] = [];
-  // Named jobs a worker claimed between the check and the update: left running, and said (exit 1); or cancelled by
-  // someone else first (the console, another cancel), which is what was asked: said, exit 0.
+  // Named jobs that kept moving between the queue and a worker, or ended, while this command ran: said (exit 1); or
+  // cancelled by someone else first (the console, another cancel), which is what was asked: said, exit 0.
   let taken: JobRecord[] = [];
   // Named jobs cancelled already (before this command looked, or meanwhile by someone else): said, exit 0.
   const already: JobRecord[] = [];
@@ -107,19 +107,33 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
       } else if (!targets.some((j) => j.id === t.id)) targets.push(t);
     }
     if (problems.length) throw new UsageError(problems.join('\n'));
-    const done = await store.cancelJobs({ ids: targets.map((j) => j.id) }, error);
-    // A queued one a worker claimed between the check and the update runs now: its cancel is requested like the others'.
-    const claimed = (await Promise.all(targets.filter((j) => !done.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j))).filter((j) => j.status === 'running' && !j.cancelRequest);
-    const toAsk = [...running, ...claimed];
-    const asked = await store.requestCancel(toAsk.map((j) => j.id), by);
-    requested = await Promise.all(toAsk.filter((j) => asked.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
-    // Each one left out is read again, to say what took it: a cancel of someone else (the console, another `cancel`)
-    // that came first, or its attempt that ended meanwhile.
-    const missed = await Promise.all([...targets.filter((j) => !done.includes(j.id)), ...toAsk].filter((j) => !asked.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
-    const unique = missed.filter((j, i) => missed.findIndex((m) => m.id === j.id) === i);
+    // Each job as last read: a queued one is taken out of the queue, a running one has its cancel requested. One that
+    // moved between the read and the update is read again and handled from its state now: claimed by a worker (its
+    // cancel is requested), or back in the queue after an attempt that failed and waits for a retry (taken out of the
+    // queue, as asked), as the console's Cancel does. Moves are followed twice at most: a job that keeps moving is said.
+    const done: string[] = [];
+    const asked: string[] = [];
+    const left: JobRecord[] = [];
+    const movable = (j: JobRecord) => !wasCancelled(j) && (j.status === 'queued' || (j.status === 'running' && !j.cancelRequest));
+    let pending: JobRecord[] = [...targets, ...running];
+    for (let round = 0; pending.length; round++) {
+      const queued = pending.filter((j) => j.status === 'queued').map((j) => j.id);
+      const toAsk = pending.filter((j) => j.status === 'running' && !j.cancelRequest).map((j) => j.id);
+      const d = queued.length ? await store.cancelJobs({ ids: queued }, error) : [];
+      const a = toAsk.length ? await store.requestCancel(toAsk, by) : [];
+      done.push(...d);
+      asked.push(...a);
+      // Each one left out is read again, to say what took it (a cancel of someone else, the console or another
+      // `cancel`, that came first; its attempt that ended) or to follow its move.
+      const now = await Promise.all(pending.filter((j) => !d.includes(j.id) && !a.includes(j.id)).map(async (j) => (await store.getJob(j.id)) ?? j));
+      const moved = round < 2 ? now.filter(movable) : [];
+      left.push(...now.filter((j) => !moved.includes(j)));
+      pending = moved;
+    }
+    requested = await Promise.all(asked.map(async (id) => (await store.getJob(id)) ?? [...targets, ...running].find((j) => j.id === id)!));
     const cancelledBySomeone = (j: JobRecord) => wasCancelled(j) || (j.status === 'running' && j.cancelRequest !== null);
-    already.push(...unique.filter(cancelledBySomeone));
-    taken = unique.filter((j) => !cancelledBySomeone(j));
+    already.push(...left.filter(cancelledBySomeone));
+    taken = left.filter((j) => !cancelledBySomeone(j));
     return done;
   }, (folder) => {
     // No store file: nothing was ever queued there, and no store is created just to find that out.
@@ -160,8 +174,8 @@ export async function cancelAction(names: string[], o: CancelOptions): Promise<v
     }
   }
   if (taken.length) {
-    // Claimed by a worker after it was checked (its attempt runs): left running, said, exit 1.
-    // Left the queue or ended meanwhile (a replay elsewhere, an attempt that ended): said, exit 1.
+    // Kept moving between the queue and a worker, or ended meanwhile (an attempt that succeeded, a replay elsewhere
+    // that a worker then ran): said, exit 1.
     for (const j of taken) process.stderr.write(`oktell-emu: job ${j.id} (${terminalText(j.scenario)}) was not cancelled by this command: it changed meanwhile (it is ${j.status} now); see: npx oktell-emu show ${j.id}${dirFlag}\n`);
     process.exitCode = 1;
   }
