@@ -61,7 +61,7 @@ export interface WebhookOutcome {
   credentialsRefused: boolean;
   /** With --fresh: what was changed in the body before it was signed. */
   fresh?: FreshChange[];
-  /** Sent unsigned and answered 401 or 403 (not for the login): how to have it signed. */
+  /** Refused by the server's signature check (a 401 with no run, not for the login): how to have it signed, by the scheme the server checks. */
   hint?: string;
 }
 
@@ -223,7 +223,18 @@ export async function sendWebhook(path: string, file: string, flags: SendFlags, 
   // The server's own refusal of the login: a 401 with a challenge and no hook run (a scenario's answer names its run, and
   // a hook scenario may answer 401 with a challenge of its own, which says nothing of this login).
   const credentialsRefused = res.status === 401 && res.headers.has('www-authenticate') && !res.headers.has('x-oktell-run-id');
-  const hint = signedFor === null && (res.status === 401 || res.status === 403) && !credentialsRefused ? unsignedHint(url, flags.sign, running, config) : undefined;
+  // The server's own refusal of the signature: a 401 with no hook run that is not about the login. A scenario's answer
+  // (a 401 or 403 of its own) names its run, and a 403 of the server is about the login's rights: no hint of signing.
+  const signatureRefused = res.status === 401 && !credentialsRefused && !res.headers.has('x-oktell-run-id');
+  // Which scheme the server checks on this path, from its refusal: Standard Webhooks names its headers (webhook-…).
+  const serverScheme = /^401 Unauthorized: (?:the Standard Webhooks header|webhook-)/.test(res.text) ? 'standard' : 'bpium';
+  const hint = !signatureRefused
+    ? undefined
+    : signedFor === null
+      ? unsignedHint(url, flags.sign, running, config, serverScheme)
+      : standard !== (serverScheme === 'standard')
+        ? schemeHint(signedFor, standard, config)
+        : undefined;
   return {
     url: url.toString(),
     status: res.status,
@@ -297,14 +308,27 @@ function postBody(url: URL, headers: Record<string, string>, body: Buffer): Prom
  * dropped, or the secret the server checks given here as the server has it. The running server's serve.json says
  * whether it checks a signature on this path (`signedPaths`, `*` for every path).
  */
-function unsignedHint(url: URL, sign: boolean, running: ServerFile | undefined, config: Omit<ServerConfig, 'usersGenerated'>): string {
-  if (!sign) return 'it was sent unsigned (--no-sign): leave out --no-sign to sign it with the secret the server checks';
+function unsignedHint(url: URL, sign: boolean, running: ServerFile | undefined, config: Omit<ServerConfig, 'usersGenerated'>, scheme: 'standard' | 'bpium'): string {
+  const headers = scheme === 'standard' ? 'the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature' : 'X-Hook-Signature';
+  if (!sign) return `it was sent unsigned (--no-sign) and the server asks for ${headers}: leave out --no-sign to sign it with the secret the server checks`;
   const paths = running?.signedPaths ?? [];
   const covered = paths.includes('*') ? 'on every path' : paths.includes(url.pathname) || paths.includes(url.pathname + url.search) ? `on ${url.pathname}` : undefined;
   const file = config.configFile ?? 'oktell.config.yaml';
-  const how = `set the secret the server has: BPIUM_WEBHOOK_SECRET=… (or BPIUM_WEBHOOK_SECRET_FILE) for every path, or webhookSecrets: { ${url.pathname}: … } in ${file} (--config), then send again (docs/configuration.md, "Webhook signatures")`;
-  if (covered) return `the server checks X-Hook-Signature ${covered} (${serverFilePath(config.dataDir)}), and no secret for it was found here: ${how}`;
+  const secret = scheme === 'standard' ? 'whsec_…' : '…';
+  const how = `set the secret the server has: BPIUM_WEBHOOK_SECRET=${secret} (or BPIUM_WEBHOOK_SECRET_FILE) for every path, or webhookSecrets: { ${url.pathname}: ${secret} } in ${file} (--config), then send again (docs/configuration.md, "Webhook signatures")`;
+  if (covered) return `the server checks ${headers} ${covered} (${serverFilePath(config.dataDir)}), and no secret for it was found here: ${how}`;
   return `it was sent unsigned, as no secret for this path was found here; if the server checks a signature on it, ${how}`;
+}
+
+/**
+ * A signature refused because it was made by the other scheme than the one the server checks on the path: the secret
+ * found here is a Bpium one (X-Hook-Signature) where the server's is a Standard Webhooks one (whsec_…), or the reverse.
+ */
+function schemeHint(signedFor: string, standardHere: boolean, config: Omit<ServerConfig, 'usersGenerated'>): string {
+  const where = signedFor === '*' ? 'BPIUM_WEBHOOK_SECRET (every path)' : `webhookSecrets: ${signedFor} in ${config.configFile ?? 'oktell.config.yaml'}`;
+  return standardHere
+    ? `it was signed by Standard Webhooks (the secret found here, ${where}, is a whsec_ one), but the server checks X-Hook-Signature on this path: give the Bpium secret the server has`
+    : `it was signed with X-Hook-Signature (the secret found here, ${where}, is a Bpium one), but the server checks the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature on this path: give the whsec_ secret the server has`;
 }
 
 /**

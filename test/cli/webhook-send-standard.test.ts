@@ -47,6 +47,15 @@ blocks:
       assert.notEqual(out.webhookId, id);
       const unsigned = runCli([...args, '--no-sign'], env);
       assert.match(unsigned.stdout, /→ HTTP 401/);
+      // The hint names the headers this path asks for, not Bpium's.
+      assert.match(unsigned.stdout, /it was sent unsigned \(--no-sign\) and the server asks for the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature: leave out --no-sign/);
+      assert.doesNotMatch(unsigned.stdout, /X-Hook-Signature/);
+      // A Bpium secret here for the path the server keeps under Standard Webhooks: signed, refused, and told why.
+      const bpiumHere = join(tmp.dir, 'bpium.config.yaml');
+      writeFileSync(bpiumHere, 'webhookSecrets:\n  /pay/events: a-bpium-secret\n');
+      const crossed = runCli(['webhook', 'send', '/pay/events', body, '--config', bpiumHere, '--data-dir', data], env);
+      assert.match(crossed.stdout, /\(signed with the secret for \/pay\/events\)\n→ HTTP 401\n/);
+      assert.match(crossed.stdout, /it was signed with X-Hook-Signature \(the secret found here, webhookSecrets: \/pay\/events in .*bpium\.config\.yaml, is a Bpium one\), but the server checks the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature on this path: give the whsec_ secret the server has/);
       for (const text of [first.stdout, again.stdout, fresh.stdout, unsigned.stdout, first.stderr, server.stderr()]) {
         assert.ok(!text.includes(SECRET.slice(6)), 'the secret is never printed');
       }
@@ -64,6 +73,13 @@ blocks:
     const server = await startServeProcess({ dataDir: data, env });
     try {
       assert.match(server.stdout(), /the secret of \/Bpium\/NewTask is a Standard Webhooks one \(whsec_…\), but the embedded Bpium emulator signs its webhooks as Bpium does \(X-Hook-Signature\): each one will be refused with 401/);
+      // Sent from a terminal without the secret: unsigned; the hint names the Standard Webhooks headers and a whsec_ secret.
+      const body = join(tmp.dir, 'event.json');
+      writeFileSync(body, '{"type":"ping"}');
+      const unsigned = runCli(['webhook', 'send', '/Other', body, '--data-dir', data], { OKTELL_USERS: 'robot:robot-pass-1' });
+      assert.match(unsigned.stdout, /\(unsigned: no secret is set for this path\)\n→ HTTP 401\n/);
+      assert.match(unsigned.stdout, /the server checks the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature on every path \(.*serve\.json\), and no secret for it was found here: set the secret the server has: BPIUM_WEBHOOK_SECRET=whsec_… \(or BPIUM_WEBHOOK_SECRET_FILE\) for every path/);
+      assert.doesNotMatch(unsigned.stdout, /X-Hook-Signature/);
       assert.ok(!(server.stdout() + server.stderr()).includes(SECRET.slice(6)), 'the secret is never printed');
     } finally {
       assert.equal(await server.stop(), 0);

@@ -87,7 +87,7 @@ describe('oktell-emu webhook send', () => {
       assert.match(unsigned.stdout, new RegExp(`the server checks X-Hook-Signature on every path \\(${join(data, 'serve.json').replace(/[.\\/]/g, '\\$&')}\\), and no secret for it was found here: set the secret the server has: BPIUM_WEBHOOK_SECRET=… \\(or BPIUM_WEBHOOK_SECRET_FILE\\) for every path, or webhookSecrets: \\{ /Other: … \\} in ${config.replace(/[.\\/]/g, '\\$&')} \\(--config\\), then send again`));
       assert.doesNotMatch(unsigned.stdout, /every-path-secret|custom-secret/);
       const noSign = runCli(['webhook', 'send', '/Other', body, '--config', config, '--data-dir', data, '--no-sign'], env);
-      assert.match(noSign.stdout, /\(unsigned: --no-sign\)\n→ HTTP 401\n[\s\S]*it was sent unsigned \(--no-sign\): leave out --no-sign to sign it/);
+      assert.match(noSign.stdout, /\(unsigned: --no-sign\)\n→ HTTP 401\n[\s\S]*it was sent unsigned \(--no-sign\) and the server asks for X-Hook-Signature: leave out --no-sign to sign it/);
     } finally {
       assert.equal(await server.stop(), 0);
       tmp.cleanup();
@@ -116,6 +116,8 @@ blocks:
       assert.match(sent.stdout, /→ HTTP 401 · run \S+/);
       assert.match(sent.stdout, /token expired/);
       assert.doesNotMatch(sent.stdout, /refused the login/);
+      // The scenario's own 401, not the server's signature check: nothing about signing it.
+      assert.doesNotMatch(sent.stdout, /sent unsigned|X-Hook-Signature|--no-sign to sign/);
       // The server's own refusal of a wrong password still says so.
       const wrong = runCli(['webhook', 'send', '/Forms/Hook', body, '--config', config, '--data-dir', data, '--no-sign'], { ...env, OKTELL_USERS: 'robot:wrong' });
       assert.match(wrong.stdout, /the server refused the login "robot" \(from OKTELL_USERS\)/);
