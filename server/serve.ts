@@ -36,7 +36,7 @@ import { createOutageLog, type OutageLog } from './log-folding.js';
 import { createLoginThrottle, shortPasswordWarning, trustAnyProxyWarning, type LoginThrottle } from './login-throttle.js';
 import { bpiumScenarios, createScenarioHost, readScenarios, type ScenarioHost } from './scenario-host.js';
 import { scenarioEnvNames, unknownEnvWarnings } from './env-names.js';
-import { deadLetterScenarioWarning, hookScenarioWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
+import { deadLetterScenarioWarning, hookScenarioWarning, replayWindowWarning, hookStatusWarnings, hookWriteWarnings, scenarioWarnings, sharedStoreDatabaseWarnings } from './startup-warnings.js';
 import { retentionWarning, retryWindowShortText, retryWindowText } from './store/backoff.js';
 import type { BuriedJob, DeadLetterCatchAll } from './store/dead-letter.js';
 import { watchClock, type ClockWatch } from './store/clock-skew.js';
@@ -502,12 +502,22 @@ function warnUnknownEnv(env: NodeJS.ProcessEnv, config: ServerConfig, host: Scen
   });
 }
 
-/** A retention shorter than the retry window: what a long outage leaves is pruned as soon as its jobs end (said at the start). */
+/**
+ * A retention shorter than the retry window: what a long outage leaves is pruned as soon as its jobs end; or shorter
+ * than twice a signed webhook's freshness window: a replay of a captured request runs again (each said at the start).
+ */
 function warnShortRetention(config: ServerConfig, logger: LoggerPort, warnings: string[]): void {
   const w = retentionWarning(config.retentionMs, config.workers.maxAttempts, jobBackoff(config.workers));
-  if (!w) return;
-  logger.warn({ retentionMs: config.retentionMs, retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs } }, w);
-  warnings.push(w);
+  if (w) {
+    logger.warn({ retentionMs: config.retentionMs, retries: { maxAttempts: config.workers.maxAttempts, baseDelayMs: config.workers.baseDelayMs, maxDelayMs: config.workers.maxDelayMs } }, w);
+    warnings.push(w);
+  }
+  // Shorter than a signed webhook's freshness window: a captured request replayed after its key is pruned runs again.
+  const replay = replayWindowWarning(config.retentionMs, config.webhookSecrets, config.webhookMaxAgeMs);
+  if (replay) {
+    logger.warn({ retentionMs: config.retentionMs, ...(config.webhookMaxAgeMs !== undefined ? { webhookMaxAgeMs: config.webhookMaxAgeMs } : {}) }, replay);
+    warnings.push(replay);
+  }
 }
 
 /** Configured logins with a short password while the server listens beyond loopback, and a throttle that counts clients by an X-Forwarded-For any client writes: said at the start. */

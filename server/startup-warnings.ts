@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { templatePartFiles } from '../adapters/mail/templates.js';
 import { NOTHING } from '../components/common.js';
 import { fileInFolder } from './scenario-host.js';
+import { isStandardSecret, STANDARD_TOLERANCE_MS } from './standard-webhooks.js';
+import { spanText } from './store/backoff.js';
 
 /**
  * Why the hook scenario cannot run, when it cannot: its file is invalid, or no loaded scenario has its name (with the
@@ -636,4 +638,35 @@ export function bpiumStructureWarnings(library: ScenarioLibrary, fileName: (file
     }
   }
   return out;
+}
+
+/**
+ * A retention too short for the freshness window of signed webhooks: a timestamp is accepted up to the window either
+ * way of the server's clock, so a captured request stays accepted for up to twice the window after it first came, and
+ * only its delivery key (kept with its inbox entry, pruned after the retention) makes a replay of it a duplicate. On a
+ * Standard Webhooks route (a whsec_ secret) the window is always there (5 minutes, or webhookMaxAgeMinutes); on a
+ * Bpium-signed route only when webhookMaxAgeMinutes is set (without it nothing bounds a replay's age, and this warning
+ * would not close that). Undefined when the retention covers it, or no signed route has a window.
+ */
+export function replayWindowWarning(retentionMs: number, webhookSecrets: Readonly<Record<string, string>>, webhookMaxAgeMs: number | undefined): string | undefined {
+  const routes = Object.entries(webhookSecrets);
+  const standard = routes.filter(([, secret]) => isStandardSecret(secret)).map(([path]) => path);
+  const bpium = webhookMaxAgeMs === undefined ? [] : routes.filter(([, secret]) => !isStandardSecret(secret)).map(([path]) => path);
+  if (!standard.length && !bpium.length) return undefined;
+  const windowMs = webhookMaxAgeMs ?? STANDARD_TOLERANCE_MS;
+  if (retentionMs >= 2 * windowMs) return undefined;
+  const days = (ms: number) => String(Number((ms / 86_400_000).toPrecision(6)));
+  const name = (path: string) => (path === '*' ? 'every path (BPIUM_WEBHOOK_SECRET)' : path);
+  const where = [
+    ...(standard.length ? [`Standard Webhooks on ${standard.map(name).join(', ')}`] : []),
+    ...(bpium.length ? [`Bpium's timestamp on ${bpium.map(name).join(', ')}`] : []),
+  ].join('; ');
+  const atLeast = Math.ceil((2 * windowMs / 86_400_000) * 1000) / 1000;
+  return (
+    `the retention (OKTELL_RETENTION_DAYS or retentionDays: ${days(retentionMs)} days, about ${spanText(retentionMs)}) is shorter than twice the freshness window of signed webhooks ` +
+    `(${webhookMaxAgeMs === undefined ? 'the Standard Webhooks tolerance of 5 minutes' : `BPIUM_WEBHOOK_MAX_AGE_MINUTES or webhookMaxAgeMinutes: ${webhookMaxAgeMs / 60_000} minute(s)`}; ${where}): ` +
+    `a timestamp is accepted up to ${spanText(windowMs)} either way, so a captured signed request is still accepted up to ${spanText(2 * windowMs)} after it first came, ` +
+    `but its delivery key goes with its inbox entry at the first hourly prune past the retention, and a replay after that runs its scenario again; ` +
+    `set OKTELL_RETENTION_DAYS to at least ${atLeast}${webhookMaxAgeMs === undefined ? '' : ', or narrow the window'}`
+  );
 }
