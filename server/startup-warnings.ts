@@ -4,7 +4,8 @@ import type { DatabaseSettings } from '../adapters/db/settings.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { templatePartFiles } from '../adapters/mail/templates.js';
-import { NOTHING } from '../components/common.js';
+import { constantText, NOTHING } from '../components/common.js';
+import { quotedUrlText } from '../adapters/web/redact.js';
 import { fileInFolder } from './scenario-host.js';
 import { isStandardSecret, STANDARD_TOLERANCE_MS } from './standard-webhooks.js';
 import { spanText } from './store/backoff.js';
@@ -203,7 +204,43 @@ export function variableWarnings(library: ScenarioLibrary, fileName: (file: stri
  * (validate: from the working folder, as its problems; the server's log: from the scenarios folder).
  */
 export function scenarioWarnings(library: ScenarioLibrary, webAttempts: number, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
-  return [...textWarnings(library, fileName), ...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...constantConditionWarnings(library, fileName), ...placeholderTextWarnings(library, fileName), ...emptySubjectWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName)];
+  return [...textWarnings(library, fileName), ...variableWarnings(library, fileName), ...refusedInitialAddressWarnings(library, fileName), ...constantConditionWarnings(library, fileName), ...placeholderTextWarnings(library, fileName), ...emptySubjectWarnings(library, fileName), ...repeatedWriteWarnings(library, webAttempts, fileName), ...bpiumStructureWarnings(library, fileName), ...asyncCycleWarnings(library, fileName), ...caseOnlyNameWarnings(library, fileName), ...emptyPortWarnings(library, fileName)];
+}
+
+/**
+ * WebRequest urls whose text gives a host and a ":" with no port after it (`http://crm.example.ru:/api`): the client
+ * reads it as the scheme's default port (80, 443), so it loads and runs, but a port was most likely left out (or
+ * lost when a value was pasted in). Read from the url's text when it is the same on every run, or from the text it
+ * begins with when that text holds the whole host (`"http://crm:/api/" + [id]`; not `"http://crm:" + [port]`).
+ */
+export function emptyPortWarnings(library: Pick<ScenarioLibrary, 'scenarios' | 'dir'>, fileName: (file: string) => string = (f) => fileInFolder(f, library.dir)): string[] {
+  const out: string[] = [];
+  for (const s of byName(library)) {
+    for (const block of s.blocks.values()) {
+      if (block.kind !== 'WebRequest') continue;
+      const e = (block.config as { url?: CompiledExpression }).url;
+      if (!e) continue;
+      const whole = e.constant ? constantText(e) : undefined;
+      const text = (whole ?? e.leadingText?.value)?.trimStart();
+      if (text === undefined) continue;
+      // The scheme, the user part (refused elsewhere) and the host, then the ":" with nothing after it before the path,
+      // the query, the fragment or, for a url that is all there is, its end.
+      const m = /^(https?:\/\/(?:[^/?#\\@]*@)?(?:\[[^\]]*\]|[^/?#\\:@\[]+)):(?=[/?#\\]|$)/i.exec(text);
+      if (!m || (whole === undefined && m[0].length === text.length)) continue;
+      const at = e.at ?? block.loc;
+      const port = /^https/i.test(text) ? '443' : '80';
+      // The fixes as the url line is written, when its text starts with the literal read (else as the URL's text).
+      const lead = e.leadingText;
+      const from = lead && lead.value.trimStart().startsWith(m[0]) ? lead.start + 1 + (lead.value.length - lead.value.trimStart().length) : undefined;
+      const write = (insert: string) =>
+        from !== undefined ? `url: ${yamlSingleQuoted(e.source.slice(0, from + m[1]!.length) + insert + e.source.slice(from + m[0].length))}` : quotedUrlText(`${m[1]}${insert}${text.slice(m[0].length)}`);
+      out.push(
+        `${fileName(at.file ?? s.file)}:${at.line}:${at.col}: WebRequest block ${block.id} of ${s.name}: the url ${quotedUrlText(text)}${whole === undefined ? ' + …' : ''} has a ":" after its host and no port, ` +
+          `so it is sent to the scheme's default port (${port}): a port left out? write it after the ":", ${write(':8080')} (your service's port), or leave the ":" out, ${write('')}`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Characters no editor shows in files that load all the same (Scenario.textWarnings), each at its place with its fix. */
