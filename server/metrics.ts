@@ -54,14 +54,36 @@ export interface BpiumTally {
   failed: number;
 }
 
-/** What one run adds to the counters: its letters and its Bpium calls. */
+/**
+ * WebRequest calls by outcome, each call once whatever the block's retries: ok (an answer the block took as success),
+ * error (an error answer: 4xx, a redirect not followed), outage (5xx, 408 or 429 still after the retries), timeout
+ * (no answer in time), network_error (no connection: refused, reset, unknown host), unknown (sent, its answer lost).
+ */
+export interface WebTally {
+  ok: number;
+  error: number;
+  outage: number;
+  timeout: number;
+  networkError: number;
+  unknown: number;
+}
+
+/** The labels of oktell_web_requests_total, in the order the page lists them. */
+const WEB_LABELS: ReadonlyArray<[keyof WebTally, string]> = [['ok', 'ok'], ['error', 'error'], ['outage', 'outage'], ['timeout', 'timeout'], ['networkError', 'network_error'], ['unknown', 'unknown']];
+
+/** What one run adds to the counters: its letters, its Bpium calls and its WebRequest calls. */
 export interface RunTally {
   letters: LetterTally;
   bpium: BpiumTally;
+  web?: WebTally;
 }
 
 /** Counts the letters a run sent and failed to send (dry-run and replayed letters are neither) and its Bpium calls. */
-export function runTally(result: { mails: ReadonlyArray<{ status: string }>; bpiumCalls?: ReadonlyArray<{ status: string; fixture?: true; httpStatus?: number; attempts?: number }> }): RunTally {
+export function runTally(result: {
+  mails: ReadonlyArray<{ status: string }>;
+  bpiumCalls?: ReadonlyArray<{ status: string; fixture?: true; httpStatus?: number; attempts?: number }>;
+  httpCalls?: ReadonlyArray<{ outcome: string; status?: number; fixture?: true }>;
+}): RunTally {
   const letters: LetterTally = { sent: 0, failed: 0, unknown: 0 };
   for (const m of result.mails) {
     if (m.status === 'sent') letters.sent++;
@@ -79,7 +101,23 @@ export function runTally(result: { mails: ReadonlyArray<{ status: string }>; bpi
     }
     else if (c.status === 'transient' || c.status === 'timeout' || c.status === 'unknown') bpium.failed++;
   }
-  return { letters, bpium };
+  const web: WebTally = { ok: 0, error: 0, outage: 0, timeout: 0, networkError: 0, unknown: 0 };
+  for (const c of result.httpCalls ?? []) {
+    // A fixture's answer, a dry run's skipped write and an answer taken from the journal went nowhere.
+    if (c.fixture) continue;
+    if (c.outcome === 'ok') web.ok++;
+    // A refusal before sending (a bad URL or header, no status) is the scenario's, not the service's.
+    else if (c.outcome === 'error') {
+      if (c.status !== undefined) web.error++;
+    }
+    else if (c.outcome === 'timeout') {
+      if (c.status !== undefined) web.outage++;
+      else web.timeout++;
+    }
+    else if (c.outcome === 'network error') web.networkError++;
+    else if (c.outcome === 'unknown') web.unknown++;
+  }
+  return { letters, bpium, web };
 }
 
 /** Logins refused (401) and requests throttled (429) by the throttle of failed logins; see Metrics.logins. */
@@ -185,6 +223,7 @@ export class Metrics {
   readonly letters: LetterTally = { sent: 0, failed: 0, unknown: 0 };
   /** Bpium calls by outcome since this process started (a refused login shows as errors, an outage as failures). */
   readonly bpium: BpiumTally = { ok: 0, notFound: 0, error: 0, failed: 0 };
+  readonly web: WebTally = { ok: 0, error: 0, outage: 0, timeout: 0, networkError: 0, unknown: 0 };
   /**
    * Of the failed letters, those of runs that completed: refused letters a SendMail block took to its `error` exit
    * (a recipient or the message refused), which nothing retries or replays.
@@ -238,6 +277,7 @@ export class Metrics {
       this.bpium.notFound += bpium.notFound;
       this.bpium.error += bpium.error;
       this.bpium.failed += bpium.failed;
+      for (const [key] of WEB_LABELS) this.web[key] += tally.web?.[key] ?? 0;
       this.letters.sent += letters.sent;
       this.letters.failed += letters.failed;
       this.letters.unknown += letters.unknown;
@@ -301,6 +341,9 @@ export class Metrics {
       `oktell_bpium_calls_total{outcome="not_found"} ${this.bpium.notFound}`,
       `oktell_bpium_calls_total{outcome="error"} ${this.bpium.error}`,
       `oktell_bpium_calls_total{outcome="failed"} ${this.bpium.failed}`,
+      "# HELP oktell_web_requests_total WebRequest calls made by runs of this process, by outcome, each once whatever the block's retries: ok; error (an error answer: 4xx, a redirect not followed); outage (5xx, 408 or 429 still after the retries); timeout (no answer within the block's timeout); network_error (no connection: refused, reset, unknown host); unknown (sent, the answer lost). Fixtures' answers, a dry run's skipped writes, answers a retried job took from its journal and requests refused before sending (a bad URL or header) are not counted.",
+      '# TYPE oktell_web_requests_total counter',
+      ...WEB_LABELS.map(([key, label]) => `oktell_web_requests_total{outcome="${label}"} ${this.web[key]}`),
       '# HELP oktell_logins_refused_total Requests answered 401 for wrong or unknown credentials (a request with no Authorization is not counted), on every route.',
       '# TYPE oktell_logins_refused_total counter',
       `oktell_logins_refused_total ${this.logins.refused}`,
