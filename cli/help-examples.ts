@@ -34,6 +34,8 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'oktell-emu runs',
     'oktell-emu runs --status failed --since 2h',
     'oktell-emu runs --scenario BpiumNewTask -n 10 --json',
+    'oktell-emu runs --grep ivan@example.com --since 7d',
+    "oktell-emu runs --where 'data.id=4711'",
     "OKTELL_STORE='postgres://oktell:PASSWORD@db.example.com:5432/oktell?schema=oktell' oktell-emu runs --status dead",
   ],
   show: ['oktell-emu show <runId>', 'oktell-emu show <runId> --json -d /srv/oktell/var'],

@@ -21,3 +21,8 @@ export const SCENARIOS_FOLDER_HELP = 'scenarios folder (default $OKTELL_SCENARIO
 
 /** The --config option of the commands that read the server's configuration file. */
 export const CONFIG_FILE_HELP = 'configuration file, as serve reads it (default $OKTELL_CONFIG or ./oktell.config.yaml)';
+
+/** `runs --grep`, `--where`, `--scan`: what a search reads (server/run-search.ts). */
+export const RUNS_GREP_HELP = "only runs whose recorded input parameters or return values hold this text: case-insensitive in any script (Иван finds иван), taken literally (% _ * are plain characters); values only, not key names; parameters kept masked (secrets) are searched masked; the webhook's raw body is not searched (it is kept unmasked)";
+export const RUNS_WHERE_HELP = 'only runs with this field: a path into the input parameters (data.id, items[0].email, $.data.id; return.<name> for a return value) whose value as text equals value (4711 matches the number and the string)';
+export const RUNS_SCAN_HELP = 'with --grep or --where: how many of the newest runs the other filters select are read and searched (default 10000, at most 200000); a note says when older ones were left unread';

@@ -1,7 +1,7 @@
 // `oktell-emu runs`, `show`, `replay` and `cancel`: the command line (arguments, options, help). What the command does is in ./runs.js, imported
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
-import { CONFIG_FILE_HELP, STORE_DATA_DIR_HELP } from '../help-texts.js';
+import { CONFIG_FILE_HELP, RUNS_GREP_HELP, RUNS_SCAN_HELP, RUNS_WHERE_HELP, STORE_DATA_DIR_HELP } from '../help-texts.js';
 
 export function runsCommand(): Command {
   return new Command('runs')
@@ -10,10 +10,13 @@ export function runsCommand(): Command {
     .option('--scenario <name>', 'only this scenario')
     .option('--since <time>', 'started at or after: an ISO time or 30m, 2h, 7d')
     .option('-n, --limit <n>', 'how many (default 50)')
+    .option('--grep <text>', RUNS_GREP_HELP)
+    .option('--where <path=value>', RUNS_WHERE_HELP)
+    .option('--scan <n>', RUNS_SCAN_HELP)
     .option('--json', 'print a JSON array')
     .option('--config <file>', CONFIG_FILE_HELP)
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
-    .action(async (o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }) => (await import('./runs.js')).runsAction(o));
+    .action(async (o: { status?: string; scenario?: string; since?: string; limit?: string; grep?: string; where?: string; scan?: string; json?: boolean; dataDir?: string; config?: string }) => (await import('./runs.js')).runsAction(o));
 }
 
 export function showCommand(): Command {

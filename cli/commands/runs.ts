@@ -22,6 +22,7 @@ import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
 import { REFUSED_BEFORE_SENDING, refusedBeforeSending, runOutcomeText } from '../../server/run-outcome.js';
 import { startedJobs } from '../../server/started-jobs.js';
 import { catchAllJobNamed } from '../../server/store/dead-letter.js';
+import { checkWherePath, DEFAULT_SCAN, matchingRuns, MAX_SCAN, parseWhere, type FieldMatch, type RunSearch } from '../../server/run-search.js';
 import { deliveryKeyAsked, deliveryNotFoundWhy, findDeliveries, type DeliveryAsked } from '../../server/delivery-lookup.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
@@ -33,25 +34,34 @@ export function parseSince(v: string): number {
   return t;
 }
 
-export async function runsAction(o: { status?: string; scenario?: string; since?: string; limit?: string; json?: boolean; dataDir?: string; config?: string }): Promise<void> {
+export async function runsAction(o: { status?: string; scenario?: string; since?: string; limit?: string; grep?: string; where?: string; scan?: string; json?: boolean; dataDir?: string; config?: string }): Promise<void> {
   const limit = Number(o.limit ?? '50');
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes a number from 1 to 1000');
   if (o.status) oneOf('--status', o.status, [...RUN_STATUSES, 'dead', 'queued']);
   const since = o.since ? parseSince(o.since) : undefined;
+  const search = runSearchOf(o);
+  if (search && (o.status === 'queued' || o.status === 'dead' || o.status === 'running')) throw new UsageError(`--grep and --where search recorded runs: --status ${o.status} lists jobs without a run of their own to search; use --status completed or failed, or none`);
   if (o.status === 'queued') return queuedAction(o, limit, since);
+  let scanNote: string | undefined;
   let nothing = 'no runs recorded yet';
   let zone = '';
   let cutOff: string | undefined;
   const rows = await withStore(o, async (store, config) => {
     zone = config.timeZone;
-    const listed = await withTaskOrigins(store, await listMatching(store, o, limit, since));
+    let matching: RunRow[];
+    if (search) {
+      const found = await searchRuns(store, o, search, limit, since);
+      matching = found.rows;
+      scanNote = found.note;
+    } else matching = await listMatching(store, o, limit, since);
+    const listed = await withTaskOrigins(store, matching);
     // What each recorded run did (its letters, its return values), read for this page in one query.
     const outcomes = await store.runOutcomes(listed.flatMap((r) => (r.id ? [r.id] : [])));
     const found: Array<(typeof listed)[number] & { outcome?: string }> = listed.map((r) => {
       const src = r.id ? outcomes.get(r.id) : undefined;
       return src ? { ...r, outcome: runOutcomeText(src) } : r;
     });
-    if (!found.length) nothing = await noMatch(store, o);
+    if (!found.length) nothing = search ? `no run matches ${searchWords(o)}` : await noMatch(store, o);
     // Jobs the store says are running while no server holds the folder: a killed server's, resumed at the next start.
     if (found.some((r) => r.inProgress)) cutOff = cutOffNote(config, dataDirArg(config.dataDir));
     return cutOff ? found.map((r) => (r.inProgress ? { ...r, cutOff: true as const } : r)) : found;
@@ -65,6 +75,7 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
   }
   if (!rows.length) {
     process.stdout.write(`${terminalText(nothing, true)}\n`);
+    if (scanNote) printNote(scanNote);
     return;
   }
   process.stdout.write(`${pc.dim(runColumns('started', 'status', 'scenario', 'trigger', 'duration'))}  run\n`);
@@ -85,6 +96,55 @@ export async function runsAction(o: { status?: string; scenario?: string; since?
     process.stdout.write(`${runColumns(started, status, terminalText(r.scenario), r.task ? 'task' : r.trigger, duration, endNotCounted(r) ? pc.yellow : colour)}  ${r.id}${r.jobId ? pc.dim(` job ${r.jobId} #${r.attempt}`) : ''}${error}${r.mayRepeat ? ` ${pc.yellow('may repeat')}` : ''}${r.task ? ` ${taskOriginText(r.task)}` : ''}${r.fate ? ` ${fateText(r.fate, zone)}` : ''}${outcomeColumn(r.outcome)}\n`);
   }
   if (cutOff) printNote(cutOff);
+  if (scanNote) printNote(scanNote);
+}
+
+/** The search `--grep` / `--where` ask for, checked; none without either. */
+function runSearchOf(o: { grep?: string; where?: string; scan?: string }): (RunSearch & { scan: number }) | undefined {
+  if (o.grep === undefined && o.where === undefined) {
+    if (o.scan !== undefined) throw new UsageError('--scan bounds a search: give it with --grep or --where');
+    return undefined;
+  }
+  const scan = Number(o.scan ?? DEFAULT_SCAN);
+  if (!Number.isInteger(scan) || scan < 1 || scan > MAX_SCAN) throw new UsageError(`--scan takes a number from 1 to ${MAX_SCAN}`);
+  if (o.grep !== undefined && o.grep.trim() === '') throw new UsageError('--grep takes a text to look for (it is not empty)');
+  let field: FieldMatch | undefined;
+  try {
+    if (o.where !== undefined) {
+      field = parseWhere(o.where);
+      checkWherePath(field);
+    }
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return { scan, ...(o.grep !== undefined ? { text: o.grep } : {}), ...(field ? { field } : {}) };
+}
+
+/** How the search is written back to the user (`no run matches --grep "…"`). */
+function searchWords(o: { grep?: string; where?: string; status?: string; scenario?: string; since?: string }): string {
+  return [o.grep !== undefined && `--grep ${shellWord(o.grep)}`, o.where !== undefined && `--where ${shellWord(o.where)}`, o.status && `--status ${o.status}`, o.scenario && `--scenario ${shellWord(o.scenario)}`, o.since && `--since ${o.since}`].filter(Boolean).join(' ');
+}
+
+/**
+ * `runs --grep` / `--where`: the newest `scan` runs the other filters select are read and searched (run-search.ts);
+ * the note says how many were read when more were left unread, and how to reach them.
+ */
+async function searchRuns(store: Store, o: RunsFilter, s: RunSearch & { scan: number }, limit: number, since: number | undefined): Promise<{ rows: RunRow[]; note?: string }> {
+  const { runs, cut } = await store.scanRuns({ scan: s.scan, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
+  const items = matchingRuns(runs, s, limit);
+  const states = await store.jobStates([...new Set(items.flatMap((r) => (r.jobId ? [r.jobId] : [])))]);
+  const deadIds = await deadRunIds(store, items, states);
+  const rows = items.map((r): RunRow => {
+    const job = r.jobId ? states.get(r.jobId) : undefined;
+    const dead = listedStatus(r, deadIds) === 'dead';
+    const fate = fateOf(r, job, dead);
+    return { ...summary(r), ...(dead ? { dead: true as const } : {}), ...(job ? { jobStatus: job.status } : {}), ...(fate ? { fate } : {}) };
+  });
+  const oldest = runs.at(-1);
+  const note = cut && oldest
+    ? `searched the last ${runs.length} run(s)${o.since ? ` since ${o.since}` : ''}, back to ${new Date(oldest.startedAt).toISOString()}; older ones were not searched: --scan reads more (up to ${MAX_SCAN}), --scenario, --status or --since narrow the runs read`
+    : undefined;
+  return { rows, ...(note ? { note } : {}) };
 }
 
 /** The terminal columns a run's outcome takes at the end of its `runs` line; longer ones are cut with `…`. */

@@ -30,6 +30,7 @@ import {
   notCountedRun,
   runParams,
   runSummaryFromRow,
+  scannedRuns,
   RUN_SUMMARY_COLUMNS,
   toBuffer,
   toJson,
@@ -77,6 +78,7 @@ import {
   type TaskDueInput,
   type TaskDueRecord,
 } from './store.port.js';
+import type { ScannedRun } from '../run-search.js';
 import { emptyPruneResult, noteDeadLetters, pruneCutoffs } from './prune.js';
 import { TASK_SQL, taskDueFromRow, type TaskRunRow } from './task-runs.sql.js';
 
@@ -769,6 +771,11 @@ export class PostgresStore implements Store {
     const { sql, args } = pageSql('postgres', { table: 'runs', columns: RUN_SUMMARY_COLUMNS, time: 'started_at', filters: runFilters(q), cursor: q.cursor, limit });
     const rows = await this.readSql<RunRow>(sql, args);
     return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
+  }
+
+  async scanRuns(q: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number }): Promise<{ runs: ScannedRun[]; cut: boolean }> {
+    const { sql, args } = pageSql('postgres', { table: 'runs', columns: `${RUN_SUMMARY_COLUMNS}, params, return_values`, time: 'started_at', filters: runFilters(q), cursor: null, limit: q.scan });
+    return scannedRuns(await this.readSql<RunRow>(sql, args), q.scan);
   }
 
   async runOutcomes(ids: readonly string[]): Promise<Map<string, RunOutcomeSource>> {

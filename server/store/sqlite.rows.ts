@@ -1,4 +1,5 @@
 // Rows of the SQLite tables and their mapping to the store's records; JSON columns are text, times epoch ms.
+import type { ScannedRun } from '../run-search.js';
 import type { JsonValue } from '../../engine/values.js';
 import { InvalidCursorError, StoreUsageError } from './store.errors.js';
 import type {
@@ -384,4 +385,10 @@ export function page<T>(items: T[], limit: number, cursorOf: (last: T) => string
 /** Rows of `runOutcomes` (return values and the letters' recipients and status as JSON text) as a map by run id. */
 export function runOutcomeMap(rows: ReadonlyArray<{ id: string; return_values: string | null; letters: string | null }>): Map<string, RunOutcomeSource> {
   return new Map(rows.map((r) => [r.id, { returnValues: fromJson(r.return_values), letters: outcomeLetters(fromJson(r.letters)) }]));
+}
+
+/** The rows of a search's scan (Store.scanRuns, both stores): `scan` runs at most, and whether more were left unread. */
+export function scannedRuns(rows: Array<Omit<RunRow, 'trace' | 'bpium_calls' | 'mails'> & { may_repeat?: number | null }>, scan: number): { runs: ScannedRun[]; cut: boolean } {
+  const runs = rows.slice(0, scan).map((r) => ({ ...runSummaryFromRow(r), paramsText: r.params, returnText: r.return_values }));
+  return { runs, cut: rows.length > scan };
 }

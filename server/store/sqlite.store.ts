@@ -27,6 +27,7 @@ import {
   notCountedRow,
   runParams,
   runSummaryFromRow,
+  scannedRuns,
   RUN_SUMMARY_COLUMNS,
   toBuffer,
   toJson,
@@ -76,6 +77,7 @@ import {
   type TaskDueInput,
   type TaskDueRecord,
 } from './store.port.js';
+import type { ScannedRun } from '../run-search.js';
 import { emptyPruneResult, noteDeadLetters, pruneCutoffs } from './prune.js';
 import { CHECKPOINT_ANSWER_TIMEOUT_MS, PruneCheckpoints, type CheckpointSummary } from './prune-checkpoints.js';
 import { forSqlite, TASK_SQL, taskDueFromRow, type TaskRunRow } from './task-runs.sql.js';
@@ -738,6 +740,13 @@ export class SqliteStore implements Store {
     const { sql, args } = pageSql('sqlite', { table: 'runs', columns: RUN_SUMMARY_COLUMNS, time: 'started_at', filters: runFilters(q), cursor: q.cursor, limit });
     const rows = this.cached(sql).all(...args) as RunRow[];
     return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
+  }
+
+  async scanRuns(q: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number }): Promise<{ runs: ScannedRun[]; cut: boolean }> {
+    this.assertOpen();
+    const { sql, args } = pageSql('sqlite', { table: 'runs', columns: `${RUN_SUMMARY_COLUMNS}, params, return_values`, time: 'started_at', filters: runFilters(q), cursor: null, limit: q.scan });
+    const rows = this.cached(sql).all(...args) as Array<RunRow>;
+    return scannedRuns(rows, q.scan);
   }
 
   async runOutcomes(ids: readonly string[]): Promise<Map<string, RunOutcomeSource>> {

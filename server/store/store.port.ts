@@ -3,6 +3,7 @@
 import type { RunOutcomeSource } from '../run-outcome.js';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
+import type { ScannedRun } from '../run-search.js';
 import type { BuriedJob } from './dead-letter.js';
 import type { CancelRequest } from './cancel-request.js';
 
@@ -597,6 +598,12 @@ export interface Store {
   recordRun(run: RunWrite): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(query?: ListRunsQuery): Promise<Page<RunSummary>>;
+  /**
+   * The newest `scan` runs the filters select (no cursor), with their stored parameters and return values as JSON text
+   * (secrets masked, as recorded): what `runs --grep` and the console's Find search (server/run-search.ts). `cut`:
+   * more runs match the filters than were read.
+   */
+  scanRuns(query: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number }): Promise<{ runs: ScannedRun[]; cut: boolean }>;
   /**
    * What these runs did, for the outcome the lists show (run-outcome.ts): each one's return values and, of its letters,
    * only their recipients and status (not their text), in one query. Ids of runs not stored are left out. Read when a

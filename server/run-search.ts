@@ -1,0 +1,104 @@
+// `runs --grep` / `--where` and the console's Find box: which recorded runs carried a text or a field value. What is
+// searched is what a run recorded of its input parameters and its return values, as the store keeps them: parameters
+// that carry a secret are kept masked, so a secret's text is never found. The webhook's raw body (the inbox) is not
+// searched: it is kept as received, secrets and all, and is shown nowhere. The scan is bounded: the newest `scan`
+// runs the other filters select are read, and the answer says when more were left unread.
+import { checkJsonPath, queryJsonPath } from '../engine/jsonpath.js';
+import type { JsonValue } from '../engine/values.js';
+import type { RunSummary } from './store/store.port.js';
+
+/** How many runs a search reads when not told (`--scan`), and at most. */
+export const DEFAULT_SCAN = 10_000;
+export const MAX_SCAN = 200_000;
+
+/** A run as a search reads it: its summary and its stored parameters and return values (JSON text, secrets masked). */
+export type ScannedRun = RunSummary & { paramsText: string | null; returnText: string | null };
+
+/** `path=value`: a field of the parameters (`data.id`, `$.data.id`), or of the return values (`return.ok`). */
+export interface FieldMatch {
+  path: string;
+  value: string;
+}
+
+/** Parses `--where path=value`; the first `=` splits the two. Throws a message that says the form. */
+export function parseWhere(text: string): FieldMatch {
+  const at = text.indexOf('=');
+  const path = at > 0 ? text.slice(0, at).trim() : '';
+  if (!path) throw new Error(`--where ${text}: expected path=value, e.g. --where data.id=4711 (a field of the run's input parameters; return.<name> for a return value)`);
+  return { path, value: text.slice(at + 1) };
+}
+
+/** Case-insensitive in every script (Иван = иван), without locale rules: the Unicode default case folding of JS. */
+function folded(s: string): string {
+  return s.toLowerCase();
+}
+
+/** Every scalar (string, number, boolean) of a JSON value, as text: what a text search looks in (not the keys). */
+function scalars(v: JsonValue | undefined, out: string[]): string[] {
+  if (v === null || v === undefined) return out;
+  if (Array.isArray(v)) for (const x of v) scalars(x, out);
+  else if (typeof v === 'object') for (const x of Object.values(v)) scalars(x as JsonValue, out);
+  else out.push(String(v));
+  return out;
+}
+
+function parsed(text: string | null): JsonValue | undefined {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}
+
+/** The text `needle` (case-insensitive, taken literally: `%`, `_`, `*` are characters) in a value of the run. */
+export function textMatches(run: ScannedRun, needle: string): boolean {
+  const n = folded(needle);
+  const values = scalars(parsed(run.returnText), scalars(parsed(run.paramsText), []));
+  return values.some((v) => folded(v).includes(n));
+}
+
+/**
+ * The JSONPath of a `--where` path: `data.id` is `$.data.id`; one that begins with `$` is taken as written. The path
+ * is the operator's own (a command-line argument or the console's box), never request data, and it is the Parser
+ * block's dialect (engine/jsonpath.ts), checked first: filters and script expressions are refused, not run.
+ */
+function jsonPath(path: string): { root: 'params' | 'return'; path: string } {
+  const m = /^return(?:ed)?(?:\.|$)/.exec(path);
+  const rest = m ? path.slice(m[0].length) : path;
+  return { root: m ? 'return' : 'params', path: rest.startsWith('$') ? rest : `$${rest ? `.${rest}` : ''}` };
+}
+
+/** A field at the path whose value, as text, equals `value` (4711 matches the number and the string; case-sensitive). */
+export function fieldMatches(run: ScannedRun, f: FieldMatch): boolean {
+  const { root, path } = jsonPath(f.path);
+  const json = parsed(root === 'return' ? run.returnText : run.paramsText);
+  if (json === undefined || json === null || typeof json !== 'object') return false;
+  const found = queryJsonPath(path, json);
+  return found.some((v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v)) === f.value);
+}
+
+/** Checks a `--where` path before a scan (a syntax error said once, not a silent "no match"). */
+export function checkWherePath(f: FieldMatch): void {
+  const { path } = jsonPath(f.path);
+  const c = checkJsonPath(path);
+  if (!c.ok) throw new Error(`--where ${f.path}=…: ${c.message} (at ${c.offset + 1} of ${path}); ${c.hint}; e.g. data.id, items[0].email, $.data.id`);
+}
+
+export interface RunSearch {
+  text?: string;
+  field?: FieldMatch;
+}
+
+/** The runs among `scanned` that match every part of the search, in their order, up to `limit`. */
+export function matchingRuns(scanned: readonly ScannedRun[], s: RunSearch, limit: number): RunSummary[] {
+  const out: RunSummary[] = [];
+  for (const r of scanned) {
+    if (out.length >= limit) break;
+    if (s.text !== undefined && !textMatches(r, s.text)) continue;
+    if (s.field && !fieldMatches(r, s.field)) continue;
+    const { paramsText: _p, returnText: _r, ...summary } = r;
+    out.push(summary);
+  }
+  return out;
+}
