@@ -1,7 +1,8 @@
 // `runs --grep` / `--where` and the console's Find box: which recorded runs carried a text or a field value. What is
-// searched is what a run recorded of its input parameters and its return values, as the store keeps them: parameters
-// that carry a secret are kept masked, so a secret's text is never found. The webhook's raw body (the inbox) is not
-// searched: it is kept as received, secrets and all, and is shown nowhere. The scan is bounded: the newest `scan`
+// searched is what a run recorded of its input parameters and its return values, as the store keeps them and `show`
+// prints them: parameters that carry a secret are kept masked (and a hook run's headers too), so a secret's text is
+// never found. A webhook's body is searched as its hook run recorded it (input parameter 4, its text); the inbox's copy
+// of the request (kept as received, headers aside) is not read. The scan is bounded: the newest `scan`
 // runs the other filters select are read, and the answer says when more were left unread.
 import { checkJsonPath, queryJsonPath } from '../engine/jsonpath.js';
 import type { JsonValue } from '../engine/values.js';
@@ -74,7 +75,16 @@ export function fieldMatches(run: ScannedRun, f: FieldMatch): boolean {
   const { root, path } = jsonPath(f.path);
   const json = parsed(root === 'return' ? run.returnText : run.paramsText);
   if (json === undefined || json === null || typeof json !== 'object') return false;
-  const found = queryJsonPath(path, json);
+  // The values themselves, and each value whose text is a JSON object or array: a hook run's body (its input
+  // parameter 4) is kept as the text it came as, so `data.id` is looked for inside it too.
+  const docs: JsonValue[] = [json];
+  for (const v of Object.values(json)) {
+    if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+      const inner = parsed(v);
+      if (inner !== null && typeof inner === 'object') docs.push(inner);
+    }
+  }
+  const found = docs.flatMap((d) => queryJsonPath(path, d));
   return found.some((v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v)) === f.value);
 }
 

@@ -23,6 +23,7 @@ const COUNTS_FRESH_MS = 10_000;
 import { httpCallsOf } from './http-calls.js';
 import { startedJobs } from '../started-jobs.js';
 import { catchAllJobNamed } from '../store/dead-letter.js';
+import { matchingRuns } from '../run-search.js';
 import { deliveryKeyAsked, deliveryNotFoundWhy, findDeliveries } from '../delivery-lookup.js';
 
 const TRIGGERS: readonly RunTrigger[] = RUN_TRIGGERS;
@@ -243,13 +244,34 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
   });
 
   // The Find box of the runs page: a run id, a job id, or a Bpium delivery key (`bpium:<hook id>:<sequenceId>`, the
-  // route optional), as `show` takes them. One delivery goes to its run; several are listed; none is said, with why.
+  // route optional), as `show` takes them; any other text is searched for in the newest runs (runs --grep). One delivery goes to its run; several are listed; none is said, with why.
+  /** How many of the newest runs the Find box's text search reads, and how many it lists. */
+  const CONSOLE_SCAN = 10_000;
+  const CONSOLE_FOUND = 100;
   router.get('/runs/find', async (req, res, next) => {
     try {
       const text = typeof req.query.id === 'string' ? req.query.id.trim() : '';
       const base = consoleBase(res);
       const asked = deliveryKeyAsked(text);
-      if (!asked) return text ? res.redirect(303, `${base}/runs/${encodeURIComponent(text)}`) : res.redirect(303, `${base}/runs`);
+      if (!text) return res.redirect(303, `${base}/runs`);
+      if (!asked) {
+        // A run id or a job id goes to its run, as before; any other text is looked for in what the newest runs
+        // carried (their recorded parameters and return values, secrets masked: run-search.ts), within a bound.
+        const known = ID_PATTERN.test(text) && ((await ctx.d.store.getRun(text)) || (await ctx.d.store.getJob(text)));
+        if (known) return res.redirect(303, `${base}/runs/${encodeURIComponent(text)}`);
+        const { runs, cut } = await ctx.d.store.scanRuns({ scan: CONSOLE_SCAN });
+        const found = matchingRuns(runs, { text }, CONSOLE_FOUND);
+        const oldest = runs.at(-1);
+        return ctx.render(res, 'runs-found.njk', {
+          title: `Runs that carried “${text}”`,
+          nav: 'runs',
+          text,
+          scanned: runs.length,
+          cutAt: cut && oldest ? time(oldest.startedAt) : undefined,
+          full: found.length >= CONSOLE_FOUND,
+          rows: found.map((r) => ({ url: `${base}/runs/${encodeURIComponent(r.id)}`, id: r.id, scenario: r.scenario, status: r.status, trigger: r.trigger, started: time(r.startedAt) })),
+        });
+      }
       const { entries, more } = await findDeliveries(ctx.d.store, asked, 20);
       if (entries.length === 0) return ctx.notFound(res, `No delivery ${asked.asked} is in the inbox: ${deliveryNotFoundWhy(asked)}`);
       if (entries.length === 1 && entries[0]!.runId) return res.redirect(303, `${base}/runs/${encodeURIComponent(entries[0]!.runId)}`);
