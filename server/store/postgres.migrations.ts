@@ -195,6 +195,21 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE jobs ADD COLUMN cancel_request TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'paused_scenarios: scenarios whose jobs no claim takes',
+    // As SQLite's migration 11: the claims of every instance sharing the schema skip the queued jobs of a scenario
+    // paused here (until NULL or later than now).
+    sql: `
+      CREATE TABLE paused_scenarios (
+        scenario  TEXT   PRIMARY KEY,
+        paused_by TEXT   NOT NULL,
+        paused_at BIGINT NOT NULL,
+        reason    TEXT,
+        until     BIGINT
+      );
+    `,
+  },
 ];
 
 /** How long an instance that finds the migration lock taken waits before it tries again. */

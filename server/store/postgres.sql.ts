@@ -85,6 +85,7 @@ export const PG_SQL = {
   // Not the claimer's own: a pool still holds those (it waits to record their end through a store outage).
   lockExpired: `SELECT *, attempts >= max_attempts AS last FROM jobs
     WHERE status = 'running' AND lease_expires_at <= $1 AND lease_owner IS DISTINCT FROM $2
+      AND (attempts >= max_attempts OR scenario NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > $1))
     ORDER BY priority DESC, next_run_at
     FOR UPDATE SKIP LOCKED`,
   /** $1 job ids, $2 error JSON, $3 now. */
@@ -103,9 +104,13 @@ export const PG_SQL = {
       last_error = $5
     WHERE id = ANY($1::text[])
     RETURNING *`,
-  /** Due queued jobs, highest priority first, skipping rows other instances are taking. $1 worker, $2 expires, $3 now, $4 limit. */
+  /**
+   * Due queued jobs, highest priority first, skipping rows other instances are taking and the jobs of a paused scenario
+   * (store/scenario-pause.ts). $1 worker, $2 expires, $3 now, $4 limit.
+   */
   claimQueued: `WITH due AS (
       SELECT id FROM jobs WHERE status = 'queued' AND next_run_at <= $3
+        AND scenario NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > $3)
       ORDER BY priority DESC, next_run_at
       LIMIT $4
       FOR UPDATE SKIP LOCKED
@@ -212,7 +217,9 @@ export const PG_SQL = {
   countJobs: `SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running', 'failed', 'dead') GROUP BY status`,
   countJobsEvery: `SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`,
   /** $1 now. On the partial index jobs_queued. */
-  oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= $1`,
+  // Not the jobs of a paused scenario: they wait as asked, not for a worker.
+  oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= $1
+    AND scenario NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > $1)`,
 
   getRun: `SELECT * FROM runs WHERE id = $1`,
   /** $1 run ids. The lists' outcome (run-outcome.ts): return values, and of each letter its recipients and status only. */

@@ -1,4 +1,5 @@
 // The Store on PostgreSQL, shared by several server processes: SKIP LOCKED claims under leases, grouped commits.
+import { PAUSE_SQL, pauseFromRow, type PauseInput, type PauseRow, type ScenarioPause } from './scenario-pause.js';
 import { outcomeLetters, type RunOutcomeSource } from '../run-outcome.js';
 import pg from 'pg';
 import type { EffectJournalPort } from '../../engine/ports.js';
@@ -466,6 +467,26 @@ export class PostgresStore implements Store {
       if (job) await exec(c, 'insertJobs', [JSON.stringify([job]), null, now]);
       return { claimed: true, jobId: job?.id ?? null };
     });
+  }
+
+  async pauseScenario(input: PauseInput): Promise<ScenarioPause> {
+    const at = this.clock.now();
+    await this.write(async (c) => {
+      await c.query(PAUSE_SQL.upsert, [input.scenario, input.by, at, input.reason ?? null, input.until ?? null]);
+    });
+    const rows = await this.readSql<{ n: string | number }>(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued' AND scenario = $1`, [input.scenario]);
+    return { scenario: input.scenario, by: input.by, at, reason: input.reason ?? null, until: input.until ?? null, queued: Number(rows[0]?.n ?? 0) };
+  }
+
+  async resumeScenario(scenario: string): Promise<boolean> {
+    return this.write(async (c) => {
+      await c.query(PAUSE_SQL.ended, [this.clock.now()]);
+      return ((await c.query(PAUSE_SQL.remove, [scenario])).rowCount ?? 0) > 0;
+    });
+  }
+
+  async pausedScenarios(): Promise<ScenarioPause[]> {
+    return (await this.readSql<PauseRow>(PAUSE_SQL.active, [this.clock.now()])).map(pauseFromRow);
   }
 
   async lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]> {

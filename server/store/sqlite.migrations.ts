@@ -218,6 +218,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN cancel_request TEXT;
     `,
   },
+  {
+    version: 11,
+    name: 'paused_scenarios: scenarios whose jobs no claim takes',
+    // One row per paused scenario (store/scenario-pause.ts): who paused it, when, why, and until when (NULL: until
+    // resumed). A claim skips the queued jobs of a scenario with a row here whose until is NULL or later than now.
+    sql: `
+      CREATE TABLE paused_scenarios (
+        scenario  TEXT    PRIMARY KEY,
+        paused_by TEXT    NOT NULL,
+        paused_at INTEGER NOT NULL,
+        reason    TEXT,
+        until     INTEGER
+      );
+    `,
+  },
 ];
 
 /** Thrown when the file was written by a newer version of the emulator than this one. */

@@ -100,12 +100,15 @@ const SQL = {
   claimExpired: `UPDATE jobs SET attempts = attempts + 1, lease_owner = @worker, lease_expires_at = @expires, claimed_at = @now,
       updated_at = @now, last_error = @error
     WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= @now AND lease_owner IS NOT @worker
+      AND scenario NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > @now)
       ORDER BY priority DESC, next_run_at LIMIT @limit)
     RETURNING *`,
-  // Walks jobs_due in (priority DESC, next_run_at) order and stops at the limit.
+  // Walks jobs_due in (priority DESC, next_run_at) order and stops at the limit. The jobs of a paused scenario
+  // (store/scenario-pause.ts) stay queued, their attempts unused.
   claimQueued: `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = @worker,
       lease_expires_at = @expires, claimed_at = @now, updated_at = @now
     WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND next_run_at <= @now
+      AND scenario NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > @now)
       ORDER BY priority DESC, next_run_at LIMIT @limit)
     RETURNING *`,
   extendLease: `UPDATE jobs SET lease_expires_at = @expires, updated_at = @now
@@ -162,6 +165,10 @@ const SQL = {
   ...COUNT_SQL,
   // On jobs_due (status, priority, next_run_at): a covering range over the queued entries.
   oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= ?`,
+  // While a scenario is paused: not its jobs, which wait as asked, not for a worker (this one reads the table too).
+  anyPause: `SELECT 1 FROM paused_scenarios LIMIT 1`,
+  oldestDueUnpaused: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= @now
+    AND scenario NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > @now)`,
 
   upsertRun: `INSERT INTO runs (id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
       started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails, time_zone)

@@ -80,6 +80,7 @@ import {
 import type { ScannedRun } from '../run-search.js';
 import { emptyPruneResult, noteDeadLetters, pruneCutoffs } from './prune.js';
 import { CHECKPOINT_ANSWER_TIMEOUT_MS, PruneCheckpoints, type CheckpointSummary } from './prune-checkpoints.js';
+import { PAUSE_SQL, pauseFromRow, type PauseInput, type PauseRow, type ScenarioPause } from './scenario-pause.js';
 import { forSqlite, TASK_SQL, taskDueFromRow, type TaskRunRow } from './task-runs.sql.js';
 import { WriteBatcher } from './write-batcher.js';
 import { createPrivateFile } from '../../adapters/private-file.js';
@@ -344,7 +345,8 @@ export class SqliteStore implements Store {
       const inboxId = Number(this.st.positional.insertInbox.statement.run(positionalValues(this.st.positional.insertInbox, entry)).lastInsertRowid);
       if (run) this.st.positional.upsertRun.statement.run(positionalValues(this.st.positional.upsertRun, run, { inbox_id: run.inbox_id ?? inboxId }));
       // A job due later (runAt) is not handed over: it waits in the queue for its time.
-      if (!input.lease || jobs.length === 0 || jobs.some((j) => j.run_at !== null && j.run_at > this.clock.now())) {
+      // Nor is the job of a paused scenario: it waits in the queue for the resume, its attempt unused.
+      if (!input.lease || jobs.length === 0 || jobs.some((j) => j.run_at !== null && j.run_at > this.clock.now()) || this.anyPaused(jobs)) {
         return { duplicate: false, inboxId, jobIds: this.insertJobs(jobs, inboxId) };
       }
       const leased = this.insertLeasedJobs(jobs, inboxId, input.lease);
@@ -466,6 +468,27 @@ export class SqliteStore implements Store {
       const row = latest.get(t) as TaskRunRow | undefined;
       return row ? [taskDueFromRow(row)] : [];
     });
+  }
+
+  async pauseScenario(input: PauseInput): Promise<ScenarioPause> {
+    const at = this.clock.now();
+    await this.batcher.submit(() => {
+      this.cached(forSqlite(PAUSE_SQL.upsert)).run(input.scenario, input.by, at, input.reason ?? null, input.until ?? null);
+    });
+    const queued = (this.cached(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued' AND scenario = ?`).get(input.scenario) as { n: number }).n;
+    return { scenario: input.scenario, by: input.by, at, reason: input.reason ?? null, until: input.until ?? null, queued };
+  }
+
+  async resumeScenario(scenario: string): Promise<boolean> {
+    return this.batcher.submit(() => {
+      this.cached(forSqlite(PAUSE_SQL.ended)).run(this.clock.now());
+      return this.cached(forSqlite(PAUSE_SQL.remove)).run(scenario).changes > 0;
+    });
+  }
+
+  async pausedScenarios(): Promise<ScenarioPause[]> {
+    this.assertOpen();
+    return (this.cached(forSqlite(PAUSE_SQL.active)).all(this.clock.now()) as PauseRow[]).map(pauseFromRow);
   }
 
   async claimJobs(workerId: string, limit: number, leaseMs: number): Promise<JobRecord[]> {
@@ -759,7 +782,7 @@ export class SqliteStore implements Store {
 
   async oldestDueAt(now: number): Promise<number | undefined> {
     this.assertOpen();
-    const row = this.st.oldestDue.get(now) as { at: number | null } | undefined;
+    const row = (this.st.anyPause.get() === undefined ? this.st.oldestDue.get(now) : this.st.oldestDueUnpaused.get({ now })) as { at: number | null } | undefined;
     return row?.at ?? undefined;
   }
 
@@ -954,6 +977,13 @@ export class SqliteStore implements Store {
   }
 
   /** Inside a transaction: the jobs go in already claimed by `lease.worker` (their first attempt), due now. */
+  /** Whether any of these jobs' scenarios is paused now (store/scenario-pause.ts). */
+  private anyPaused(jobs: readonly JobParams[]): boolean {
+    const paused = this.cached(`SELECT 1 FROM paused_scenarios WHERE scenario = ? AND (until IS NULL OR until > ?)`);
+    const now = this.clock.now();
+    return jobs.some((j) => paused.get(j.scenario, now) !== undefined);
+  }
+
   private insertLeasedJobs(jobs: JobParams[], inboxId: number | null, lease: JobLease): JobRecord[] {
     this.queuedSinceCount += jobs.length;
     const now = this.clock.now();

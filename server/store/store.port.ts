@@ -1,5 +1,6 @@
 // The durable store of the emulated Oktell web server: inbox of webhook requests, job queue, run records, effect journal.
 // An async interface so a SQLite file (one process) and, later, PostgreSQL (several processes) can both implement it.
+import type { PauseInput, ScenarioPause } from './scenario-pause.js';
 import type { RunOutcomeSource } from '../run-outcome.js';
 import type { EffectJournalPort } from '../../engine/ports.js';
 import type { JsonValue } from '../../engine/values.js';
@@ -575,6 +576,16 @@ export interface Store {
   claimTaskDue(input: TaskDueInput): Promise<{ claimed: boolean; jobId: string | null }>;
   /** The latest claimed due time of each named task that has one. */
   lastTaskDues(tasks: readonly string[]): Promise<TaskDueRecord[]>;
+  /**
+   * Pauses the delivery of a scenario (store/scenario-pause.ts): from the commit on, no claim of any instance sharing
+   * the store takes its queued jobs, which stay queued with their attempts unused; an attempt running finishes. Made
+   * again, it replaces the pause's reason and until. Returns the pause in force.
+   */
+  pauseScenario(input: PauseInput): Promise<ScenarioPause>;
+  /** Ends the pause of a scenario: its queued jobs are claimable at once. Returns whether it was paused. */
+  resumeScenario(scenario: string): Promise<boolean>;
+  /** The pauses in force now, by scenario name, with the queued jobs of each. */
+  pausedScenarios(): Promise<ScenarioPause[]>;
   listJobs(query?: ListJobsQuery): Promise<Page<JobRecord>>;
   /**
    * The queued jobs soonest due first (then by id), up to `limit`: what `runs --status queued` shows, so that during an
