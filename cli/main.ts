@@ -15,7 +15,7 @@ import { demoCommand } from './commands/demo.command.js';
 import { schemaCommand } from './commands/schema.command.js';
 import { serveCommand } from './commands/serve.command.js';
 import { testCommand } from './commands/test.command.js';
-import { cancelCommand, replayCommand, runsCommand, showCommand } from './commands/runs.command.js';
+import { cancelCommand, pauseCommand, replayCommand, resumeCommand, runsCommand, showCommand } from './commands/runs.command.js';
 import { webhookCommand } from './commands/webhook.command.js';
 import { tasksCommand } from './commands/tasks.command.js';
 import { backupCommand } from './commands/backup.command.js';
@@ -30,7 +30,7 @@ export function buildProgram(): Command {
     .option('--color', 'colours even when the output is not a terminal (as FORCE_COLOR=1); with every command')
     .option('--no-color', 'no colours (as NO_COLOR=1); with every command')
     .exitOverride();
-  for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), cancelCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand(), tasksCommand(), backupCommand()]) {
+  for (const c of [serveCommand(), validateCommand(), runCommand(), testCommand(), graphCommand(), runsCommand(), showCommand(), replayCommand(), cancelCommand(), pauseCommand(), resumeCommand(), outboxCommand(), bpiumEmulatorCommand(), demoCommand(), webhookCommand(), schemaCommand(), tasksCommand(), backupCommand()]) {
     program.addCommand(c.exitOverride());
   }
   silenceParseErrors(program);

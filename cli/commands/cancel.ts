@@ -17,7 +17,7 @@ import { someOf } from '../../engine/suggest.js';
 type CancelOptions = { status?: string; since?: string; scenario?: string; task?: string; dataDir?: string; config?: string; json?: boolean };
 
 /** Who cancelled, for the job's error: the operator's account and machine, as far as they can be read. */
-function operator(): string {
+export function operator(): string {
   let user = '';
   try {
     user = userInfo().username;

@@ -1,4 +1,4 @@
-// `oktell-emu runs`, `show`, `replay` and `cancel`: the command line (arguments, options, help). What the command does is in ./runs.js, imported
+// `oktell-emu runs`, `show`, `replay`, `cancel`, `pause` and `resume`: the command line (arguments, options, help). What the command does is in ./runs.js, imported
 // when the command runs, so that other commands, --help and --version do not pay for loading it.
 import { Command } from 'commander';
 import { CONFIG_FILE_HELP, RUNS_GREP_HELP, RUNS_SCAN_HELP, RUNS_WHERE_HELP, STORE_DATA_DIR_HELP } from '../help-texts.js';
@@ -58,4 +58,28 @@ export function cancelCommand(): Command {
     .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
     .option('--json', 'print the ids of the jobs cancelled and of those whose cancel was requested, as JSON')
     .action(async (ids: string[], o: { status?: string; since?: string; scenario?: string; task?: string; dataDir?: string; config?: string; json?: boolean }) => (await import('./cancel.js')).cancelAction(ids, o));
+}
+
+export function pauseCommand(): Command {
+  return new Command('pause')
+    .description('pause the delivery of a scenario: its webhooks are still answered and its jobs queued, but no server on the store starts them (their attempts unused) until resume; an attempt running now finishes')
+    .argument('[scenario]', 'the scenario to pause: a name of the scenarios folder (or one whose jobs are queued)')
+    .option('--reason <text>', 'why, shown with the pause')
+    .option('--until <time>', 'end the pause by itself at this time: an ISO time or a duration from now (30m, 2h, 7d)')
+    .option('--list', 'list the paused scenarios, with their queued jobs')
+    .option('--scenarios <dir>', 'the scenarios folder the name is checked in (default: as serve)')
+    .option('--config <file>', CONFIG_FILE_HELP)
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
+    .option('--json', 'print the pause (with --list: the pauses) as JSON')
+    .action(async (name: string | undefined, o: { reason?: string; until?: string; list?: boolean; scenarios?: string; dataDir?: string; config?: string; json?: boolean }) => (await import('./pause.js')).pauseAction(name, o));
+}
+
+export function resumeCommand(): Command {
+  return new Command('resume')
+    .description('resume the delivery of a paused scenario: its queued jobs are started at once (by every server on the store at its next poll)')
+    .argument('<scenario>', 'the paused scenario (a name not paused is said, exit 0)')
+    .option('--config <file>', CONFIG_FILE_HELP)
+    .option('-d, --data-dir <dir>', STORE_DATA_DIR_HELP)
+    .option('--json', 'print {"scenario", "resumed"} as JSON')
+    .action(async (name: string, o: { dataDir?: string; config?: string; json?: boolean }) => (await import('./pause.js')).resumeAction(name, o));
 }
