@@ -132,7 +132,8 @@ export interface LoginTally {
  */
 export const METRICS_STORE_READ_MS = 3000;
 
-type StoreGauges = { counts: Awaited<ReturnType<Store['counts']>>; due: number | undefined };
+type StoreGauges = { counts: Awaited<ReturnType<Store['counts']>>; due: number | undefined; paused: Awaited<ReturnType<Store['pausedScenarios']>> };
+
 
 /** A store's read of the gauges still under way: a scrape while one hangs waits for it instead of adding another. */
 const readsUnderWay = new WeakMap<Store, Promise<StoreGauges>>();
@@ -148,7 +149,7 @@ async function readStoreGauges(store: Store, now: number, ms: number): Promise<S
     // One after the other: one connection of the pool at a time.
     read = (async () => {
       const counts = await store.counts();
-      return { counts, due: await store.oldestDueAt(now) };
+      return { counts, due: await store.oldestDueAt(now), paused: await store.pausedScenarios() };
     })();
     const started = read;
     const done = () => {
@@ -362,6 +363,9 @@ export class Metrics {
       '# HELP oktell_queue_oldest_due_seconds How long the queued job due the longest has waited for a worker since it became due (0 when none is due): jobs waiting for a retry later are not due, so a rise means work that could run does not (a stuck backlog).',
       '# TYPE oktell_queue_oldest_due_seconds gauge',
       ...(read ? [`oktell_queue_oldest_due_seconds ${read.due === undefined ? 0 : Math.max(0, (now - read.due) / 1000)}`] : []),
+      '# HELP oktell_scenario_paused_queued_jobs Each paused scenario (oktell-emu pause) with its queued jobs, which no server on the store starts until it is resumed; no sample when none is paused. Its jobs are not in oktell_queue_oldest_due_seconds.',
+      '# TYPE oktell_scenario_paused_queued_jobs gauge',
+      ...(read ? read.paused.map((p) => `oktell_scenario_paused_queued_jobs{scenario="${labelValue(p.scenario)}"} ${p.queued}`) : []),
       '# HELP oktell_run_duration_seconds Duration of scenario runs by outcome.',
       '# TYPE oktell_run_duration_seconds histogram',
     ];

@@ -402,6 +402,8 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         statuses: JOB_STATUSES,
         counts,
         jobs: await jobRows(ctx.d.store, page.items, time),
+        delivery: await deliveryStates(ctx, time),
+        ...pauseNotice(req.query),
         problemFiles: problemFiles(ctx.d.host.library()),
         olderUrl: page.nextCursor ? `${consoleBase(res)}/jobs?${new URLSearchParams({ ...(status ? { status } : {}), cursor: page.nextCursor })}` : undefined,
       });
@@ -419,6 +421,17 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
       next(e);
     }
   });
+
+  // Pause and Resume of a scenario's delivery (store/scenario-pause.ts), as `oktell-emu pause` and `resume`.
+  for (const what of ['pause', 'resume'] as const) {
+    router.post(`/scenarios/:name/${what}`, ctx.form, ctx.sameOrigin, async (req, res, next) => {
+      try {
+        await pauseOrResume(ctx, req, res, String(req.params.name), what);
+      } catch (e) {
+        next(e);
+      }
+    });
+  }
 
   router.post('/jobs/:id/cancel', ctx.form, ctx.sameOrigin, async (req, res, next) => {
     try {
@@ -781,4 +794,58 @@ function loadedVersionWarnings(runId: string, ran: ReadonlyArray<{ scenario: str
   }, { holder: 'the scenarios the server has loaded', shown: 'the server\'s scenarios folder as loaded now', fix: 'edited since the run: review the expectation against the scenario as it is now, or record a new run' });
   if (ownMissing) warnings.unshift(`run ${runId} ran ${ran[0]!.scenario}, which the scenarios the server has loaded do not include (removed, or failing to load): the case would test nothing until it is back`);
   return warnings;
+}
+
+/** Each loaded scenario (and each paused one not loaded), with its pause if it has one: the delivery block of the jobs page. */
+async function deliveryStates(ctx: ConsoleContext, time: (ms: number) => string): Promise<Array<{ name: string; pause?: { by: string; at: string; reason: string | null; until: string | null; queued: number } }>> {
+  const pauses = new Map((await ctx.d.store.pausedScenarios()).map((p) => [p.scenario, p]));
+  const names = [...new Set([...ctx.d.host.names(), ...pauses.keys()])].sort();
+  return names.map((name) => {
+    const p = pauses.get(name);
+    return p ? { name, pause: { by: p.by, at: time(p.at), reason: p.reason, until: p.until === null ? null : time(p.until), queued: p.queued } } : { name };
+  });
+}
+
+/** The notice after a Pause (`?paused=<name>`) or a Resume (`?resumed=<name>`). */
+function pauseNotice(query: Request['query']): { pausedNow?: string; resumedNow?: string; notPaused?: string } {
+  const name = (v: unknown) => (typeof v === 'string' && v.length <= 200 ? v : undefined);
+  const paused = name(query.paused);
+  const resumed = name(query.resumed);
+  if (paused) return { pausedNow: paused };
+  if (resumed) return query.was === '0' ? { notPaused: resumed } : { resumedNow: resumed };
+  return {};
+}
+
+/**
+ * Pauses or resumes the delivery of `name` after the confirm step, as the CLI does: a name neither loaded nor paused is
+ * refused (404); a Resume of a scenario not paused is answered as done (the CLI's exit 0), the notice saying so.
+ */
+async function pauseOrResume(ctx: ConsoleContext, req: Request, res: Response, name: string, what: 'pause' | 'resume'): Promise<void> {
+  const base = consoleBase(res);
+  const paused = (await ctx.d.store.pausedScenarios()).find((p) => p.scenario === name);
+  if (!ctx.d.host.names().has(name) && !paused) return ctx.notFound(res, 'There is no such scenario.');
+  const step = confirmStep(req, res, `/scenarios/${encodeURIComponent(name)}/${what}`, '/jobs?status=queued');
+  if (!step.confirmed) {
+    return ctx.render(res, 'confirm.njk', {
+      title: `${what === 'pause' ? 'Pause' : 'Resume'} ${name}?`,
+      nav: 'jobs',
+      what,
+      scenario: { name, queued: paused?.queued ?? (await ctx.d.store.queuedJobs({ scenario: name, limit: 1000 })).length },
+      action: step.action,
+      back: step.back ?? `${base}/jobs?status=queued`,
+    });
+  }
+  const user = res.locals.user as string | undefined;
+  if (what === 'pause') {
+    await ctx.d.store.pauseScenario({ scenario: name, by: `the console, login ${user ?? 'anonymous'}` });
+    ctx.d.logger.info({ scenario: name, user }, 'scenario paused from the console');
+    return res.redirect(303, `${base}/jobs?${new URLSearchParams({ status: 'queued', paused: name })}`);
+  }
+  const was = await ctx.d.store.resumeScenario(name);
+  if (was) {
+    // This instance's workers look now; other instances sharing the store take the jobs at their next poll.
+    ctx.d.workers.wake();
+    ctx.d.logger.info({ scenario: name, user }, 'scenario resumed from the console');
+  }
+  res.redirect(303, `${base}/jobs?${new URLSearchParams({ status: 'queued', resumed: name, was: was ? '1' : '0' })}`);
 }
