@@ -41,6 +41,8 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   show: ['oktell-emu show <runId>', 'oktell-emu show <runId> --json -d /srv/oktell/var'],
   replay: ['oktell-emu replay --status dead', 'oktell-emu replay <runId> --pinned'],
   cancel: ['oktell-emu cancel <jobId>', 'oktell-emu cancel --status queued --scenario Letters'],
+  pause: ['oktell-emu pause BpiumNewTask --reason "Bpium down" --until 1h', 'oktell-emu pause --list'],
+  resume: ['oktell-emu resume BpiumNewTask'],
   backup: ['oktell-emu backup /srv/backups/oktell-$(date +%F).sqlite', 'oktell-emu backup oktell.sqlite --force -d /srv/oktell/var --json'],
   outbox: ['oktell-emu outbox', 'oktell-emu outbox -n 5 --json', 'oktell-emu outbox show last'],
   'outbox show': ['oktell-emu outbox show last', 'oktell-emu outbox show <letter> --json'],
