@@ -11,7 +11,8 @@ import { tempDir } from '../helpers.js';
 import { storeKinds } from './store-kinds.helper.js';
 import { applyMigrations, MIGRATIONS } from '../../server/store/sqlite.migrations.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
-import { PG_MIGRATIONS } from '../../server/store/postgres.migrations.js';
+import pgDriver from 'pg';
+import { applyPgMigrations, PG_MIGRATIONS } from '../../server/store/postgres.migrations.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from './postgres.helper.js';
 import type { Store } from '../../server/store/store.port.js';
@@ -96,12 +97,18 @@ describe('scenario pauses: a store of the previous schema version', () => {
     if (pg.skip !== undefined) return t.skip(pg.skip);
     const schema = randomSchemaName('pauseup');
     try {
-      await querySchema(pg.url, 'public', `CREATE SCHEMA ${schema}`);
-      const older = PG_MIGRATIONS.filter((m) => m.version <= 9);
       assert.equal(PG_MIGRATIONS.at(-1)!.version, 10);
-      await querySchema(pg.url, schema, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
-        ${older.map((m) => `${m.sql}; INSERT INTO schema_migrations VALUES (${m.version}, 'v${m.version}', 0);`).join('\n')}
-        INSERT INTO jobs (id, scenario, params, variables, trigger, max_attempts, next_run_at, status, attempts, created_at, updated_at)
+      // As a server of the previous build left it: the migrations up to 9, applied the way a start applies them (an index
+      // built CONCURRENTLY cannot run inside the one transaction a multi-statement query is).
+      const client = new pgDriver.Client({ connectionString: pg.url, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        await client.query(`CREATE SCHEMA ${schema}`);
+        await applyPgMigrations(client as unknown as pgDriver.PoolClient, PG_MIGRATIONS.filter((m) => m.version <= 9));
+      } finally {
+        await client.end();
+      }
+      await querySchema(pg.url, schema, `INSERT INTO jobs (id, scenario, params, variables, trigger, max_attempts, next_run_at, status, attempts, created_at, updated_at)
           VALUES ('old', 'Letters', '{}', '{}', '{}', 3, 1, 'queued', 0, 1, 1);`);
       const store = await openPostgresStore({ url: urlWithSchema(pg.url, schema), poolSize: 1 });
       try {
