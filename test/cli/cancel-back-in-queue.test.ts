@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { repoPath } from '../helpers.js';
-import { waitFor } from '../server/server-helpers.js';
+import { attemptBackToQueueAndCommit, cancelWaitingAtLockedJob } from '../store/held-job.helper.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 
 describe('cancel of a running job that went back to the queue meanwhile (PostgreSQL)', () => {
@@ -41,15 +41,9 @@ describe('cancel of a running job that went back to the queue meanwhile (Postgre
         p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         p.on('close', (code) => resolve({ code, stdout, stderr }));
       });
-      await waitFor('the command waiting at its update of the locked job', async () => {
-        await c.query('SELECT pg_stat_clear_snapshot()');
-        const n = await c.query(`SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE 'WITH chosen AS (%'`, [me]);
-        return n.rows.length > 0;
-      }, 20_000);
+      await cancelWaitingAtLockedJob(c, me, 'the command');
       // Meanwhile the attempt fails and the job waits for its retry (as failJob leaves it).
-      await c.query(`UPDATE jobs SET status = 'queued', next_run_at = $2, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
-        last_error = '{"code":"R_EFFECT_TRANSIENT","message":"SMTP 451"}' WHERE id = $1`, [id, later]);
-      await c.query('COMMIT');
+      await attemptBackToQueueAndCommit(c, id!, later);
       const r = await answer;
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '');

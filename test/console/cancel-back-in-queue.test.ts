@@ -12,7 +12,8 @@ import { startBpiumEmulator } from '../../bpium-emulator/emulator.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
 import { repoPath, tempDir } from '../helpers.js';
 import { startSmtpServer } from '../mail/smtp-server.helper.js';
-import { AUTH, USER, waitFor } from '../server/server-helpers.js';
+import { AUTH, USER } from '../server/server-helpers.js';
+import { attemptBackToQueueAndCommit, cancelWaitingAtLockedJob } from '../store/held-job.helper.js';
 import { dropSchema, querySchema, randomSchemaName, testPostgres, urlWithSchema } from '../store/postgres.helper.js';
 import { startInstance, waitHealthy, type Instance } from '../scale/scale-helpers.js';
 
@@ -55,15 +56,9 @@ describe('console Cancel of a running job that went back to the queue meanwhile 
         headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded', origin: instance.url, 'sec-fetch-site': 'same-origin' },
         body: new URLSearchParams({ csrf, confirm: '1' }).toString(),
       });
-      await waitFor('the console waiting at its update of the locked job', async () => {
-        await c.query('SELECT pg_stat_clear_snapshot()');
-        const n = await c.query(`SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE 'WITH chosen AS (%'`, [me]);
-        return n.rows.length > 0;
-      }, 20_000);
+      await cancelWaitingAtLockedJob(c, me, 'the console');
       // Meanwhile the attempt fails and the job waits for its retry (as failJob leaves it).
-      await c.query(`UPDATE jobs SET status = 'queued', next_run_at = $2, lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
-        last_error = '{"code":"R_EFFECT_TRANSIENT","message":"SMTP 451"}' WHERE id = $1`, [id, later]);
-      await c.query('COMMIT');
+      await attemptBackToQueueAndCommit(c, id!, later);
       const res = await answer;
       const text = await res.text();
       assert.equal(res.status, 303, text);
