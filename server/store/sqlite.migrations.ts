@@ -231,6 +231,9 @@ export const MIGRATIONS: readonly Migration[] = [
         reason    TEXT,
         until     INTEGER
       );
+      -- The queued jobs by scenario in claim order: while a scenario is paused, a claim reads each other scenario's
+      -- head here instead of walking jobs_due past the paused backlog (a poll would otherwise scan all of it).
+      CREATE INDEX jobs_queued_scenario ON jobs (scenario, priority DESC, next_run_at) WHERE status = 'queued';
     `,
   },
 ];

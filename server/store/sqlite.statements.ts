@@ -68,6 +68,22 @@ export const PRUNE_SQL = {
 } as const;
 
 /** The SQL, by name; kept apart from the store's logic so the whole query surface reads in one place. */
+/** The claim while a scenario is paused (SqliteStore.claimQueued, oldestDueAt): exported for the plan test. */
+export const PAUSED_CLAIM_SQL = {
+  queuedScenarios: `WITH RECURSIVE s(name) AS (
+      SELECT (SELECT MIN(scenario) FROM jobs INDEXED BY jobs_queued_scenario WHERE status = 'queued')
+      UNION ALL
+      SELECT (SELECT MIN(scenario) FROM jobs INDEXED BY jobs_queued_scenario WHERE status = 'queued' AND scenario > s.name)
+      FROM s WHERE s.name IS NOT NULL)
+    SELECT name FROM s WHERE name IS NOT NULL
+      AND name NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > @now)`,
+  queuedHead: `SELECT id, priority, next_run_at FROM jobs INDEXED BY jobs_queued_scenario
+    WHERE status = 'queued' AND scenario = @scenario AND next_run_at <= @now ORDER BY priority DESC, next_run_at LIMIT @limit`,
+  /** The oldest due of one scenario's queued jobs (oldestDueAt while a scenario is paused). */
+  oldestDueOf: `SELECT MIN(next_run_at) AS at FROM jobs INDEXED BY jobs_queued_scenario
+    WHERE status = 'queued' AND scenario = @scenario AND next_run_at <= @now`,
+};
+
 const SQL = {
   insertInbox: `INSERT INTO inbox (received_at, method, path, hook_id, headers, body, remote_address, signature, dedup_key,
       duplicate_of, run_id, response_status, response_body)
@@ -110,6 +126,14 @@ const SQL = {
     WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND next_run_at <= @now
       AND scenario NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > @now)
       ORDER BY priority DESC, next_run_at LIMIT @limit)
+    RETURNING *`,
+  // While a scenario is paused (claimQueued would walk jobs_due past its whole backlog on every poll): the scenarios
+  // with queued jobs, one index probe each (a skip scan of jobs_queued_scenario), then the due head of each scenario
+  // not paused, in claim order; the claim takes the best of those heads by id (claimQueuedIds).
+  ...PAUSED_CLAIM_SQL,
+  claimQueuedIds: `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = @worker,
+      lease_expires_at = @expires, claimed_at = @now, updated_at = @now
+    WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'
     RETURNING *`,
   extendLease: `UPDATE jobs SET lease_expires_at = @expires, updated_at = @now
     WHERE id = @id AND status = 'running' AND lease_owner = @worker`,
@@ -167,8 +191,6 @@ const SQL = {
   oldestDue: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= ?`,
   // While a scenario is paused: not its jobs, which wait as asked, not for a worker (this one reads the table too).
   anyPause: `SELECT 1 FROM paused_scenarios LIMIT 1`,
-  oldestDueUnpaused: `SELECT MIN(next_run_at) AS at FROM jobs WHERE status = 'queued' AND next_run_at <= @now
-    AND scenario NOT IN (SELECT scenario FROM paused_scenarios WHERE until IS NULL OR until > @now)`,
 
   upsertRun: `INSERT INTO runs (id, job_id, inbox_id, parent_run_id, scenario, version, trigger, status, attempt, worker_id,
       started_at, finished_at, duration_ms, params, return_values, error, trace, bpium_calls, mails, time_zone)

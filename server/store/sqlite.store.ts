@@ -521,11 +521,27 @@ export class SqliteStore implements Store {
           if (started) buriedJobs.push({ jobId: job.id, scenario: job.scenario, ...started });
         }
       }
-      if (claimed.length < limit) claimed.push(...(this.st.claimQueued.all({ ...lease, limit: limit - claimed.length }) as JobRow[]));
+      if (claimed.length < limit) claimed.push(...this.claimQueued(lease, limit - claimed.length));
       return { jobs: claimed.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.nextRunAt - b.nextRunAt), buriedJobs };
     });
     if (r.buriedJobs.length > 0) tellBuried(this.catchAll, r.buriedJobs);
     return r.jobs;
+  }
+
+  /**
+   * Inside the claim's transaction: up to `limit` due queued jobs, in claim order. With no pause, one walk of jobs_due;
+   * while a scenario is paused, the head of each other scenario (jobs_queued_scenario) instead, so that the paused
+   * backlog is not read on every poll.
+   */
+  private claimQueued(lease: { worker: string; expires: number; now: number }, limit: number): JobRow[] {
+    if (this.st.anyPause.get() === undefined) return this.st.claimQueued.all({ ...lease, limit }) as JobRow[];
+    const heads: Array<{ id: string; priority: number; next_run_at: number }> = [];
+    for (const { name } of this.st.queuedScenarios.all({ now: lease.now }) as Array<{ name: string }>) {
+      heads.push(...(this.st.queuedHead.all({ scenario: name, now: lease.now, limit }) as typeof heads));
+    }
+    if (heads.length === 0) return [];
+    const ids = heads.sort((a, b) => b.priority - a.priority || a.next_run_at - b.next_run_at).slice(0, limit).map((h) => h.id);
+    return this.st.claimQueuedIds.all({ ...lease, ids: JSON.stringify(ids) }) as JobRow[];
   }
 
   async heartbeat(jobIds: string[], workerId: string, leaseMs: number): Promise<string[]> {
@@ -782,8 +798,14 @@ export class SqliteStore implements Store {
 
   async oldestDueAt(now: number): Promise<number | undefined> {
     this.assertOpen();
-    const row = (this.st.anyPause.get() === undefined ? this.st.oldestDue.get(now) : this.st.oldestDueUnpaused.get({ now })) as { at: number | null } | undefined;
-    return row?.at ?? undefined;
+    if (this.st.anyPause.get() === undefined) return (this.st.oldestDue.get(now) as { at: number | null } | undefined)?.at ?? undefined;
+    // While a scenario is paused: each other scenario's oldest due, not a walk past the paused backlog.
+    let at: number | undefined;
+    for (const { name } of this.st.queuedScenarios.all({ now }) as Array<{ name: string }>) {
+      const own = (this.st.oldestDueOf.get({ scenario: name, now }) as { at: number | null } | undefined)?.at ?? undefined;
+      if (own !== undefined && (at === undefined || own < at)) at = own;
+    }
+    return at;
   }
 
   async counts(): Promise<StoreCounts> {

@@ -11,6 +11,7 @@ import { tempDir } from '../helpers.js';
 import { storeKinds } from './store-kinds.helper.js';
 import { applyMigrations, MIGRATIONS } from '../../server/store/sqlite.migrations.js';
 import { openSqliteStore } from '../../server/store/sqlite.store.js';
+import { PAUSED_CLAIM_SQL } from '../../server/store/sqlite.statements.js';
 import pgDriver from 'pg';
 import { applyPgMigrations, PG_MIGRATIONS } from '../../server/store/postgres.migrations.js';
 import { openPostgresStore } from '../../server/store/postgres.store.js';
@@ -68,8 +69,45 @@ for (const kind of kinds) {
         await drop();
       }
     });
+
+    it('while a scenario is paused, a claim takes the other scenarios\' due jobs in priority order up to its limit', async () => {
+      const { store, drop } = await kind.open(dir());
+      try {
+        await store.pauseScenario({ scenario: 'Held', by: 'ops' });
+        await store.enqueueJobs(Array.from({ length: 20 }, () => ({ scenario: 'Held', params: {}, priority: 9 })));
+        const [low] = await store.enqueueJobs([{ scenario: 'Alpha', params: {}, priority: 0 }]);
+        const [high] = await store.enqueueJobs([{ scenario: 'Beta', params: {}, priority: 5 }]);
+        const [mid] = await store.enqueueJobs([{ scenario: 'Alpha', params: {}, priority: 3 }]);
+        await store.enqueueJobs([{ scenario: 'Gamma', params: {}, priority: 7, runAt: Date.now() + 3_600_000 }]);
+        assert.ok((await store.oldestDueAt(Date.now()))! > 0, 'the due jobs of the others are the backlog');
+        assert.deepEqual((await store.claimJobs(W, 2, 60_000)).map((j) => j.id), [high, mid]);
+        assert.deepEqual((await store.claimJobs(W, 5, 60_000)).map((j) => j.id), [low], 'not Held, not Gamma (due later)');
+        assert.equal(await store.oldestDueAt(Date.now()), undefined);
+        assert.equal((await store.pausedScenarios())[0]!.queued, 20);
+      } finally {
+        await store.close();
+        await drop();
+      }
+    });
   });
 }
+
+describe('scenario pauses: a big paused backlog', () => {
+  it('SQLite: the claim and the oldest-due read while paused use jobs_queued_scenario, not a walk of the queue', async () => {
+    const file = join(dir(), 'plan.sqlite');
+    await (await openSqliteStore({ file })).close();
+    const db = new Database(file, { readonly: true });
+    try {
+      for (const [name, sql] of Object.entries(PAUSED_CLAIM_SQL)) {
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ now: 1, scenario: 'x', limit: 8 }) as Array<{ detail: string }>).map((r) => r.detail);
+        assert.ok(plan.some((d) => /USING (COVERING )?INDEX jobs_queued_scenario/.test(d)), `${name}: ${plan.join(' | ')}`);
+        assert.ok(!plan.some((d) => /^SCAN jobs\b/.test(d)), `${name} scans jobs: ${plan.join(' | ')}`);
+      }
+    } finally {
+      db.close();
+    }
+  });
+});
 
 describe('scenario pauses: a store of the previous schema version', () => {
   it('SQLite: a file at schema 10 is migrated to 11 and its queued job is held by a pause', async () => {
