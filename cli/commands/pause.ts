@@ -15,11 +15,12 @@ import { operator } from './cancel.js';
 type StoreOptions = { dataDir?: string; config?: string; scenarios?: string; json?: boolean };
 type PauseOptions = StoreOptions & { reason?: string; until?: string; list?: boolean };
 
-/** `--until`: an ISO time, or a duration from now (30m, 2h, 7d); in the future. */
+/** `--until`: an ISO time (without an offset: this machine's local time), or a duration from now (30m, 2h, 7d); in the future. */
 export function parseUntil(v: string, now = Date.now()): number {
   const m = /^(\d+)\s*(s|m|h|d)$/.exec(v.trim());
   const t = m ? now + Number(m[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[m[2] as 's'] : Date.parse(v);
-  if (Number.isNaN(t)) throw new UsageError(`--until ${v}: expected a time (2026-11-28T10:00) or a duration from now (30m, 2h, 7d)`);
+  // A duration past what a Date holds (99999999999d) would pass here and crash the line that prints the pause.
+  if (Number.isNaN(t) || Number.isNaN(new Date(t).getTime())) throw new UsageError(`--until ${v}: expected a time (2026-11-28T10:00) or a duration from now (30m, 2h, 7d)`);
   if (t <= now) throw new UsageError(`--until ${v}: that time has passed; give a later time, or leave --until out to pause until oktell-emu resume`);
   return t;
 }

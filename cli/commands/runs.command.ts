@@ -65,7 +65,7 @@ export function pauseCommand(): Command {
     .description('pause the delivery of a scenario: its webhooks are still answered and its jobs queued, but no server on the store starts them (their attempts unused) until resume; an attempt running now finishes')
     .argument('[scenario]', 'the scenario to pause: a name of the scenarios folder (or one whose jobs are queued)')
     .option('--reason <text>', 'why, shown with the pause')
-    .option('--until <time>', 'end the pause by itself at this time: an ISO time or a duration from now (30m, 2h, 7d)')
+    .option('--until <time>', 'end the pause by itself at this time: an ISO time (2026-11-28T10:00 is in this machine\'s time zone; add Z or +03:00 to name one) or a duration from now (30m, 2h, 7d)')
     .option('--list', 'list the paused scenarios, with their queued jobs')
     .option('--scenarios <dir>', 'the scenarios folder the name is checked in (default: as serve)')
     .option('--config <file>', CONFIG_FILE_HELP)
