@@ -311,6 +311,8 @@ export class SmtpPool {
   private open = 0;
   private readonly queue: Array<() => void> = [];
   private closed = false;
+  /** When a connection last came free, closed or failed (ms since the epoch): the waiters' bound counts from it. */
+  private lastProgress = 0;
   private readonly max: number;
   private readonly maxMessages: number;
   private readonly connectionTimeoutMs: number;
@@ -462,27 +464,38 @@ export class SmtpPool {
   }
 
   /**
-   * Waits for a connection to come free, at most `socketTimeoutMs`. Without the bound, a server that stops answering
-   * the ends of letters (each waited for up to `dataTimeoutMs`, 10 minutes) held every other letter of this process
-   * behind its connections for as long, and their jobs with them, under leases the heartbeat kept renewing. Nothing of
-   * a letter that gave up here was sent, so it is a network failure like a refused connection: retried, never unknown.
+   * Waits for a connection to come free, giving up only after `socketTimeoutMs` in which no connection of the pool
+   * came free (no letter ended, well or not). Without a bound, a server that stops answering the ends of letters (each
+   * waited for up to `dataTimeoutMs`, 10 minutes) held every other letter of this process behind its connections for
+   * as long, and their jobs with them, under leases the heartbeat kept renewing. The bound is counted from the pool's
+   * last progress, not from the start of the wait: a busy pool that keeps finishing letters (a long queue behind one
+   * slow but working server) serves its waiters in turn however long the queue. Nothing of a letter that gave up here
+   * was sent, so it is a network failure like a refused connection: retried, never unknown.
    */
   private waitForFreeConnection(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout;
       const wake = () => {
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(() => {
+      const check = () => {
+        const quietFor = Date.now() - this.lastProgress;
+        if (quietFor < this.socketTimeoutMs) {
+          timer = setTimeout(check, this.socketTimeoutMs - quietFor);
+          return;
+        }
         const i = this.queue.indexOf(wake);
         if (i >= 0) this.queue.splice(i, 1);
         reject(
           new SmtpError(
-            `no SMTP connection came free within ${this.socketTimeoutMs} ms: all ${this.max} are busy (a server that does not answer the end of a letter keeps its connection up to ${this.dataTimeoutMs} ms); nothing of this letter was sent`,
+            `no SMTP connection came free within ${this.socketTimeoutMs} ms: all ${this.max} are busy and none finished a letter meanwhile (a server that does not answer the end of a letter keeps its connection up to ${this.dataTimeoutMs} ms); nothing of this letter was sent`,
             'ETIMEDOUT',
           ),
         );
-      }, this.socketTimeoutMs);
+      };
+      // Every wait gets its full bound first, then as long again as the pool keeps finishing letters.
+      timer = setTimeout(check, this.socketTimeoutMs);
       this.queue.push(wake);
     });
   }
@@ -515,6 +528,8 @@ export class SmtpPool {
   }
 
   private next() {
+    // A connection came free, closed or failed: the pool moved, so the waiters' bound starts again from now.
+    this.lastProgress = Date.now();
     this.queue.shift()?.();
   }
 
