@@ -6,11 +6,16 @@
 // runs the other filters select are read, and the answer says when more were left unread.
 import { checkJsonPath, queryJsonPath } from '../engine/jsonpath.js';
 import type { JsonValue } from '../engine/values.js';
-import type { RunSummary } from './store/store.port.js';
+import type { ListRunsQuery, RunSummary, Store } from './store/store.port.js';
 
 /** How many runs a search reads when not told (`--scan`), and at most. */
 export const DEFAULT_SCAN = 10_000;
 export const MAX_SCAN = 200_000;
+/**
+ * How many runs a search reads from the store at once. A run's parameters and return values can be large (a hook
+ * run's body), so the scan holds one page, never the whole `--scan` window: 200 000 runs read at once took gigabytes.
+ */
+export const SCAN_PAGE = 500;
 
 /** A run as a search reads it: its summary and its stored parameters and return values (JSON text, secrets masked). */
 export type ScannedRun = RunSummary & { paramsText: string | null; returnText: string | null };
@@ -100,15 +105,61 @@ export interface RunSearch {
   field?: FieldMatch;
 }
 
-/** The runs among `scanned` that match every part of the search, in their order, up to `limit`. */
-export function matchingRuns(scanned: readonly ScannedRun[], s: RunSearch, limit: number): RunSummary[] {
-  const out: RunSummary[] = [];
-  for (const r of scanned) {
-    if (out.length >= limit) break;
-    if (s.text !== undefined && !textMatches(r, s.text)) continue;
-    if (s.field && !fieldMatches(r, s.field)) continue;
-    const { paramsText: _p, returnText: _r, ...summary } = r;
-    out.push(summary);
+/** What a paged search found, and how far it read. */
+export interface RunScan {
+  /** The matching runs, newest first, `limit` at most. */
+  found: RunSummary[];
+  /** How many runs were read, and when the oldest of them started (ms). */
+  read: number;
+  oldestReadAt?: number;
+  /** More runs the filters select were left unread: `scan` was reached, or `limit` matches were found first. */
+  unread: boolean;
+  /** Why the search stopped reading while runs were left: enough matches (`limit`), or the bound (`scan`). */
+  stoppedBy?: 'limit' | 'scan';
+}
+
+/**
+ * Reads the newest runs the filters select a page at a time (SCAN_PAGE), `scan` at most, and keeps those matching
+ * `s`; stops as soon as `limit` are found. Only one page of parameters is held at a time.
+ */
+export async function scanForRuns(
+  store: Pick<Store, 'scanRuns'>,
+  filters: Omit<ListRunsQuery, 'cursor' | 'limit'>,
+  s: RunSearch,
+  bound: { scan: number; limit: number; pageSize?: number },
+): Promise<RunScan> {
+  const pageSize = Math.max(1, bound.pageSize ?? SCAN_PAGE);
+  const found: RunSummary[] = [];
+  let read = 0;
+  let oldestReadAt: number | undefined;
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await store.scanRuns({ ...filters, scan: Math.min(pageSize, bound.scan - read), ...(cursor ? { cursor } : {}) });
+    for (let i = 0; i < page.runs.length; i++) {
+      const r = page.runs[i]!;
+      read++;
+      oldestReadAt = r.startedAt;
+      if (!runMatches(r, s)) continue;
+      found.push(withoutTexts(r));
+      if (found.length >= bound.limit) {
+        const unread = i < page.runs.length - 1 || page.cut;
+        return { found, read, ...(oldestReadAt !== undefined ? { oldestReadAt } : {}), unread, ...(unread ? { stoppedBy: 'limit' as const } : {}) };
+      }
+    }
+    if (!page.cut || !page.next || read >= bound.scan) {
+      return { found, read, ...(oldestReadAt !== undefined ? { oldestReadAt } : {}), unread: page.cut, ...(page.cut ? { stoppedBy: 'scan' as const } : {}) };
+    }
+    cursor = page.next;
   }
-  return out;
+}
+
+function runMatches(r: ScannedRun, s: RunSearch): boolean {
+  if (s.text !== undefined && !textMatches(r, s.text)) return false;
+  if (s.field && !fieldMatches(r, s.field)) return false;
+  return true;
+}
+
+function withoutTexts(r: ScannedRun): RunSummary {
+  const { paramsText: _p, returnText: _r, ...summary } = r;
+  return summary;
 }

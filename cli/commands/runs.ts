@@ -22,7 +22,7 @@ import { fitColumns, padEndColumns, padStartColumns } from '../text-width.js';
 import { REFUSED_BEFORE_SENDING, refusedBeforeSending, runOutcomeText } from '../../server/run-outcome.js';
 import { startedJobs } from '../../server/started-jobs.js';
 import { catchAllJobNamed } from '../../server/store/dead-letter.js';
-import { checkWherePath, DEFAULT_SCAN, matchingRuns, MAX_SCAN, parseWhere, type FieldMatch, type RunSearch } from '../../server/run-search.js';
+import { checkWherePath, DEFAULT_SCAN, MAX_SCAN, parseWhere, scanForRuns, type FieldMatch, type RunSearch } from '../../server/run-search.js';
 import { deliveryKeyAsked, deliveryNotFoundWhy, findDeliveries, type DeliveryAsked } from '../../server/delivery-lookup.js';
 
 /** Accepts an ISO time or a duration back from now: 30m, 2h, 7d. */
@@ -126,12 +126,13 @@ function searchWords(o: { grep?: string; where?: string; status?: string; scenar
 }
 
 /**
- * `runs --grep` / `--where`: the newest `scan` runs the other filters select are read and searched (run-search.ts);
- * the note says how many were read when more were left unread, and how to reach them.
+ * `runs --grep` / `--where`: the newest `scan` runs the other filters select are read a page at a time and searched
+ * (run-search.ts), until `limit` match; the note says how many were read when more were left unread, and how to
+ * reach them.
  */
 async function searchRuns(store: Store, o: RunsFilter, s: RunSearch & { scan: number }, limit: number, since: number | undefined): Promise<{ rows: RunRow[]; note?: string }> {
-  const { runs, cut } = await store.scanRuns({ scan: s.scan, ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) });
-  const items = matchingRuns(runs, s, limit);
+  const scan = await scanForRuns(store, { ...(o.status ? { status: o.status as RunStatus } : {}), ...(o.scenario ? { scenario: o.scenario } : {}), ...(since ? { since } : {}) }, s, { scan: s.scan, limit });
+  const items = scan.found;
   const states = await store.jobStates([...new Set(items.flatMap((r) => (r.jobId ? [r.jobId] : [])))]);
   const deadIds = await deadRunIds(store, items, states);
   const rows = items.map((r): RunRow => {
@@ -140,10 +141,12 @@ async function searchRuns(store: Store, o: RunsFilter, s: RunSearch & { scan: nu
     const fate = fateOf(r, job, dead);
     return { ...summary(r), ...(dead ? { dead: true as const } : {}), ...(job ? { jobStatus: job.status } : {}), ...(fate ? { fate } : {}) };
   });
-  const oldest = runs.at(-1);
-  const note = cut && oldest
-    ? `searched the last ${runs.length} run(s)${o.since ? ` since ${o.since}` : ''}, back to ${new Date(oldest.startedAt).toISOString()}; older ones were not searched: --scan reads more (up to ${MAX_SCAN}), --scenario, --status or --since narrow the runs read`
-    : undefined;
+  const back = scan.oldestReadAt !== undefined ? `searched the last ${scan.read} run(s)${o.since ? ` since ${o.since}` : ''}, back to ${new Date(scan.oldestReadAt).toISOString()}` : undefined;
+  const note = !back || !scan.unread
+    ? undefined
+    : scan.stoppedBy === 'limit'
+      ? `${back}, and stopped at the ${limit} newest match(es); older ones were not searched: -n lists more (up to 1000), --scenario, --status or --since narrow the runs read`
+      : `${back}; older ones were not searched: --scan reads more (up to ${MAX_SCAN}), --scenario, --status or --since narrow the runs read`;
   return { rows, ...(note ? { note } : {}) };
 }
 

@@ -23,7 +23,7 @@ const COUNTS_FRESH_MS = 10_000;
 import { httpCallsOf } from './http-calls.js';
 import { startedJobs } from '../started-jobs.js';
 import { catchAllJobNamed } from '../store/dead-letter.js';
-import { matchingRuns } from '../run-search.js';
+import { scanForRuns } from '../run-search.js';
 import { deliveryKeyAsked, deliveryNotFoundWhy, findDeliveries } from '../delivery-lookup.js';
 
 const TRIGGERS: readonly RunTrigger[] = RUN_TRIGGERS;
@@ -259,16 +259,15 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         // carried (their recorded parameters and return values, secrets masked: run-search.ts), within a bound.
         const known = ID_PATTERN.test(text) && ((await ctx.d.store.getRun(text)) || (await ctx.d.store.getJob(text)));
         if (known) return res.redirect(303, `${base}/runs/${encodeURIComponent(text)}`);
-        const { runs, cut } = await ctx.d.store.scanRuns({ scan: CONSOLE_SCAN });
-        const found = matchingRuns(runs, { text }, CONSOLE_FOUND);
-        const oldest = runs.at(-1);
+        const scan = await scanForRuns(ctx.d.store, {}, { text }, { scan: CONSOLE_SCAN, limit: CONSOLE_FOUND });
+        const found = scan.found;
         return ctx.render(res, 'runs-found.njk', {
           title: `Runs that carried “${text}”`,
           nav: 'runs',
           text,
-          scanned: runs.length,
-          cutAt: cut && oldest ? time(oldest.startedAt) : undefined,
-          full: found.length >= CONSOLE_FOUND,
+          scanned: scan.read,
+          cutAt: scan.unread && scan.oldestReadAt !== undefined ? time(scan.oldestReadAt) : undefined,
+          full: scan.stoppedBy === 'limit',
           rows: found.map((r) => ({ url: `${base}/runs/${encodeURIComponent(r.id)}`, id: r.id, scenario: r.scenario, status: r.status, trigger: r.trigger, started: time(r.startedAt) })),
         });
       }

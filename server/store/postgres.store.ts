@@ -794,8 +794,8 @@ export class PostgresStore implements Store {
     return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
   }
 
-  async scanRuns(q: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number }): Promise<{ runs: ScannedRun[]; cut: boolean }> {
-    const { sql, args } = pageSql('postgres', { table: 'runs', columns: `${RUN_SUMMARY_COLUMNS}, params, return_values`, time: 'started_at', filters: runFilters(q), cursor: null, limit: q.scan });
+  async scanRuns(q: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number; cursor?: string }): Promise<{ runs: ScannedRun[]; cut: boolean; next?: string }> {
+    const { sql, args } = pageSql('postgres', { table: 'runs', columns: `${RUN_SUMMARY_COLUMNS}, params, return_values`, time: 'started_at', filters: runFilters(q), cursor: q.cursor ?? null, limit: q.scan });
     return scannedRuns(await this.readSql<RunRow>(sql, args), q.scan);
   }
 

@@ -387,8 +387,13 @@ export function runOutcomeMap(rows: ReadonlyArray<{ id: string; return_values: s
   return new Map(rows.map((r) => [r.id, { returnValues: fromJson(r.return_values), letters: outcomeLetters(fromJson(r.letters)) }]));
 }
 
-/** The rows of a search's scan (Store.scanRuns, both stores): `scan` runs at most, and whether more were left unread. */
-export function scannedRuns(rows: Array<Omit<RunRow, 'trace' | 'bpium_calls' | 'mails'> & { may_repeat?: number | null }>, scan: number): { runs: ScannedRun[]; cut: boolean } {
+/**
+ * The rows of a page of a search's scan (Store.scanRuns, both stores): `scan` runs at most, whether more were left
+ * unread, and the cursor of the next page.
+ */
+export function scannedRuns(rows: Array<Omit<RunRow, 'trace' | 'bpium_calls' | 'mails'> & { may_repeat?: number | null }>, scan: number): { runs: ScannedRun[]; cut: boolean; next?: string } {
   const runs = rows.slice(0, scan).map((r) => ({ ...runSummaryFromRow(r), paramsText: r.params, returnText: r.return_values }));
-  return { runs, cut: rows.length > scan };
+  const last = runs.at(-1);
+  const cut = rows.length > scan;
+  return { runs, cut, ...(cut && last ? { next: encodeCursor(last.startedAt, last.id) } : {}) };
 }

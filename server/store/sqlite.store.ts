@@ -781,9 +781,9 @@ export class SqliteStore implements Store {
     return page(rows.map(runSummaryFromRow), limit, (r) => encodeCursor(r.startedAt, r.id));
   }
 
-  async scanRuns(q: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number }): Promise<{ runs: ScannedRun[]; cut: boolean }> {
+  async scanRuns(q: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number; cursor?: string }): Promise<{ runs: ScannedRun[]; cut: boolean; next?: string }> {
     this.assertOpen();
-    const { sql, args } = pageSql('sqlite', { table: 'runs', columns: `${RUN_SUMMARY_COLUMNS}, params, return_values`, time: 'started_at', filters: runFilters(q), cursor: null, limit: q.scan });
+    const { sql, args } = pageSql('sqlite', { table: 'runs', columns: `${RUN_SUMMARY_COLUMNS}, params, return_values`, time: 'started_at', filters: runFilters(q), cursor: q.cursor ?? null, limit: q.scan });
     const rows = this.cached(sql).all(...args) as Array<RunRow>;
     return scannedRuns(rows, q.scan);
   }

@@ -610,11 +610,12 @@ export interface Store {
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(query?: ListRunsQuery): Promise<Page<RunSummary>>;
   /**
-   * The newest `scan` runs the filters select (no cursor), with their stored parameters and return values as JSON text
-   * (secrets masked, as recorded): what `runs --grep` and the console's Find search (server/run-search.ts). `cut`:
-   * more runs match the filters than were read.
+   * One page of `scan` runs the filters select, newest first (older than `cursor` when given), with their stored
+   * parameters and return values as JSON text (secrets masked, as recorded): what `runs --grep` and the console's Find
+   * search, a page at a time (server/run-search.ts). `cut`: more runs match the filters than were read; `next` is the
+   * cursor of the page after this one.
    */
-  scanRuns(query: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number }): Promise<{ runs: ScannedRun[]; cut: boolean }>;
+  scanRuns(query: Omit<ListRunsQuery, 'cursor' | 'limit'> & { scan: number; cursor?: string }): Promise<{ runs: ScannedRun[]; cut: boolean; next?: string }>;
   /**
    * What these runs did, for the outcome the lists show (run-outcome.ts): each one's return values and, of its letters,
    * only their recipients and status (not their text), in one query. Ids of runs not stored are left out. Read when a

@@ -4,6 +4,7 @@
 // store. SQLite, and PostgreSQL when OKTELL_TEST_PG_URL reaches one.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { scanForRuns } from '../../server/run-search.js';
 import { newSortableId } from '../../server/store/sortable-id.js';
 import type { Store } from '../../server/store/store.port.js';
 import { postgresKind, sqliteKind } from './job-fates.helper.js';
@@ -97,6 +98,38 @@ for (const make of [sqliteKind, postgresKind]) {
       const all = kind.cli(['runs', '--grep', 'ivan', '--scan', '5']);
       assert.doesNotMatch(all.stdout + all.stderr, /searched the last/);
       assert.equal(lines(all.stdout).length, 1, all.stdout);
+    });
+
+    it('stops reading once -n matches are found, and says how far it read', () => {
+      // Newest first: returned, secret, percent, other (olga@example.com), ivan. The search needs 4 runs for 1 match;
+      // the whole window was read (and nothing said) before.
+      const r = kind.cli(['runs', '--grep', 'example.com', '-n', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(lines(r.stdout).length, 1, r.stdout);
+      assert.ok(lines(r.stdout)[0]!.includes(ids.other!), r.stdout);
+      assert.match(r.stdout + r.stderr, /searched the last 4 run\(s\), back to \d{4}-[^;]*, and stopped at the 1 newest match\(es\); older ones were not searched: -n lists more/);
+      const both = kind.cli(['runs', '--grep', 'example.com', '-n', '2']);
+      assert.equal(lines(both.stdout).length, 2, both.stdout);
+      assert.doesNotMatch(both.stdout + both.stderr, /searched the last/);
+    });
+
+    it('reads the store a page at a time, never the whole --scan window', async () => {
+      const store = await kind.open();
+      try {
+        const asked: number[] = [];
+        const paged = { scanRuns: (q: Parameters<Store['scanRuns']>[0]) => (asked.push(q.scan), store.scanRuns(q)) };
+        const part = await scanForRuns(paged, {}, { text: 'example.com' }, { scan: 3, limit: 50, pageSize: 2 });
+        assert.deepEqual(asked, [2, 1]);
+        assert.deepEqual({ found: part.found.length, read: part.read, unread: part.unread, stoppedBy: part.stoppedBy }, { found: 0, read: 3, unread: true, stoppedBy: 'scan' });
+        assert.equal(part.oldestReadAt, (await store.getRun(ids.percent!))!.startedAt);
+        asked.length = 0;
+        const whole = await scanForRuns(paged, {}, { text: 'example.com' }, { scan: 200_000, limit: 50, pageSize: 2 });
+        assert.deepEqual(asked, [2, 2, 2]);
+        assert.deepEqual(whole.found.map((x) => x.id), [ids.other, ids.ivan]);
+        assert.deepEqual({ read: whole.read, unread: whole.unread }, { read: 5, unread: false });
+      } finally {
+        await store.close();
+      }
     });
   });
 }
