@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCliAsync } from '../cli/cli.helper.js';
+import { newSortableId } from '../../server/store/sortable-id.js';
 import { AUTH, startTestServer, type TestServer } from '../server/server-helpers.js';
 
 describe('console Find: a text the runs carried', () => {
@@ -58,5 +59,12 @@ blocks:
     const byId = await get(`/runs/find?${new URLSearchParams({ id: runId })}`);
     assert.equal(byId.status, 303);
     assert.equal(byId.headers.get('location'), `/-/console/runs/${runId}`);
+    // A run id the store no longer has (pruned, or mistyped) is said as before, with the retention, not as a text no
+    // run carried.
+    const gone = newSortableId(Date.now() - 90 * 86_400_000);
+    const goneAnswer = await get(`/runs/find?${new URLSearchParams({ id: gone })}`);
+    const goneHtml = await goneAnswer.text();
+    assert.equal(goneAnswer.status, 404, goneHtml);
+    assert.match(goneHtml, /There is no such run or job \(runs older than the retention period are removed\)/);
   });
 });
