@@ -45,28 +45,28 @@ describe('SMTP pool: the wait for a free connection is bounded', () => {
   });
 
   it('a long queue behind one slow but working connection is served in turn, none failed', { timeout: 30_000 }, async () => {
-    // poolSize 1, each end answered after 150 ms, bound 500 ms: the eighth letter waits about 1 s in all, twice the
+    // poolSize 1, each end answered after 150 ms, bound 1 s: the twelfth letter waits about 1.7 s in all, well past the
     // bound, but a letter ends every 150 ms. Counted from the start of the wait, the last letters failed needlessly.
     const server = await startSmtpServer({ dataReplyDelayMs: () => 150 });
     const mailer = createSmtpMailer({
       url: `smtp://127.0.0.1:${server.port}`,
       from: 'robot@example.com',
       maxConnections: 1,
-      socketTimeoutMs: 500,
+      socketTimeoutMs: 1_000,
       dataTimeoutMs: 5_000,
       retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
     });
     try {
       const outcomes = await Promise.all(
-        Array.from({ length: 8 }, (_, i) =>
+        Array.from({ length: 12 }, (_, i) =>
           mailer.send({ to: [`user${i}@example.com`], cc: [], bcc: [], subject: `letter ${i}`, text: String(i) }).then(
             () => 'sent',
             (e: unknown) => String(e),
           ),
         ),
       );
-      assert.deepEqual(outcomes, Array(8).fill('sent'));
-      assert.equal(server.letters.length, 8);
+      assert.deepEqual(outcomes, Array(12).fill('sent'));
+      assert.equal(server.letters.length, 12);
     } finally {
       await mailer.close();
       await server.close();
