@@ -23,6 +23,7 @@ const COUNTS_FRESH_MS = 10_000;
 import { httpCallsOf } from './http-calls.js';
 import { startedJobs } from '../started-jobs.js';
 import { catchAllJobNamed } from '../store/dead-letter.js';
+import { looksLikeSortableId } from '../store/sortable-id.js';
 import { scanForRuns } from '../run-search.js';
 import { deliveryKeyAsked, deliveryNotFoundWhy, findDeliveries } from '../delivery-lookup.js';
 
@@ -248,8 +249,6 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
   /** How many of the newest runs the Find box's text search reads, and how many it lists. */
   const CONSOLE_SCAN = 10_000;
   const CONSOLE_FOUND = 100;
-  /** The shape of the ids the server gives runs and jobs (store/sortable-id.ts): 26 characters of Crockford base32. */
-  const SORTABLE_ID = /^[0-9a-hjkmnp-tv-z]{26}$/;
   router.get('/runs/find', async (req, res, next) => {
     try {
       const text = typeof req.query.id === 'string' ? req.query.id.trim() : '';
@@ -265,7 +264,7 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
         const found = scan.found;
         // A run or job id the store no longer has (pruned after the retention, or mistyped) is not text a run carried:
         // it is said as before the text search, not as "no run carried this text".
-        if (!found.length && SORTABLE_ID.test(text)) return ctx.notFound(res, 'There is no such run or job (runs older than the retention period are removed), and no recorded run carried this text.');
+        if (!found.length && looksLikeSortableId(text)) return ctx.notFound(res, 'There is no such run or job (runs older than the retention period are removed), and no recorded run carried this text.');
         return ctx.render(res, 'runs-found.njk', {
           title: `Runs that carried “${text}”`,
           nav: 'runs',

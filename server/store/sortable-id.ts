@@ -3,6 +3,11 @@ import { randomFillSync } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
+/** Whether `text` has the shape of an id this module makes (26 characters of its alphabet), e.g. to tell one from a search text. */
+export function looksLikeSortableId(text: string): boolean {
+  return text.length === 26 && [...text].every((c) => ALPHABET.includes(c));
+}
+
 /**
  * A 26-character id, lower-case Crockford base32, ordered by `nowMs` (then random). Safe in URLs and file names.
  *
