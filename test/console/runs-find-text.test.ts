@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCliAsync } from '../cli/cli.helper.js';
 import { newSortableId } from '../../server/store/sortable-id.js';
-import { AUTH, startTestServer, type TestServer } from '../server/server-helpers.js';
+import { AUTH, startTestServer, THANKS_HTTP404, type TestServer } from '../server/server-helpers.js';
 
 describe('console Find: a text the runs carried', () => {
   let t: TestServer;
@@ -13,12 +13,7 @@ describe('console Find: a text the runs carried', () => {
     t = await startTestServer({
       smtp: false,
       extraScenarios: {
-        'HTTP404.yaml': `start: ok
-blocks:
-  ok:
-    kind: ReturnValue
-    values: { 1: '"thanks"', 2: 200 }
-`,
+        'HTTP404.yaml': THANKS_HTTP404,
       },
     });
   });

@@ -126,6 +126,14 @@ blocks:
     values: { 1: '[email]' }
 `;
 
+/** An HTTP404 that answers every request 200 "thanks" and starts nothing: for tests of what the server does around it. */
+export const THANKS_HTTP404 = `start: ok
+blocks:
+  ok:
+    kind: ReturnValue
+    values: { 1: '"thanks"', 2: 200 }
+`;
+
 /** A scenario returning its parameters 1 and 2 joined by "|" as return value 1, and `extra` return values after it. */
 export function echoScenario(extra = ''): string {
   return `variables: { a: string, b: string }

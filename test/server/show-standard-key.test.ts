@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { deliveryKeyAsked } from '../../server/delivery-lookup.js';
 import { signStandardWebhook } from '../../server/standard-webhooks.js';
 import { runCliAsync } from '../cli/cli.helper.js';
-import { AUTH, startTestServer, type TestServer } from './server-helpers.js';
+import { AUTH, startTestServer, THANKS_HTTP404, type TestServer } from './server-helpers.js';
 
 const SECRET = `whsec_${Buffer.from('a forms provider signing key, 32 b').toString('base64')}`;
 
@@ -35,12 +35,7 @@ describe('show webhook:<id> on a real server', () => {
       smtp: false,
       config: `webhookSecrets:\n  /forms: ${SECRET}\n`,
       extraScenarios: {
-        'HTTP404.yaml': `start: ok
-blocks:
-  ok:
-    kind: ReturnValue
-    values: { 1: '"thanks"', 2: 200 }
-`,
+        'HTTP404.yaml': THANKS_HTTP404,
       },
     });
   });
