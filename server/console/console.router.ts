@@ -147,7 +147,7 @@ export function consoleRouter(d: AppDeps): Router {
     closeUnreadBody(req, res);
     if (!user) return void res.status(403).type('text/plain').send('403 Forbidden: no login\n');
     logForbidden(d.logger, user, 'console', { ...loggedTarget(req.originalUrl), ip: req.ip });
-    ctx.render(res, 'error.njk', { title: 'Read-only login', message: `The login ${printable(user.login)} may look at the console but not change anything (its rights: ${rightsOf(user).join(', ')}); the console right is needed to replay, cancel a queued job, run a task now or dry-run.`, nav: '' }, 403);
+    ctx.render(res, 'error.njk', { title: 'Read-only login', message: `The login ${printable(user.login)} may look at the console but not change anything (its rights: ${rightsOf(user).join(', ')}); the console right is needed to replay, cancel a job, pause or resume a scenario, run a task now or dry-run.`, nav: '' }, 403);
   });
   router.get('/assets/:name', (req, res) => {
     const body = assets.get(req.params.name);

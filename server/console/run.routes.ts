@@ -1,6 +1,6 @@
 // Console pages of runs and jobs: the self-updating runs list (and its JSON), one run with its path and effects,
 // the jobs list with dead letters, and replay.
-import type { Request, Response, Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import { relative } from 'node:path';
 import { clipText, closest, RUN_ERROR_CODES, type ScenarioLibrary, type Value } from '../../engine/index.js';
 import { caseFromRun, caseToWrite, inlineParams, ranVersionWarnings, recordedNote, recordedZone, RecordedRunError } from '../../cli/testing/from-run.js';
@@ -425,16 +425,17 @@ export function runRoutes(router: Router, ctx: ConsoleContext): void {
     }
   });
 
-  // Pause and Resume of a scenario's delivery (store/scenario-pause.ts), as `oktell-emu pause` and `resume`.
-  for (const what of ['pause', 'resume'] as const) {
-    router.post(`/scenarios/:name/${what}`, ctx.form, ctx.sameOrigin, async (req, res, next) => {
-      try {
-        await pauseOrResume(ctx, req, res, String(req.params.name), what);
-      } catch (e) {
-        next(e);
-      }
-    });
-  }
+  // Pause and Resume of a scenario's delivery (store/scenario-pause.ts), as `oktell-emu pause` and `resume`. Each path a
+  // literal, so that test/console/read-only finds it among the state-changing routes.
+  const pauseRoute = (what: 'pause' | 'resume') => async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      await pauseOrResume(ctx, req, res, String(req.params.name), what);
+    } catch (e) {
+      next(e);
+    }
+  };
+  router.post('/scenarios/:name/pause', ctx.form, ctx.sameOrigin, pauseRoute('pause'));
+  router.post('/scenarios/:name/resume', ctx.form, ctx.sameOrigin, pauseRoute('resume'));
 
   router.post('/jobs/:id/cancel', ctx.form, ctx.sameOrigin, async (req, res, next) => {
     try {

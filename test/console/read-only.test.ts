@@ -38,6 +38,9 @@ const ACTIONS: ActionRoute[] = [
   { pattern: '/jobs/:id/replay', path: (d) => `/jobs/${d.failedJobId}/replay`, form: { confirm: '1' }, adminStatus: 303 },
   { pattern: '/tasks/:name/run', path: () => '/tasks/morning-report/run', adminStatus: 303 },
   { pattern: '/dry-run', path: () => '/dry-run', form: { scenario: 'ReadUser', mode: 'params', p1: '1' }, adminStatus: 303 },
+  // Last, in this order: the admin's Pause is undone by its Resume, so no later request meets a paused scenario.
+  { pattern: '/scenarios/:name/pause', path: () => '/scenarios/DailyReport/pause', form: { confirm: '1' }, adminStatus: 303 },
+  { pattern: '/scenarios/:name/resume', path: () => '/scenarios/DailyReport/resume', form: { confirm: '1' }, adminStatus: 303 },
 ];
 
 describe('the view right', () => {
@@ -110,7 +113,8 @@ describe('a read-only console login', () => {
       return jobs.running === 0 && queued.every((j) => j.id === data.queuedJobId);
     });
     const jobs = (await t.server.store.listJobs({ limit: 1000 })).items.map((j) => [j.id, j.status, j.attempts, j.replayCount]);
-    return JSON.stringify({ jobs, counts: await t.server.store.counts() });
+    const paused = (await t.server.store.pausedScenarios()).map((p) => p.scenario);
+    return JSON.stringify({ jobs, counts: await t.server.store.counts(), paused });
   }
 
   for (const action of ACTIONS) {
@@ -121,7 +125,7 @@ describe('a read-only console login', () => {
       const html = await refused.text();
       assert.match(html, /<h1>Read-only login<\/h1>/);
       assert.match(html, /The login viewer may look at the console but not change anything \(its rights: view\)/);
-      assert.match(html, /the console right is needed to replay, cancel a queued job, run a task now or dry-run\./);
+      assert.match(html, /the console right is needed to replay, cancel a job, pause or resume a scenario, run a task now or dry-run\./);
       assert.equal(await state(), before, 'the refused request changed nothing');
       assert.ok(log.lines.some((l) => l.msg === 'login lacks the right' && l.obj.login === 'viewer' && l.obj.right === 'console' && l.obj.path === `/-/console${action.path(data)}`));
       const done = await post(AUTH, action.path(data), action.form);
