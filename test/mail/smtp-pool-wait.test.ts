@@ -8,18 +8,23 @@ import { EffectError } from '../../engine/errors.js';
 import { createSmtpMailer } from '../../adapters/mail/smtp.adapter.js';
 import { startSmtpServer } from './smtp-server.helper.js';
 
+/** A mailer of one pooled connection to the test's server, no retry: the waits under test are the pool's own. */
+function oneConnectionMailer(port: number, socketTimeoutMs: number, dataTimeoutMs: number) {
+  return createSmtpMailer({
+    url: `smtp://127.0.0.1:${port}`,
+    from: 'robot@example.com',
+    maxConnections: 1,
+    socketTimeoutMs,
+    dataTimeoutMs,
+    retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
+  });
+}
+
 describe('SMTP pool: the wait for a free connection is bounded', () => {
   it('a letter queued behind a connection whose end is never answered fails as transient, not sent', { timeout: 20_000 }, async () => {
     // The first letter is recorded and never answered; the second would be answered at once on a connection of its own.
     const server = await startSmtpServer({ afterData: (n) => (n === 1 ? 'silent' : 'answer') });
-    const mailer = createSmtpMailer({
-      url: `smtp://127.0.0.1:${server.port}`,
-      from: 'robot@example.com',
-      maxConnections: 1,
-      socketTimeoutMs: 300,
-      dataTimeoutMs: 2_000,
-      retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
-    });
+    const mailer = oneConnectionMailer(server.port, 300, 2_000);
     const first = mailer.send({ to: ['ivan@example.com'], cc: [], bcc: [], subject: 'first', text: 'one' }).then(
       () => 'sent',
       (e: unknown) => e,
@@ -48,14 +53,7 @@ describe('SMTP pool: the wait for a free connection is bounded', () => {
     // poolSize 1, each end answered after 150 ms, bound 1 s: the twelfth letter waits about 1.7 s in all, well past the
     // bound, but a letter ends every 150 ms. Counted from the start of the wait, the last letters failed needlessly.
     const server = await startSmtpServer({ dataReplyDelayMs: () => 150 });
-    const mailer = createSmtpMailer({
-      url: `smtp://127.0.0.1:${server.port}`,
-      from: 'robot@example.com',
-      maxConnections: 1,
-      socketTimeoutMs: 1_000,
-      dataTimeoutMs: 5_000,
-      retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
-    });
+    const mailer = oneConnectionMailer(server.port, 1_000, 5_000);
     try {
       const outcomes = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
